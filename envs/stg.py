@@ -1,0 +1,13 @@
+"""stg: production-shaped network on its own /16, one shared NAT gateway."""
+
+from typing import Any
+
+OVERRIDES: dict[str, Any] = {
+    "name": "stg",
+    "region": "ap-northeast-1",
+    "network": {
+        "vpc_cidr": "10.1.0.0/16",
+        "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],
+        "nat_mode": "single",
+    },
+}

@@ -1,0 +1,3 @@
+"""Stacks: one `PlatformStack` per environment plus the `StateBootstrapStack`."""
+
+import modules  # noqa: F401  (sets the jsii runtime's environment before cdktf starts it)

@@ -1,0 +1,21 @@
+"""Assemble the cdktf App: one PlatformStack per environment plus the state bootstrap stack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import App
+
+from envs.schema import EnvironmentConfig
+from stacks.bootstrap import StateBootstrapStack
+from stacks.platform import PlatformStack
+
+
+def build_app(
+    environments: Sequence[EnvironmentConfig], *, outdir: str | None = None
+) -> tuple[App, dict[str, PlatformStack], StateBootstrapStack]:
+    """Create the App and its stacks (not yet synthesized)."""
+    app = App(outdir=outdir) if outdir else App()
+    stacks = {env.name: PlatformStack(app, env) for env in environments}
+    bootstrap = StateBootstrapStack(app, environments)
+    return app, stacks, bootstrap

@@ -1,0 +1,155 @@
+"""Network construct, asserted on the synthesized JSON of the default and variant stacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.tf import by_path, only, ref, resources, where
+
+Json = dict[str, Any]
+
+
+def subnets_by_tier(stack: Json, tier: str) -> list[Json]:
+    found = [s for s in resources(stack, "aws_subnet").values() if s["tags"]["Tier"] == tier]
+    return sorted(found, key=lambda s: s["availability_zone"])
+
+
+def test_vpc_has_dns_support_and_hostnames(dev: Json) -> None:
+    _, vpc = only(dev, "aws_vpc")
+    assert vpc["cidr_block"] == "10.0.0.0/24"
+    assert vpc["enable_dns_support"] is True
+    assert vpc["enable_dns_hostnames"] is True
+
+
+@pytest.mark.parametrize(
+    "env,public,private",
+    [
+        ("dev", ["10.0.0.0/26", "10.0.0.64/26"], ["10.0.0.128/26", "10.0.0.192/26"]),
+        ("stg", ["10.1.0.0/18", "10.1.64.0/18"], ["10.1.128.0/18", "10.1.192.0/18"]),
+        (
+            "prod",
+            ["10.2.0.0/19", "10.2.32.0/19", "10.2.64.0/19"],
+            ["10.2.128.0/19", "10.2.160.0/19", "10.2.192.0/19"],
+        ),
+    ],
+)
+def test_subnet_cidrs_and_azs(
+    synthesized: dict[str, Json], env: str, public: list[str], private: list[str]
+) -> None:
+    stack = synthesized[env]
+    vpc_name, _ = only(stack, "aws_vpc")
+    for tier, expected in (("public", public), ("private", private)):
+        found = subnets_by_tier(stack, tier)
+        assert [s["cidr_block"] for s in found] == expected
+        assert all(s["vpc_id"] == ref("aws_vpc", vpc_name) for s in found)
+        assert all(s["map_public_ip_on_launch"] is False for s in found)
+    azs = [s["availability_zone"] for s in subnets_by_tier(stack, "private")]
+    assert azs == list(stack["output"]["availability_zones"]["value"])
+
+
+def default_route_targets(stack: Json, table_name: str) -> list[Json]:
+    return [
+        route
+        for route in where(stack, "aws_route", destination_cidr_block="0.0.0.0/0").values()
+        if route["route_table_id"] == ref("aws_route_table", table_name)
+    ]
+
+
+def private_tables(stack: Json) -> dict[str, Json]:
+    return {n: t for n, t in resources(stack, "aws_route_table").items() if "private" in n}
+
+
+def table_of_subnet(stack: Json, subnet_name: str) -> str:
+    (association,) = where(
+        stack, "aws_route_table_association", subnet_id=ref("aws_subnet", subnet_name)
+    ).values()
+    return association["route_table_id"].split(".")[1]
+
+
+def test_public_subnets_route_to_the_internet_gateway(dev: Json) -> None:
+    igw_name, _ = only(dev, "aws_internet_gateway")
+    public_table, _ = by_path(dev, "aws_route_table", "network/public-rt")
+    (default,) = default_route_targets(dev, public_table)
+    assert default["gateway_id"] == ref("aws_internet_gateway", igw_name)
+    for name, body in resources(dev, "aws_subnet").items():
+        if body["tags"]["Tier"] == "public":
+            assert table_of_subnet(dev, name) == public_table
+
+
+def test_single_nat_serves_every_private_subnet(dev: Json) -> None:
+    nat_name, nat = only(dev, "aws_nat_gateway")
+    eip_name, eip = only(dev, "aws_eip")
+    assert nat["allocation_id"] == ref("aws_eip", eip_name)
+    assert eip["domain"] == "vpc"
+    public_a, _ = by_path(dev, "aws_subnet", "network/public-ap-northeast-1a")
+    assert nat["subnet_id"] == ref("aws_subnet", public_a)
+    tables = private_tables(dev)
+    assert len(tables) == 2
+    for table in tables:
+        (default,) = default_route_targets(dev, table)
+        assert default["nat_gateway_id"] == ref("aws_nat_gateway", nat_name)
+        assert "gateway_id" not in default
+
+
+def test_per_az_nat_routes_each_private_subnet_through_its_own_az(
+    synthesized: dict[str, Json],
+) -> None:
+    for env in ("prod", "nat-per-az"):
+        stack = synthesized[env]
+        nats = resources(stack, "aws_nat_gateway")
+        assert len(nats) == 3
+        for name, body in resources(stack, "aws_subnet").items():
+            if body["tags"]["Tier"] != "private":
+                continue
+            az = body["availability_zone"]
+            (default,) = default_route_targets(stack, table_of_subnet(stack, name))
+            nat_name = default["nat_gateway_id"].split(".")[1]
+            nat_subnet = nats[nat_name]["subnet_id"].split(".")[1]
+            assert stack["resource"]["aws_subnet"][nat_subnet]["availability_zone"] == az
+            assert stack["resource"]["aws_subnet"][nat_subnet]["tags"]["Tier"] == "public"
+
+
+def test_nat_none_has_no_gateway_and_no_private_default_route(
+    synthesized: dict[str, Json],
+) -> None:
+    stack = synthesized["nat-none"]
+    assert resources(stack, "aws_nat_gateway") == {}
+    assert resources(stack, "aws_eip") == {}
+    tables = private_tables(stack)
+    assert len(tables) == 2
+    for table in tables:
+        assert default_route_targets(stack, table) == []
+    # Private subnets are still explicitly associated with their own tables.
+    assert len(resources(stack, "aws_route_table_association")) == 4
+
+
+def test_default_security_group_has_no_rules(synthesized: dict[str, Json]) -> None:
+    for env in ("dev", "stg", "prod"):
+        _, group = only(synthesized[env], "aws_default_security_group")
+        assert group["ingress"] == [] and group["egress"] == []
+
+
+def test_flow_logs_only_where_enabled_with_finite_retention(synthesized: dict[str, Json]) -> None:
+    assert resources(synthesized["dev"], "aws_flow_log") == {}
+    prod = synthesized["prod"]
+    _, flow = only(prod, "aws_flow_log")
+    group_name, group = by_path(prod, "aws_cloudwatch_log_group", "network/flow-logs")
+    assert group["retention_in_days"] == 365
+    assert flow["log_destination"] == ref("aws_cloudwatch_log_group", group_name, "arn")
+    assert flow["traffic_type"] == "ALL"
+    role_name, role = by_path(prod, "aws_iam_role", "network/flow-logs-role")
+    assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
+    assert "vpc-flow-logs.amazonaws.com" in role["assume_role_policy"]
+
+
+def test_outputs_expose_network_ids(dev: Json) -> None:
+    vpc_name, _ = only(dev, "aws_vpc")
+    assert dev["output"]["vpc_id"]["value"] == ref("aws_vpc", vpc_name)
+    private = dev["output"]["private_subnet_ids"]["value"]
+    assert [p.split(".")[1] for p in private] == [
+        by_path(dev, "aws_subnet", f"network/private-{az}")[0]
+        for az in ("ap-northeast-1a", "ap-northeast-1c")
+    ]
+    assert len(dev["output"]["public_subnet_ids"]["value"]) == 2

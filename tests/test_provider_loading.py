@@ -1,0 +1,31 @@
+"""The provider package is loaded without its eager `__init__`: only the used submodules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys, modules.aws as aws
+pkg = sys.modules['cdktf_cdktf_provider_aws']
+loaded = sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')})
+print(len(loaded), hasattr(pkg, '__all__'), 'xray_group' in loaded)
+print(pkg.__path__)
+"""
+
+
+def test_only_listed_submodules_are_imported() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
+    count, has_all, has_unused = result.stdout.splitlines()[0].split()
+    import modules.aws as aws
+
+    # _jsii plus the submodules modules/aws.py lists, nothing else (the full package is ~2,200).
+    assert int(count) == len(aws.__all__) + 1
+    assert has_all == "False"  # the package __init__ (which defines __all__) never ran
+    assert has_unused == "False"
+
+
+def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None:
+    assert not hasattr(sys.modules["cdktf_cdktf_provider_aws"], "__all__")
