@@ -1,4 +1,8 @@
-"""Values every environment shares. Environment files state only their differences."""
+"""Values every environment shares. Environment files state only their differences.
+
+Services are given as {name: settings} so an environment file can override one setting of
+one service (`{"services": {"frontend": {"desired_count": 3}}}`) without repeating the rest.
+"""
 
 from typing import Any
 
@@ -11,4 +15,25 @@ BASE: dict[str, Any] = {
         "region": "ap-northeast-1",
     },
     "tags": {"CostCenter": "platform"},
+    "services": {
+        "frontend": {
+            "exposure": "public",
+            "container_port": 3000,
+            "cpu": 256,
+            "memory_mib": 512,
+            "desired_count": 2,
+            "health_check": {"path": "/"},
+            "autoscaling": {"min_capacity": 2, "max_capacity": 4},
+        },
+        "backend": {
+            "exposure": "internal",
+            "container_port": 8080,
+            "cpu": 512,
+            "memory_mib": 1024,
+            "desired_count": 2,
+            "health_check": {"path": "/health"},
+            "allowed_callers": ["frontend"],
+            "autoscaling": {"min_capacity": 2, "max_capacity": 4},
+        },
+    },
 }

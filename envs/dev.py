@@ -1,4 +1,4 @@
-"""dev: two AZs in Tokyo, a /24 VPC, one shared NAT gateway."""
+"""dev: two AZs in Tokyo, a /24 VPC, one shared NAT gateway, mostly Spot, one task each."""
 
 from typing import Any
 
@@ -9,5 +9,20 @@ OVERRIDES: dict[str, Any] = {
         "vpc_cidr": "10.0.0.0/24",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],
         "nat_mode": "single",
+    },
+    "ecs": {
+        "capacity_provider_strategy": [
+            {"capacity_provider": "FARGATE_SPOT", "weight": 3},
+            {"capacity_provider": "FARGATE", "weight": 1},
+        ],
+        "log_retention_days": 14,
+    },
+    "services": {
+        "frontend": {"desired_count": 1, "autoscaling": {"min_capacity": 1, "max_capacity": 2}},
+        "backend": {
+            "desired_count": 1,
+            "autoscaling": {"min_capacity": 1, "max_capacity": 2},
+            "enable_execute_command": True,
+        },
     },
 }

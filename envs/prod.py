@@ -1,4 +1,5 @@
-"""prod: three AZs, one NAT gateway per AZ, flow logs kept for a year."""
+"""prod: three AZs, one NAT gateway per AZ, flow logs kept for a year, on-demand Fargate base,
+immutable images, protected load balancers with access logs."""
 
 from typing import Any
 
@@ -10,5 +11,31 @@ OVERRIDES: dict[str, Any] = {
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
         "nat_mode": "per_az",
         "flow_logs": {"enabled": True, "retention_days": 365},
+    },
+    "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts"]},
+    "public_alb": {"deletion_protection": True, "access_logs": {"enabled": True}},
+    "internal_alb": {"deletion_protection": True},
+    "ecs": {
+        "capacity_provider_strategy": [
+            {"capacity_provider": "FARGATE", "weight": 3, "base": 2},
+            {"capacity_provider": "FARGATE_SPOT", "weight": 1},
+        ],
+        "container_insights": "enhanced",
+        "log_retention_days": 90,
+        "ecr": {"immutable_tags": True, "force_delete": False, "keep_last_images": 50},
+    },
+    "services": {
+        "frontend": {
+            "image": {"tag": "1.0.0"},
+            "desired_count": 3,
+            "autoscaling": {"min_capacity": 3, "max_capacity": 12, "requests_per_target": 500},
+        },
+        "backend": {
+            "image": {"tag": "1.0.0"},
+            "cpu": 1024,
+            "memory_mib": 2048,
+            "desired_count": 3,
+            "autoscaling": {"min_capacity": 3, "max_capacity": 12},
+        },
     },
 }

@@ -11,48 +11,23 @@ import enum
 import ipaddress
 import math
 import re
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
+from envs.edge import (
+    LB_NAME_MAX,
+    TARGET_GROUP_NAME_MAX,
+    AlbConfig,
+    EndpointsConfig,
+    certificate_region,
+)
+from envs.services import EcsConfig, Exposure, ServiceConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
 # Allowed VPC IPv4 CIDR sizes: /16 ... /28.
 VPC_PREFIX_RANGE = (16, 28)
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-
-
-class Strict(BaseModel):
-    """Base for config objects: immutable, keyword-only, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
 
 class NatMode(enum.StrEnum):
@@ -64,42 +39,6 @@ class NatMode(enum.StrEnum):
     """One NAT gateway in the first AZ, shared by every private subnet."""
     PER_AZ = "per_az"
     """One NAT gateway per AZ; each private subnet routes through its own AZ's gateway."""
-
-
-def check_bucket_name(name: str) -> str:
-    """Apply S3's general-purpose bucket naming rules; raise ValueError naming the broken rule."""
-    problems = []
-    if not 3 <= len(name) <= 63:
-        problems.append(f"must be 3-63 characters long (it has {len(name)})")
-    if not re.fullmatch(r"[a-z0-9.-]*", name):
-        problems.append("may contain only lowercase letters, digits, '.' and '-'")
-    if not re.fullmatch(r"[a-z0-9].*[a-z0-9]|[a-z0-9]", name):
-        problems.append("must begin and end with a lowercase letter or digit")
-    if ".." in name:
-        problems.append("must not contain two adjacent periods")
-    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
-        problems.append("must not be formatted as an IP address")
-    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
-        if name.startswith(prefix):
-            problems.append(f"must not start with the reserved prefix '{prefix}'")
-    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
-        if name.endswith(suffix):
-            problems.append(f"must not end with the reserved suffix '{suffix}'")
-    if problems:
-        raise ValueError(f"S3 would reject bucket name {name!r}: it " + "; it ".join(problems))
-    return name
-
-
-def check_log_retention(days: int) -> int:
-    if days not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"CloudWatch Logs does not accept a retention of {days} days; "
-            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
-    return days
-
-
-LogRetentionDays = Annotated[int, Field(gt=0)]
 
 
 class StateBackendConfig(Strict):
@@ -138,7 +77,7 @@ class FlowLogsConfig(Strict):
 
     enabled: bool = False
     """Capture all VPC traffic metadata into a log group."""
-    retention_days: LogRetentionDays = 30
+    retention_days: int = 30
     """How long flow log records are kept (a CloudWatch Logs retention value)."""
     traffic_type: str = "ALL"
     """ACCEPT, REJECT or ALL."""
@@ -154,15 +93,6 @@ class FlowLogsConfig(Strict):
         if value not in ("ACCEPT", "REJECT", "ALL"):
             raise ValueError(f"traffic_type {value!r} is not one of ACCEPT, REJECT, ALL")
         return value
-
-
-def check_region(value: str) -> str:
-    if not REGION_PATTERN.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not an AWS region code; "
-            "use a code such as 'ap-northeast-1' or 'us-east-1'"
-        )
-    return value
 
 
 class SubnetPlan(BaseModel):
@@ -264,14 +194,25 @@ class EnvironmentConfig(Strict):
     state: StateBackendConfig
     tags: dict[str, str] = Field(default_factory=dict)
     """Extra default tags; Project, Environment and ManagedBy are always set."""
+    endpoints: EndpointsConfig = EndpointsConfig()
+    public_alb: AlbConfig = AlbConfig()
+    internal_alb: AlbConfig = AlbConfig()
+    ecs: EcsConfig = EcsConfig()
+    services: tuple[ServiceConfig, ...] = ()
 
     @field_validator("name", "project")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a valid name: use 2-16 characters, lowercase letters, digits "
-                "and '-', starting with a letter and not ending with '-'"
+        return check_name(value)
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _services_by_name(cls, value: object) -> object:
+        """Env files give services as {name: settings} so overrides merge per service."""
+        if isinstance(value, dict):
+            return tuple(
+                {"name": name, **settings} if isinstance(settings, dict) else settings
+                for name, settings in value.items()
             )
         return value
 
@@ -298,6 +239,86 @@ class EnvironmentConfig(Strict):
                 f"tags: {sorted(reserved)} are set by the platform; remove them from tags"
             )
         return self
+
+    @model_validator(mode="after")
+    def _edge_and_services(self) -> EnvironmentConfig:
+        problems = [*self._alb_problems(), *self._service_problems()]
+        if not problems:
+            from envs.egress import egress_gaps
+
+            problems = egress_gaps(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _alb_problems(self) -> list[str]:
+        problems = []
+        if self.internal_alb.cognito is not None:
+            problems.append(
+                "internal_alb.cognito: Cognito authentication is only supported on the public "
+                "ALB (browsers cannot reach the internal one); remove it"
+            )
+        for field, alb in (("public_alb", self.public_alb), ("internal_alb", self.internal_alb)):
+            if alb.certificate_arn and certificate_region(alb.certificate_arn) != self.region:
+                problems.append(
+                    f"{field}.certificate_arn: the certificate is in "
+                    f"{certificate_region(alb.certificate_arn)} but an ALB can only use ACM "
+                    f"certificates from its own region {self.region}"
+                )
+        for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
+            name = self.alb_name(exposure)
+            if len(name) > LB_NAME_MAX:
+                problems.append(
+                    f"project/name: the {exposure} ALB would be named {name!r} "
+                    f"({len(name)} characters) but AWS allows {LB_NAME_MAX}; shorten the project "
+                    "or environment name"
+                )
+        return problems
+
+    def _service_problems(self) -> list[str]:
+        problems = []
+        names = [service.name for service in self.services]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"services: service name {name!r} is used more than once")
+        for service in self.services:
+            where = f"services.{service.name}"
+            group = self.target_group_name(service.name)
+            if service.exposure is not Exposure.NONE and len(group) > TARGET_GROUP_NAME_MAX:
+                problems.append(
+                    f"{where}.name: its target group would be named {group!r} ({len(group)} "
+                    f"characters) but AWS allows {TARGET_GROUP_NAME_MAX}; shorten the service name"
+                )
+            for caller in service.allowed_callers:
+                if caller not in names or caller == service.name:
+                    problems.append(
+                        f"{where}.allowed_callers: {caller!r} is not another service of this "
+                        f"environment; known: {', '.join(names)}"
+                    )
+        for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
+            attached = [s for s in self.services if s.exposure is exposure]
+            ports = [s.container_port for s in attached]
+            for port in sorted({p for p in ports if ports.count(p) > 1}):
+                sharing = [s.name for s in attached if s.container_port == port]
+                problems.append(
+                    f"services: {sharing} all use container_port {port} behind the {exposure} "
+                    "ALB; give each service on one ALB its own port"
+                )
+            defaults = [s.name for s in attached if not (s.path_patterns or s.host_headers)]
+            if len(defaults) > 1:
+                problems.append(
+                    f"services: {defaults} are all the default route of the {exposure} ALB; give "
+                    "all but one path_patterns or host_headers"
+                )
+        return problems
+
+    def alb_name(self, exposure: Exposure) -> str:
+        return f"{self.resource_prefix}-{exposure}"
+
+    def target_group_name(self, service: str) -> str:
+        return f"{self.resource_prefix}-{service}"
+
+    def services_behind(self, exposure: Exposure) -> tuple[ServiceConfig, ...]:
+        return tuple(s for s in self.services if s.exposure is exposure)
 
     @property
     def state_key(self) -> str:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from envs.schema import EnvironmentConfig
-from modules.aws import provider
+from envs.schema import EnvironmentConfig, NatMode
+from envs.services import Exposure, ServiceConfig
+from modules.alb import LoadBalancer
+from modules.aws import data_aws_caller_identity, provider
+from modules.ecr import EcrRepository
+from modules.ecs_cluster import EcsCluster
+from modules.endpoints import Endpoints
 from modules.network import Network
+from modules.service import FargateService
+from modules.workload import WorkloadContext
 
 MANAGED_BY = "cdktf"
 
@@ -22,12 +29,23 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
     }
 
 
+def caller_url_variable(service: str) -> str:
+    """Environment variable a caller receives with the callee's internal URL."""
+    return f"{service.upper().replace('-', '_')}_URL"
+
+
 class PlatformStack(TerraformStack):
-    """Everything one environment runs on; state in S3 under `<project>/<env>/terraform.tfstate`."""
+    """Everything one environment runs on; state in S3 under `<project>/<env>/terraform.tfstate`.
+
+    Traffic: internet -> public ALB (80/443) -> public services (container port) -> internal
+    ALB (listener port) -> internal services (container port); every task -> VPC endpoints
+    (443). Nothing else is open.
+    """
 
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.name)
         self.config = config
+        prefix = config.resource_prefix
         provider.AwsProvider(
             self,
             "aws",
@@ -44,10 +62,126 @@ class PlatformStack(TerraformStack):
         # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10); add it raw.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
-        self.network = Network(self, "network", config.network, name=config.resource_prefix)
+        self.network = Network(self, "network", config.network, name=prefix)
+        self.endpoints = (
+            Endpoints(
+                self,
+                "endpoints",
+                config.endpoints,
+                network=self.network,
+                region=config.region,
+                name=prefix,
+            )
+            if config.endpoints.enabled
+            else None
+        )
+        self.load_balancers: dict[Exposure, LoadBalancer] = {}
+        for exposure, alb_config in (
+            (Exposure.PUBLIC, config.public_alb),
+            (Exposure.INTERNAL, config.internal_alb),
+        ):
+            if config.services_behind(exposure):
+                self.load_balancers[exposure] = LoadBalancer(
+                    self,
+                    f"{exposure}-alb",
+                    alb_config,
+                    exposure=exposure,
+                    network=self.network,
+                    name=config.alb_name(exposure),
+                )
 
+        self.cluster = EcsCluster(self, "ecs", config.ecs, name=prefix)
+        caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
+        self.context = WorkloadContext(
+            prefix=prefix,
+            region=config.region,
+            account_id=caller.account_id,
+            network=self.network,
+            cluster=self.cluster,
+            endpoints=self.endpoints,
+            internet_egress=config.network.nat_mode is not NatMode.NONE,
+            log_retention_days=config.ecs.log_retention_days,
+        )
+        self.repositories: dict[str, EcrRepository] = {}
+        self.services: dict[str, FargateService] = {}
+        for service in self._in_dependency_order(config.services):
+            image = self._image(service)
+            self.services[service.name] = FargateService(
+                self,
+                f"service-{service.name}",
+                service,
+                context=self.context,
+                image=image,
+                load_balancer=self.load_balancers.get(service.exposure),
+                target_group_name=config.target_group_name(service.name),
+                extra_environment=self._callee_urls(service),
+            )
+        internal = self.load_balancers.get(Exposure.INTERNAL)
+        for service in config.services:
+            for caller_name in service.allowed_callers:
+                assert internal is not None  # allowed_callers requires exposure 'internal'
+                internal.allow_from(
+                    self.services[caller_name].security_group,
+                    description=f"{caller_name} calls {service.name}",
+                )
+        self._outputs()
+
+    @staticmethod
+    def _in_dependency_order(services: tuple[ServiceConfig, ...]) -> list[ServiceConfig]:
+        """Callees before callers is not needed for wiring (URLs come from the ALB), so keep
+        the configured order: it decides listener rule priorities."""
+        return list(services)
+
+    def _image(self, service: ServiceConfig) -> str:
+        if service.image.external is not None:
+            return service.image.external
+        repository = EcrRepository(
+            self,
+            f"ecr-{service.name}",
+            self.config.ecs.ecr,
+            name=f"{self.config.resource_prefix}/{service.name}",
+        )
+        self.repositories[service.name] = repository
+        if service.image.digest:
+            return f"{repository.url}@{service.image.digest}"
+        return f"{repository.url}:{service.image.tag}"
+
+    def _callee_urls(self, service: ServiceConfig) -> dict[str, str]:
+        internal = self.load_balancers.get(Exposure.INTERNAL)
+        urls = {}
+        for callee in self.config.services:
+            if service.name in callee.allowed_callers and internal is not None:
+                urls[caller_url_variable(callee.name)] = internal.url
+        return urls
+
+    def _outputs(self) -> None:
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "vpc_cidr", value=self.network.vpc_cidr)
         TerraformOutput(self, "public_subnet_ids", value=self.network.public_subnet_ids)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnet_ids)
         TerraformOutput(self, "availability_zones", value=list(self.network.availability_zones))
+        public = self.load_balancers.get(Exposure.PUBLIC)
+        internal = self.load_balancers.get(Exposure.INTERNAL)
+        if public is not None:
+            TerraformOutput(self, "public_url", value=public.url)
+        if internal is not None:
+            TerraformOutput(self, "internal_alb_dns_name", value=internal.dns_name)
+        TerraformOutput(self, "cluster_name", value=self.cluster.name)
+        TerraformOutput(self, "cluster_arn", value=self.cluster.arn)
+        TerraformOutput(
+            self,
+            "services",
+            value={
+                name: {
+                    "service_name": service.name,
+                    "task_definition_arn": service.workload.task_definition_arn,
+                    "ecr_repository_url": (
+                        self.repositories[name].url if name in self.repositories else None
+                    ),
+                    "log_group": service.workload.log_group_name,
+                    "security_group_id": service.security_group.id,
+                    "subnets": self.network.private_subnet_ids,
+                }
+                for name, service in self.services.items()
+            },
+        )

@@ -11,6 +11,16 @@ from envs import build_environment, merge
 from envs.dev import OVERRIDES as DEV
 from envs.schema import EnvironmentConfig
 
+ACCOUNT = "123456789012"
+CERTIFICATE = (
+    f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+)
+USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast-1_AbCdEf123"
+SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
+SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
+KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
+
 
 def variant(name: str, cidr: str, overrides: dict[str, Any]) -> EnvironmentConfig:
     return build_environment(
@@ -19,10 +29,59 @@ def variant(name: str, cidr: str, overrides: dict[str, Any]) -> EnvironmentConfi
     )
 
 
+HTTPS_SHOP = {
+    "public_alb": {
+        "certificate_arn": CERTIFICATE,
+        "cognito": {
+            "user_pool_arn": USER_POOL,
+            "user_pool_client_id": "3abc4defg5hij6klm7nop8qrs",
+            "user_pool_domain": "shop-auth",
+        },
+        "access_logs": {"enabled": True, "retention_days": 30},
+    },
+    "internal_alb": {"certificate_arn": CERTIFICATE},
+    "endpoints": {
+        "interface": ["ssm", "secretsmanager", "kms", "ssmmessages"],
+        "restrict_s3_gateway": True,
+        "s3_allowed_buckets": ["shop-uploads"],
+    },
+    "services": {
+        "frontend": {"stickiness": {"duration_seconds": 3600}},
+        "admin": {
+            "exposure": "public",
+            "container_port": 3001,
+            "path_patterns": ["/admin/*"],
+            "cpu_architecture": "ARM64",
+            "image": {"digest": "sha256:" + "ab" * 32},
+        },
+        "backend": {
+            "secrets": {"DB_PASSWORD": SSM_SECRET, "API_KEY": SM_SECRET},
+            "secrets_kms_key_arn": KMS_KEY,
+            "task_role_statements": [
+                {"actions": ["dynamodb:GetItem", "dynamodb:PutItem"], "resources": [ORDERS_TABLE]}
+            ],
+            "container_health_check": {
+                "command": ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]
+            },
+            "allowed_callers": ["frontend", "admin"],
+        },
+        "worker": {
+            "exposure": "none",
+            "image": {"external": "docker.io/library/busybox:1.36"},
+            "autoscaling": {"min_capacity": 1, "max_capacity": 3, "memory_target_percent": None},
+            "desired_count": 1,
+        },
+    },
+}
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
-        variant("nat-none", "10.10.0.0/24", {"network": {"nat_mode": "none"}}),
+        variant(
+            "nat-none",
+            "10.10.0.0/24",
+            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages"]}},
+        ),
         variant(
             "nat-per-az",
             "10.11.0.0/22",
@@ -31,6 +90,15 @@ VARIANTS: dict[str, EnvironmentConfig] = {
                     "nat_mode": "per_az",
                     "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
                 }
+            },
+        ),
+        variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
+        variant(
+            "no-endpoints",
+            "10.13.0.0/24",
+            {
+                "endpoints": {"enabled": False},
+                "services": {"frontend": {"desired_count": 2, "autoscaling": None}},
             },
         ),
     )

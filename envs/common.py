@@ -1,0 +1,74 @@
+"""Building blocks shared by every config model: the immutable base and AWS naming rules."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+class Strict(BaseModel):
+    """Base for config objects: immutable, keyword-only, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def check_name(value: str) -> str:
+    """Names that become parts of AWS resource names and DNS labels."""
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid name: use 2-16 characters, lowercase letters, digits "
+            "and '-', starting with a letter and not ending with '-'"
+        )
+    return value
+
+
+def check_region(value: str) -> str:
+    if not REGION_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an AWS region code; "
+            "use a code such as 'ap-northeast-1' or 'us-east-1'"
+        )
+    return value
+
+
+def check_log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"CloudWatch Logs does not accept a retention of {days} days; "
+            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return days
+
+
+def check_bucket_name(name: str) -> str:
+    """Apply S3's general-purpose bucket naming rules; raise ValueError naming the broken rule."""
+    problems = []
+    if not 3 <= len(name) <= 63:
+        problems.append(f"must be 3-63 characters long (it has {len(name)})")
+    if not re.fullmatch(r"[a-z0-9.-]*", name):
+        problems.append("may contain only lowercase letters, digits, '.' and '-'")
+    if not re.fullmatch(r"[a-z0-9].*[a-z0-9]|[a-z0-9]", name):
+        problems.append("must begin and end with a lowercase letter or digit")
+    if ".." in name:
+        problems.append("must not contain two adjacent periods")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        problems.append("must not be formatted as an IP address")
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(prefix):
+            problems.append(f"must not start with the reserved prefix '{prefix}'")
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if name.endswith(suffix):
+            problems.append(f"must not end with the reserved suffix '{suffix}'")
+    if problems:
+        raise ValueError(f"S3 would reject bucket name {name!r}: it " + "; it ".join(problems))
+    return name

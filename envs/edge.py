@@ -1,0 +1,261 @@
+"""Config for the edge: VPC endpoints and the two application load balancers."""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from pydantic import field_validator, model_validator
+
+from envs.common import Strict, check_bucket_name
+
+# AWS limits (Elastic Load Balancing v2 API reference).
+LB_NAME_MAX = 32
+TARGET_GROUP_NAME_MAX = 32
+IDLE_TIMEOUT_RANGE = (1, 4000)
+
+# Security policies that exist and negotiate TLS 1.2 or newer only. "PQ" policies add hybrid
+# post-quantum key exchange; "FIPS" ones use FIPS 140-3 validated modules.
+TLS12_PLUS_POLICIES = frozenset(
+    {
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+    }
+)
+# Policies that exist but still accept TLS 1.0 or 1.1: refused by this platform.
+LEGACY_POLICIES = frozenset(
+    {
+        "ELBSecurityPolicy-2016-08",
+        "ELBSecurityPolicy-2015-05",
+        "ELBSecurityPolicy-TLS-1-0-2015-04",
+        "ELBSecurityPolicy-TLS-1-1-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        "ELBSecurityPolicy-FS-2018-06",
+        "ELBSecurityPolicy-FS-1-1-2019-08",
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+        "ELBSecurityPolicy-TLS13-1-0-2021-06",
+        "ELBSecurityPolicy-TLS13-1-1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04",
+    }
+)
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+ACM_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+USER_POOL_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:cognito-idp:(?P<region>[a-z0-9-]+):\d{12}:userpool/[\w-]+_\w+$"
+)
+
+
+class InterfaceEndpoint(enum.StrEnum):
+    """AWS services reachable through an interface VPC endpoint (PrivateLink)."""
+
+    ECR_API = "ecr.api"
+    ECR_DKR = "ecr.dkr"
+    LOGS = "logs"
+    ECS = "ecs"
+    ECS_AGENT = "ecs-agent"
+    ECS_TELEMETRY = "ecs-telemetry"
+    SSM = "ssm"
+    SSMMESSAGES = "ssmmessages"
+    EC2MESSAGES = "ec2messages"
+    SECRETSMANAGER = "secretsmanager"
+    KMS = "kms"
+    STS = "sts"
+
+
+ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.LOGS)
+"""Interface endpoints every environment gets: pulling images and shipping logs."""
+
+
+class EndpointsConfig(Strict):
+    """VPC endpoints that let private tasks reach AWS without the internet."""
+
+    enabled: bool = True
+    """False: no endpoints at all; tasks reach AWS through NAT (needs a NAT mode)."""
+    interface: tuple[InterfaceEndpoint, ...] = ()
+    """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
+    restrict_s3_gateway: bool = False
+    """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket
+    plus `s3_allowed_buckets`; when false it allows all of S3 (the AWS default)."""
+    s3_allowed_buckets: tuple[str, ...] = ()
+    """Extra bucket names reachable through a restricted S3 gateway endpoint."""
+
+    @field_validator("interface", mode="before")
+    @classmethod
+    def _known(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            known = [e.value for e in InterfaceEndpoint]
+            unknown = [v for v in value if v not in known]
+            if unknown:
+                raise ValueError(
+                    f"unknown interface endpoint(s) {unknown}; choose from {', '.join(known)}"
+                )
+        return value
+
+    @field_validator("s3_allowed_buckets")
+    @classmethod
+    def _buckets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for bucket in value:
+            check_bucket_name(bucket)
+        return value
+
+    @property
+    def interface_services(self) -> tuple[InterfaceEndpoint, ...]:
+        """Always-on endpoints first, then the optional ones, without duplicates."""
+        if not self.enabled:
+            return ()
+        return tuple(dict.fromkeys((*ALWAYS_ON_ENDPOINTS, *self.interface)))
+
+    @property
+    def s3_gateway(self) -> bool:
+        return self.enabled
+
+
+class CognitoConfig(Strict):
+    """Cognito user pool authentication in front of the public listener (HTTPS only)."""
+
+    user_pool_arn: str
+    user_pool_client_id: str
+    user_pool_domain: str
+    """The domain prefix (or custom domain) of the user pool's hosted UI."""
+
+    @field_validator("user_pool_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not USER_POOL_ARN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Cognito user pool ARN "
+                "(arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>)"
+            )
+        return value
+
+    @field_validator("user_pool_client_id")
+    @classmethod
+    def _client(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w+]{1,128}", value):
+            raise ValueError(f"{value!r} is not a Cognito app client id (1-128 word characters)")
+        return value
+
+
+class AccessLogsConfig(Strict):
+    """ALB access logs to an S3 bucket the ALB construct creates."""
+
+    enabled: bool = False
+    retention_days: int = 90
+    """Days before log objects expire from the bucket."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"retention_days must be at least 1; got {value}")
+        return value
+
+
+class AlbConfig(Strict):
+    """One application load balancer's listener and protection settings."""
+
+    certificate_arn: str | None = None
+    """ACM certificate (same region). Set: HTTPS on 443 + HTTP 80 redirecting to HTTPS.
+    Unset: plain HTTP on 80."""
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    """TLS negotiation policy for HTTPS; only TLS 1.2+ policies are accepted."""
+    cognito: CognitoConfig | None = None
+    """Authenticate every request with Cognito first (public ALB, HTTPS only)."""
+    access_logs: AccessLogsConfig = AccessLogsConfig()
+    deletion_protection: bool = False
+    idle_timeout_seconds: int = 60
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str | None) -> str | None:
+        if value is not None and not ACM_ARN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an ACM certificate ARN; expected "
+                "arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>"
+            )
+        return value
+
+    @field_validator("ssl_policy")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        if value in LEGACY_POLICIES:
+            raise ValueError(
+                f"{value!r} still accepts TLS 1.0/1.1 or weak ciphers; use "
+                f"{DEFAULT_SSL_POLICY} or another TLS 1.2+ policy"
+            )
+        if value not in TLS12_PLUS_POLICIES:
+            raise ValueError(
+                f"{value!r} is not an Elastic Load Balancing security policy; use one of "
+                f"{', '.join(sorted(TLS12_PLUS_POLICIES))}"
+            )
+        return value
+
+    @field_validator("idle_timeout_seconds")
+    @classmethod
+    def _idle(cls, value: int) -> int:
+        low, high = IDLE_TIMEOUT_RANGE
+        if not low <= value <= high:
+            raise ValueError(f"idle_timeout_seconds must be {low}-{high}; got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _cognito_needs_https(self) -> AlbConfig:
+        if self.cognito is not None and self.certificate_arn is None:
+            raise ValueError(
+                "cognito: Cognito authentication requires HTTPS; set certificate_arn "
+                "or remove cognito"
+            )
+        return self
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+    @property
+    def listener_port(self) -> int:
+        """The port services are reached on: 443 with a certificate, else 80."""
+        return 443 if self.https else 80
+
+
+def certificate_region(arn: str) -> str:
+    match = ACM_ARN.fullmatch(arn)
+    assert match is not None
+    return match["region"]
+
+
+__all__ = [
+    "ALWAYS_ON_ENDPOINTS",
+    "AccessLogsConfig",
+    "AlbConfig",
+    "CognitoConfig",
+    "EndpointsConfig",
+    "InterfaceEndpoint",
+    "certificate_region",
+]

@@ -1,0 +1,453 @@
+"""Config for what runs on the cluster: services (long-running) and the ECS cluster itself."""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from envs.common import Strict, check_log_retention, check_name
+
+# Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
+FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+SSM_PARAMETER_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:ssm:(?P<region>[a-z0-9-]+):\d{12}:parameter/[\w./-]+$"
+)
+SECRETS_MANAGER_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+"
+    r"(?::[\w-]*:[\w-]*:[\w-]*)?$"
+)
+KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+ECR_PRIVATE_REGISTRY = re.compile(
+    r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+)
+
+
+class Exposure(enum.StrEnum):
+    """Which load balancer a service sits behind."""
+
+    PUBLIC = "public"
+    """Behind the internet-facing ALB."""
+    INTERNAL = "internal"
+    """Behind the internal ALB, reachable only from the services in `allowed_callers`."""
+    NONE = "none"
+    """No load balancer (workers)."""
+
+
+class CpuArchitecture(enum.StrEnum):
+    X86_64 = "X86_64"
+    ARM64 = "ARM64"
+
+
+class ContainerInsights(enum.StrEnum):
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    ENHANCED = "enhanced"
+
+
+class CapacityProvider(enum.StrEnum):
+    FARGATE = "FARGATE"
+    FARGATE_SPOT = "FARGATE_SPOT"
+
+
+class SecretSource(enum.StrEnum):
+    SSM = "ssm"
+    SECRETS_MANAGER = "secretsmanager"
+
+
+class ImageConfig(Strict):
+    """Where the container image comes from.
+
+    Without `external`, the project creates an ECR repository for the service and runs
+    `<repository>:<tag>` (or `@<digest>`). With `external`, that full reference is run as is.
+    """
+
+    external: str | None = None
+    """A full image reference outside the project's ECR, e.g. `docker.io/library/nginx:1.27`."""
+    tag: str = "latest"
+    digest: str | None = None
+    """`sha256:<64 hex>`; when set it pins the image and the tag is ignored."""
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        if not IMAGE_TAG.fullmatch(value):
+            raise ValueError(f"{value!r} is not a valid image tag (word characters, '.', '-')")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None and not IMAGE_DIGEST.fullmatch(value):
+            raise ValueError(f"{value!r} is not an image digest; expected sha256:<64 hex digits>")
+        return value
+
+    @field_validator("external")
+    @classmethod
+    def _external(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() for c in value)):
+            raise ValueError(f"{value!r} is not an image reference")
+        return value
+
+    def registry_region(self) -> str | None:
+        """The region of a private ECR registry the image lives in (None: not private ECR)."""
+        if self.external is None:
+            return "project"
+        match = ECR_PRIVATE_REGISTRY.match(self.external)
+        return match["region"] if match else None
+
+
+class HealthCheckConfig(Strict):
+    """The target group's health check (Elastic Load Balancing limits apply)."""
+
+    path: str = "/health"
+    matcher: str = "200-399"
+    """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
+    interval_seconds: int = 15
+    timeout_seconds: int = 5
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 3
+
+    @model_validator(mode="after")
+    def _limits(self) -> HealthCheckConfig:
+        problems = []
+        if not self.path.startswith("/") or len(self.path) > 1024:
+            problems.append(f"path must start with '/' (max 1024 chars); got {self.path!r}")
+        if not re.fullmatch(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", self.matcher):
+            problems.append(
+                f"matcher must look like '200', '200,204' or '200-399'; got {self.matcher!r}"
+            )
+        if not 5 <= self.interval_seconds <= 300:
+            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
+        if not 2 <= self.timeout_seconds <= 120:
+            problems.append(f"timeout_seconds must be 2-120; got {self.timeout_seconds}")
+        elif self.timeout_seconds >= self.interval_seconds:
+            problems.append(
+                f"timeout_seconds ({self.timeout_seconds}) must be less than interval_seconds "
+                f"({self.interval_seconds})"
+            )
+        for field in ("healthy_threshold", "unhealthy_threshold"):
+            if not 2 <= getattr(self, field) <= 10:
+                problems.append(f"{field} must be 2-10; got {getattr(self, field)}")
+        if problems:
+            raise ValueError("health_check: " + "; ".join(problems))
+        return self
+
+
+class ContainerHealthCheckConfig(Strict):
+    """The container's own health check (Docker HEALTHCHECK semantics, run by ECS)."""
+
+    command: tuple[str, ...]
+    """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
+    interval_seconds: int = 30
+    timeout_seconds: int = 5
+    retries: int = 3
+    start_period_seconds: int = 30
+
+    @model_validator(mode="after")
+    def _limits(self) -> ContainerHealthCheckConfig:
+        problems = []
+        if not self.command or self.command[0] not in ("CMD", "CMD-SHELL"):
+            problems.append("command must start with 'CMD' or 'CMD-SHELL'")
+        if not 5 <= self.interval_seconds <= 300:
+            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
+        if not 2 <= self.timeout_seconds <= 60:
+            problems.append(f"timeout_seconds must be 2-60; got {self.timeout_seconds}")
+        if not 1 <= self.retries <= 10:
+            problems.append(f"retries must be 1-10; got {self.retries}")
+        if not 0 <= self.start_period_seconds <= 300:
+            problems.append(f"start_period_seconds must be 0-300; got {self.start_period_seconds}")
+        if problems:
+            raise ValueError("container_health_check: " + "; ".join(problems))
+        return self
+
+
+class AutoscalingConfig(Strict):
+    """Target tracking on CPU, memory and optionally ALB requests per target."""
+
+    min_capacity: int = 1
+    max_capacity: int = 4
+    cpu_target_percent: int | None = 60
+    memory_target_percent: int | None = 75
+    requests_per_target: int | None = None
+    """ALB requests per target per minute to aim for (services behind an ALB only)."""
+    scale_in_cooldown_seconds: int = 300
+    scale_out_cooldown_seconds: int = 60
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingConfig:
+        problems = []
+        if self.min_capacity < 0:
+            problems.append(f"min_capacity must be >= 0; got {self.min_capacity}")
+        if self.max_capacity < max(self.min_capacity, 1):
+            problems.append(
+                f"max_capacity ({self.max_capacity}) must be >= min_capacity "
+                f"({self.min_capacity}) and >= 1"
+            )
+        for field in ("cpu_target_percent", "memory_target_percent"):
+            value = getattr(self, field)
+            if value is not None and not 1 <= value <= 100:
+                problems.append(f"{field} must be 1-100; got {value}")
+        if self.requests_per_target is not None and self.requests_per_target < 1:
+            problems.append(f"requests_per_target must be >= 1; got {self.requests_per_target}")
+        if (self.cpu_target_percent, self.memory_target_percent, self.requests_per_target) == (
+            None,
+            None,
+            None,
+        ):
+            problems.append(
+                "set at least one of cpu_target_percent, memory_target_percent, requests_per_target"
+            )
+        if problems:
+            raise ValueError("autoscaling: " + "; ".join(problems))
+        return self
+
+
+class PolicyStatement(Strict):
+    """An extra IAM statement for a task role. Wildcard-only actions are refused."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    effect: str = "Allow"
+
+    @model_validator(mode="after")
+    def _least_privilege(self) -> PolicyStatement:
+        problems = []
+        if not self.actions:
+            problems.append("actions must not be empty")
+        for action in self.actions:
+            if action == "*" or action.endswith(":*") or not IAM_ACTION.fullmatch(action):
+                problems.append(
+                    f"action {action!r} is not allowed; name specific actions such as "
+                    "'s3:GetObject' (no '*' or 'service:*')"
+                )
+        if not self.resources:
+            problems.append("resources must not be empty (name the ARNs)")
+        if self.effect not in ("Allow", "Deny"):
+            problems.append(f"effect must be Allow or Deny; got {self.effect!r}")
+        if problems:
+            raise ValueError("task_role_statements: " + "; ".join(problems))
+        return self
+
+
+class StickinessConfig(Strict):
+    """Load-balancer-generated cookie stickiness."""
+
+    duration_seconds: int = 86400
+
+    @field_validator("duration_seconds")
+    @classmethod
+    def _duration(cls, value: int) -> int:
+        if not 1 <= value <= 604800:
+            raise ValueError(f"duration_seconds must be 1-604800 (7 days); got {value}")
+        return value
+
+
+def check_fargate_size(cpu: int, memory_mib: int) -> None:
+    if cpu not in FARGATE_MEMORY_MIB:
+        raise ValueError(
+            f"cpu={cpu} is not a Fargate size; use one of {', '.join(map(str, FARGATE_MEMORY_MIB))}"
+        )
+    allowed = FARGATE_MEMORY_MIB[cpu]
+    if memory_mib not in allowed:
+        if len(allowed) <= 8:
+            choices = ", ".join(map(str, allowed))
+        else:
+            choices = f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+        raise ValueError(f"cpu={cpu} allows memory_mib {choices}; got {memory_mib}")
+
+
+def check_secret_arn(arn: str) -> SecretSource:
+    if SSM_PARAMETER_ARN.fullmatch(arn):
+        return SecretSource.SSM
+    if SECRETS_MANAGER_ARN.fullmatch(arn):
+        return SecretSource.SECRETS_MANAGER
+    raise ValueError(
+        f"{arn!r} is neither an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/...)"
+        " nor a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:...)"
+    )
+
+
+class WorkloadConfig(Strict):
+    """What services and jobs share: image, size, environment, secrets, permissions."""
+
+    name: str
+    image: ImageConfig = ImageConfig()
+    cpu: int = 256
+    """Fargate CPU units (256 = 0.25 vCPU)."""
+    memory_mib: int = 512
+    cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
+    environment: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    """Environment variable name -> SSM parameter ARN or Secrets Manager secret ARN."""
+    secrets_kms_key_arn: str | None = None
+    """Customer managed KMS key the secrets are encrypted with (grants kms:Decrypt)."""
+    task_role_statements: tuple[PolicyStatement, ...] = ()
+    readonly_root_filesystem: bool = True
+    """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
+    internet_egress: bool = True
+    """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("environment", "secrets")
+    @classmethod
+    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [name for name in value if not ENV_VAR_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"{bad} are not environment variable names ([A-Za-z_][A-Za-z0-9_]*)")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
+        for arn in value.values():
+            check_secret_arn(arn)
+        return value
+
+    @field_validator("secrets_kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        if value is not None and not KMS_KEY_ARN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<acct>:key/<id>)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _size(self) -> WorkloadConfig:
+        try:
+            check_fargate_size(self.cpu, self.memory_mib)
+        except ValueError as error:
+            raise ValueError(f"cpu/memory_mib: {error}") from None
+        clash = set(self.environment) & set(self.secrets)
+        if clash:
+            raise ValueError(f"environment/secrets: {sorted(clash)} set in both; keep one")
+        return self
+
+    def secret_sources(self) -> set[SecretSource]:
+        return {check_secret_arn(arn) for arn in self.secrets.values()}
+
+
+class ServiceConfig(WorkloadConfig):
+    """A long-running ECS service."""
+
+    container_port: int = 8080
+    desired_count: int = 2
+    autoscaling: AutoscalingConfig | None = None
+    exposure: Exposure = Exposure.INTERNAL
+    health_check: HealthCheckConfig = HealthCheckConfig()
+    """The load balancer's health check of each task."""
+    container_health_check: ContainerHealthCheckConfig | None = None
+    path_patterns: tuple[str, ...] = ()
+    """Listener rule paths (e.g. '/api/*'). Empty with no host_headers: the ALB's default."""
+    host_headers: tuple[str, ...] = ()
+    deregistration_delay_seconds: int = 60
+    stickiness: StickinessConfig | None = None
+    health_check_grace_period_seconds: int = 60
+    enable_execute_command: bool = False
+    allowed_callers: tuple[str, ...] = ()
+    """Services allowed to call this one (through the internal ALB). Each caller gets
+    `<NAME>_URL` in its environment."""
+
+    @model_validator(mode="after")
+    def _service_limits(self) -> ServiceConfig:
+        problems = []
+        if not 1 <= self.container_port <= 65535:
+            problems.append(f"container_port must be 1-65535; got {self.container_port}")
+        if self.desired_count < 0:
+            problems.append(f"desired_count must be >= 0; got {self.desired_count}")
+        scaling = self.autoscaling
+        if scaling and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
+            problems.append(
+                f"autoscaling: need min_capacity <= desired_count <= max_capacity; got "
+                f"{scaling.min_capacity} <= {self.desired_count} <= {scaling.max_capacity}"
+            )
+        if scaling and scaling.requests_per_target and self.exposure is Exposure.NONE:
+            problems.append(
+                "autoscaling.requests_per_target needs a load balancer; the service "
+                "has exposure 'none'"
+            )
+        if not 0 <= self.deregistration_delay_seconds <= 3600:
+            problems.append(
+                "deregistration_delay_seconds must be 0-3600; got "
+                f"{self.deregistration_delay_seconds}"
+            )
+        if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
+            problems.append(f"allowed_callers needs exposure 'internal'; got '{self.exposure}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def ignores_desired_count(self) -> bool:
+        return self.autoscaling is not None
+
+
+class CapacityProviderShare(Strict):
+    capacity_provider: CapacityProvider
+    weight: int = 1
+    base: int = 0
+
+
+class EcrConfig(Strict):
+    """ECR repositories for project-built images."""
+
+    immutable_tags: bool = False
+    keep_last_images: int = 20
+    force_delete: bool = True
+    """Allow `terraform destroy` to delete repositories that still hold images."""
+
+    @field_validator("keep_last_images")
+    @classmethod
+    def _keep(cls, value: int) -> int:
+        if not 1 <= value <= 1000:
+            raise ValueError(f"keep_last_images must be 1-1000; got {value}")
+        return value
+
+
+class EcsConfig(Strict):
+    """Cluster-wide settings."""
+
+    capacity_provider_strategy: tuple[CapacityProviderShare, ...] = (
+        CapacityProviderShare(capacity_provider=CapacityProvider.FARGATE, weight=1, base=1),
+    )
+    container_insights: ContainerInsights = ContainerInsights.ENABLED
+    log_retention_days: int = 30
+    ecr: EcrConfig = EcrConfig()
+
+    @field_validator("capacity_provider_strategy")
+    @classmethod
+    def _strategy(
+        cls, value: tuple[CapacityProviderShare, ...]
+    ) -> tuple[CapacityProviderShare, ...]:
+        providers = [share.capacity_provider for share in value]
+        if not value or len(set(providers)) != len(providers):
+            raise ValueError("list each capacity provider at most once, at least one")
+        if sum(1 for share in value if share.base > 0) > 1:
+            raise ValueError("only one capacity provider may have a base > 0")
+        if all(share.weight == 0 for share in value):
+            raise ValueError("at least one capacity provider needs weight > 0")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return check_log_retention(value)

@@ -1,0 +1,260 @@
+"""Application load balancer: one construct, used for the public and the internal ALB."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from envs.edge import AlbConfig
+from envs.services import Exposure, ServiceConfig
+from modules.aws import (
+    data_aws_caller_identity,
+    data_aws_elb_service_account,
+    lb,
+    lb_listener,
+    lb_listener_rule,
+    lb_target_group,
+)
+from modules.log_bucket import LogBucket
+from modules.network import Network
+from modules.security_group import SecurityGroup
+
+HTTP = 80
+HTTPS = 443
+FIRST_RULE_PRIORITY = 10
+
+
+class LoadBalancer(Construct):
+    """An ALB with its own security group, listeners and one IP target group per service.
+
+    - `public`: internet-facing in the public subnets; ingress from anywhere on its listener
+      ports only. `internal`: in the private subnets; ingress on its listener port only from
+      security groups granted with `allow_from`.
+    - Without a certificate: HTTP on 80. With one: HTTPS on 443 (TLS 1.2+ policy) and 80
+      redirecting to it. Optional Cognito authentication runs before every forward.
+    - The listener's default action answers 404 until a service without path/host routing
+      is attached; other services get listener rules in the order they are added.
+    - Egress goes only to attached services' security groups on their container ports.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: AlbConfig,
+        *,
+        exposure: Exposure,
+        network: Network,
+        name: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.exposure = exposure
+        public = exposure is Exposure.PUBLIC
+        self.security_group = SecurityGroup(
+            self,
+            "sg",
+            name=f"{name}-alb",
+            description=f"{exposure} ALB: listener ports in, attached services out",
+            vpc_id=network.vpc_id,
+        )
+        self.listener_port = config.listener_port
+        if public:
+            for port in (HTTP, HTTPS) if config.https else (HTTP,):
+                self.security_group.allow_from_anywhere(port, description="web clients")
+
+        self.log_bucket = self._log_bucket(name) if config.access_logs.enabled else None
+        self.alb = lb.Lb(
+            self,
+            "lb",
+            name=name,
+            internal=not public,
+            load_balancer_type="application",
+            security_groups=[self.security_group.id],
+            subnets=network.public_subnet_ids if public else network.private_subnet_ids,
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=config.deletion_protection,
+            idle_timeout=config.idle_timeout_seconds,
+            access_logs=(
+                lb.LbAccessLogs(bucket=self.log_bucket.bucket_id, enabled=True, prefix=name)
+                if self.log_bucket
+                else None
+            ),
+            # ELB checks it may write before it turns logging on.
+            depends_on=[self.log_bucket.policy] if self.log_bucket else None,
+            tags={"Name": name},
+        )
+        self.arn: str = self.alb.arn
+        self.dns_name: str = self.alb.dns_name
+        scheme = "https" if config.https else "http"
+        self.url = f"{scheme}://{self.alb.dns_name}"
+
+        not_found = lb_listener.LbListenerDefaultAction(
+            type="fixed-response",
+            fixed_response=lb_listener.LbListenerDefaultActionFixedResponse(
+                content_type="text/plain", message_body="Not Found", status_code="404"
+            ),
+        )
+        self.listener = lb_listener.LbListener(
+            self,
+            "https" if config.https else "http",
+            load_balancer_arn=self.alb.arn,
+            port=self.listener_port,
+            protocol="HTTPS" if config.https else "HTTP",
+            certificate_arn=config.certificate_arn,
+            ssl_policy=config.ssl_policy if config.https else None,
+            default_action=[not_found],
+        )
+        if config.https:
+            lb_listener.LbListener(
+                self,
+                "http-redirect",
+                load_balancer_arn=self.alb.arn,
+                port=HTTP,
+                protocol="HTTP",
+                default_action=[
+                    lb_listener.LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=lb_listener.LbListenerDefaultActionRedirect(
+                            port=str(HTTPS), protocol="HTTPS", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+            )
+        self.target_groups: dict[str, lb_target_group.LbTargetGroup] = {}
+        self._next_priority = FIRST_RULE_PRIORITY
+
+    def _log_bucket(self, name: str) -> LogBucket:
+        elb_account = data_aws_elb_service_account.DataAwsElbServiceAccount(self, "elb-account")
+        caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
+        return LogBucket(
+            self,
+            "access-logs",
+            bucket_prefix=f"{name}-logs-",
+            retention_days=self.config.access_logs.retention_days,
+            force_destroy=not self.config.deletion_protection,
+            delivery_principal={"AWS": elb_account.arn},
+            delivery_prefix=f"{name}/AWSLogs/{caller.account_id}/",
+        )
+
+    def allow_from(self, caller: SecurityGroup, *, description: str) -> None:
+        """Let a caller's security group reach the listener (internal ALB)."""
+        self.security_group.allow_from(caller, self.listener_port, description=description)
+
+    def _default_actions(self, target_group_arn: str) -> list[lb_listener.LbListenerDefaultAction]:
+        cognito = self.config.cognito
+        if cognito is None:
+            return [
+                lb_listener.LbListenerDefaultAction(
+                    type="forward", target_group_arn=target_group_arn
+                )
+            ]
+        return [
+            lb_listener.LbListenerDefaultAction(
+                type="authenticate-cognito",
+                order=1,
+                authenticate_cognito=lb_listener.LbListenerDefaultActionAuthenticateCognito(
+                    user_pool_arn=cognito.user_pool_arn,
+                    user_pool_client_id=cognito.user_pool_client_id,
+                    user_pool_domain=cognito.user_pool_domain,
+                ),
+            ),
+            lb_listener.LbListenerDefaultAction(
+                type="forward", order=2, target_group_arn=target_group_arn
+            ),
+        ]
+
+    def _rule_actions(self, target_group_arn: str) -> list[lb_listener_rule.LbListenerRuleAction]:
+        cognito = self.config.cognito
+        if cognito is None:
+            return [
+                lb_listener_rule.LbListenerRuleAction(
+                    type="forward", target_group_arn=target_group_arn
+                )
+            ]
+        return [
+            lb_listener_rule.LbListenerRuleAction(
+                type="authenticate-cognito",
+                order=1,
+                authenticate_cognito=lb_listener_rule.LbListenerRuleActionAuthenticateCognito(
+                    user_pool_arn=cognito.user_pool_arn,
+                    user_pool_client_id=cognito.user_pool_client_id,
+                    user_pool_domain=cognito.user_pool_domain,
+                ),
+            ),
+            lb_listener_rule.LbListenerRuleAction(
+                type="forward", order=2, target_group_arn=target_group_arn
+            ),
+        ]
+
+    def add_service(
+        self, service: ServiceConfig, *, target_group_name: str, targets: SecurityGroup
+    ) -> lb_target_group.LbTargetGroup:
+        """Create the service's IP target group, route to it, and open ALB -> task traffic."""
+        group = lb_target_group.LbTargetGroup(
+            self,
+            f"tg-{service.name}",
+            name=target_group_name,
+            port=service.container_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=self.security_group.group.vpc_id,
+            deregistration_delay=str(service.deregistration_delay_seconds),
+            health_check=lb_target_group.LbTargetGroupHealthCheck(
+                enabled=True,
+                path=service.health_check.path,
+                matcher=service.health_check.matcher,
+                interval=service.health_check.interval_seconds,
+                timeout=service.health_check.timeout_seconds,
+                healthy_threshold=service.health_check.healthy_threshold,
+                unhealthy_threshold=service.health_check.unhealthy_threshold,
+                protocol="HTTP",
+                port="traffic-port",
+            ),
+            stickiness=(
+                lb_target_group.LbTargetGroupStickiness(
+                    type="lb_cookie",
+                    enabled=True,
+                    cookie_duration=service.stickiness.duration_seconds,
+                )
+                if service.stickiness
+                else None
+            ),
+            tags={"Name": target_group_name, "Service": service.name},
+        )
+        self.target_groups[service.name] = group
+        if service.path_patterns or service.host_headers:
+            rule = lb_listener_rule
+            conditions: list[lb_listener_rule.LbListenerRuleCondition] = []
+            if service.path_patterns:
+                conditions.append(
+                    rule.LbListenerRuleCondition(
+                        path_pattern=rule.LbListenerRuleConditionPathPattern(
+                            values=list(service.path_patterns)
+                        )
+                    )
+                )
+            if service.host_headers:
+                conditions.append(
+                    rule.LbListenerRuleCondition(
+                        host_header=rule.LbListenerRuleConditionHostHeader(
+                            values=list(service.host_headers)
+                        )
+                    )
+                )
+            lb_listener_rule.LbListenerRule(
+                self,
+                f"rule-{service.name}",
+                listener_arn=self.listener.arn,
+                priority=self._next_priority,
+                action=self._rule_actions(group.arn),
+                condition=conditions,
+            )
+            self._next_priority += FIRST_RULE_PRIORITY
+        else:
+            self.listener.put_default_action(self._default_actions(group.arn))
+        targets.allow_from(
+            self.security_group,
+            service.container_port,
+            description=f"{self.exposure} ALB to {service.name}",
+        )
+        return group

@@ -1,0 +1,69 @@
+"""Target-tracking autoscaling of an ECS service's desired count."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from envs.services import AutoscalingConfig
+from modules.aws import appautoscaling_policy, appautoscaling_target
+
+
+class ServiceAutoscaling(Construct):
+    """Scalable target plus one target-tracking policy per configured metric: average CPU,
+    average memory and (behind an ALB) requests per target."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: AutoscalingConfig,
+        *,
+        cluster_name: str,
+        service_name: str,
+        request_count_label: str | None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.target = appautoscaling_target.AppautoscalingTarget(
+            self,
+            "target",
+            service_namespace="ecs",
+            resource_id=f"service/{cluster_name}/{service_name}",
+            scalable_dimension="ecs:service:DesiredCount",
+            min_capacity=config.min_capacity,
+            max_capacity=config.max_capacity,
+        )
+        metrics = [
+            ("cpu", "ECSServiceAverageCPUUtilization", config.cpu_target_percent, None),
+            ("memory", "ECSServiceAverageMemoryUtilization", config.memory_target_percent, None),
+        ]
+        if request_count_label is not None:
+            metrics.append(
+                (
+                    "requests",
+                    "ALBRequestCountPerTarget",
+                    config.requests_per_target,
+                    request_count_label,
+                )
+            )
+        policy = appautoscaling_policy
+        for label, metric, target_value, resource_label in metrics:
+            if target_value is None:
+                continue
+            policy.AppautoscalingPolicy(
+                self,
+                label,
+                name=f"{service_name}-{label}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=self.target.service_namespace,
+                resource_id=self.target.resource_id,
+                scalable_dimension=self.target.scalable_dimension,
+                target_tracking_scaling_policy_configuration=policy.AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                    target_value=target_value,
+                    scale_in_cooldown=config.scale_in_cooldown_seconds,
+                    scale_out_cooldown=config.scale_out_cooldown_seconds,
+                    predefined_metric_specification=policy.AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type=metric,
+                        resource_label=resource_label,
+                    ),
+                ),
+            )

@@ -1,0 +1,62 @@
+"""The ECS cluster: Fargate capacity providers, Container Insights, ECS Exec logging."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from envs.services import EcsConfig
+from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
+
+
+class EcsCluster(Construct):
+    """A Fargate-only cluster with the environment's default capacity provider strategy.
+
+    ECS Exec sessions are logged to their own log group (`exec_log_group_name`).
+    """
+
+    def __init__(self, scope: Construct, id_: str, config: EcsConfig, *, name: str) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.exec_log_group = cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "exec-logs",
+            name=f"/ecs/{name}/exec",
+            retention_in_days=config.log_retention_days,
+        )
+        self.cluster = ecs_cluster.EcsCluster(
+            self,
+            "cluster",
+            name=name,
+            setting=[
+                ecs_cluster.EcsClusterSetting(
+                    name="containerInsights", value=config.container_insights.value
+                )
+            ],
+            configuration=ecs_cluster.EcsClusterConfiguration(
+                execute_command_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfiguration(
+                    logging="OVERRIDE",
+                    log_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
+                        cloud_watch_log_group_name=self.exec_log_group.name,
+                    ),
+                )
+            ),
+        )
+        self.name: str = self.cluster.name
+        self.arn: str = self.cluster.arn
+        self.exec_log_group_name: str = self.exec_log_group.name
+        self.exec_log_group_arn: str = self.exec_log_group.arn
+        self.capacity_provider_strategy = config.capacity_provider_strategy
+        self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
+            self,
+            "capacity-providers",
+            cluster_name=self.cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategy=[
+                ecs_cluster_capacity_providers.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
+                    capacity_provider=share.capacity_provider.value,
+                    weight=share.weight,
+                    base=share.base,
+                )
+                for share in config.capacity_provider_strategy
+            ],
+        )

@@ -1,0 +1,104 @@
+"""VPC endpoints: interface endpoints for AWS APIs and the S3 gateway for ECR image layers."""
+
+from __future__ import annotations
+
+import json
+
+from constructs import Construct
+
+from envs.edge import EndpointsConfig, InterfaceEndpoint
+from modules.aws import vpc_endpoint
+from modules.network import Network
+from modules.security_group import SecurityGroup
+
+HTTPS = 443
+
+
+def ecr_layer_bucket_arn(region: str) -> str:
+    """The AWS-owned bucket ECR serves image layers from (per region)."""
+    return f"arn:aws:s3:::prod-{region}-starport-layer-bucket"
+
+
+class Endpoints(Construct):
+    """Interface endpoints (one ENI per AZ in the private subnets, private DNS on) behind one
+    security group, plus an S3 gateway endpoint on every private route table.
+
+    Nothing can use them until a workload is granted: `grant_access(task_security_group)`
+    opens 443 from that group to the endpoints and to S3's prefix list.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: EndpointsConfig,
+        *,
+        network: Network,
+        region: str,
+        name: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.security_group = SecurityGroup(
+            self,
+            "endpoints",
+            name=f"{name}-vpc-endpoints",
+            description="Interface VPC endpoints: HTTPS from granted workloads only",
+            vpc_id=network.vpc_id,
+        )
+        self.interface: dict[InterfaceEndpoint, vpc_endpoint.VpcEndpoint] = {}
+        for service in config.interface_services:
+            self.interface[service] = vpc_endpoint.VpcEndpoint(
+                self,
+                service.value,
+                vpc_id=network.vpc_id,
+                service_name=f"com.amazonaws.{region}.{service.value}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=network.private_subnet_ids,
+                security_group_ids=[self.security_group.id],
+                tags={"Name": f"{name}-{service.value}"},
+            )
+        self.s3_gateway = vpc_endpoint.VpcEndpoint(
+            self,
+            "s3",
+            vpc_id=network.vpc_id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=network.private_route_table_ids,
+            policy=self._s3_policy(region) if config.restrict_s3_gateway else None,
+            tags={"Name": f"{name}-s3"},
+        )
+
+    def _s3_policy(self, region: str) -> str:
+        statements = [
+            {
+                "Sid": "EcrImageLayers",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"{ecr_layer_bucket_arn(region)}/*",
+            }
+        ]
+        if self.config.s3_allowed_buckets:
+            arns = [f"arn:aws:s3:::{bucket}" for bucket in self.config.s3_allowed_buckets]
+            statements.append(
+                {
+                    "Sid": "NamedBuckets",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [*arns, *(f"{arn}/*" for arn in arns)],
+                }
+            )
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+    def grant_access(self, workload: SecurityGroup) -> None:
+        """Let a workload's security group reach every endpoint on 443."""
+        if self.interface:
+            self.security_group.allow_from(
+                workload, HTTPS, description=f"{workload.name} to AWS APIs over PrivateLink"
+            )
+        workload.allow_to_prefix_list(
+            self.s3_gateway.prefix_list_id, HTTPS, description="S3 via the gateway endpoint"
+        )

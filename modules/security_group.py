@@ -1,0 +1,105 @@
+"""Security groups with no inline rules; every rule is its own resource, made where the
+connection is made."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from modules.aws import (
+    security_group,
+    vpc_security_group_egress_rule,
+    vpc_security_group_ingress_rule,
+)
+
+ANYWHERE_IPV4 = "0.0.0.0/0"
+ANYWHERE_IPV6 = "::/0"
+
+
+class SecurityGroup(Construct):
+    """A security group that starts closed (no ingress, no egress).
+
+    Open it along the architecture only: `allow_from(peer, port)` adds the ingress rule on
+    this group *and* the matching egress rule on the peer, so both ends stay least-privilege.
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, description: str, vpc_id: str
+    ) -> None:
+        super().__init__(scope, id_)
+        self.group = security_group.SecurityGroup(
+            self,
+            "sg",
+            name=name,
+            description=description,
+            vpc_id=vpc_id,
+            revoke_rules_on_delete=True,
+            tags={"Name": name},
+        )
+        # No inline rules: Terraform deletes the allow-all egress rule AWS adds to a new group,
+        # and inline rules would fight the separate rule resources made below.
+        self.id: str = self.group.id
+        self.name = name
+
+    def allow_from(self, peer: SecurityGroup, port: int, *, description: str) -> None:
+        """Let `peer` open TCP connections to this group on `port`."""
+        rule_id = f"from-{peer.name}-{port}"
+        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            self,
+            rule_id,
+            security_group_id=self.id,
+            referenced_security_group_id=peer.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            peer,
+            f"to-{self.name}-{port}",
+            security_group_id=peer.id,
+            referenced_security_group_id=self.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+
+    def allow_from_anywhere(self, port: int, *, description: str) -> None:
+        """Ingress on `port` from the whole internet, IPv4 and IPv6 (public ALB listeners)."""
+        for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
+            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                f"from-anywhere-{family}-{port}",
+                security_group_id=self.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                **({"cidr_ipv4": cidr} if family == "ipv4" else {"cidr_ipv6": cidr}),
+            )
+
+    def allow_to_prefix_list(self, prefix_list_id: str, port: int, *, description: str) -> None:
+        """Egress to an AWS-managed prefix list (e.g. the S3 gateway endpoint's)."""
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            f"to-prefix-list-{port}",
+            security_group_id=self.id,
+            prefix_list_id=prefix_list_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+
+    def allow_to_anywhere(self, port: int, *, description: str) -> None:
+        """Egress on `port` to the internet (through NAT), IPv4 only."""
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            f"to-anywhere-{port}",
+            security_group_id=self.id,
+            cidr_ipv4=ANYWHERE_IPV4,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )

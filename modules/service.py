@@ -1,0 +1,117 @@
+"""A long-running Fargate service: workload + ECS service + load balancer + autoscaling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from envs.services import ServiceConfig
+from modules.alb import LoadBalancer
+from modules.autoscaling import ServiceAutoscaling
+from modules.aws import ecs_service
+from modules.workload import TaskWorkload, WorkloadContext
+
+
+class FargateService(Construct):
+    """An ECS service in the private subnets, no public IP, behind `load_balancer` if given.
+
+    Its security group admits only the load balancer, on the container port. Deployments
+    roll back automatically when tasks fail to become healthy (circuit breaker), keep 100%
+    of capacity during a deploy (max 200%), and with autoscaling Terraform stops managing
+    `desired_count` after creation so it never fights the autoscaler.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: ServiceConfig,
+        *,
+        context: WorkloadContext,
+        image: str,
+        load_balancer: LoadBalancer | None,
+        target_group_name: str,
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.workload = TaskWorkload(
+            self,
+            "workload",
+            config,
+            context=context,
+            image=image,
+            extra_environment=extra_environment,
+        )
+        self.security_group = self.workload.security_group
+        self.name = f"{context.prefix}-{config.name}"
+
+        load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
+        depends_on: list[Any] = [context.cluster.capacity_providers]
+        self.target_group = None
+        if load_balancer is not None:
+            self.target_group = load_balancer.add_service(
+                config, target_group_name=target_group_name, targets=self.security_group
+            )
+            load_balancers.append(
+                ecs_service.EcsServiceLoadBalancer(
+                    target_group_arn=self.target_group.arn,
+                    container_name=self.workload.container_name,
+                    container_port=config.container_port,
+                )
+            )
+            depends_on.append(load_balancer.listener)
+
+        self.service = ecs_service.EcsService(
+            self,
+            "service",
+            name=self.name,
+            cluster=context.cluster.arn,
+            task_definition=self.workload.task_definition_arn,
+            desired_count=config.desired_count,
+            capacity_provider_strategy=[
+                ecs_service.EcsServiceCapacityProviderStrategy(
+                    capacity_provider=share.capacity_provider.value,
+                    weight=share.weight,
+                    base=share.base,
+                )
+                for share in context.cluster.capacity_provider_strategy
+            ],
+            network_configuration=ecs_service.EcsServiceNetworkConfiguration(
+                subnets=context.network.private_subnet_ids,
+                security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            ),
+            load_balancer=load_balancers or None,
+            health_check_grace_period_seconds=(
+                config.health_check_grace_period_seconds if load_balancers else None
+            ),
+            deployment_circuit_breaker=ecs_service.EcsServiceDeploymentCircuitBreaker(
+                enable=True, rollback=True
+            ),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            enable_execute_command=config.enable_execute_command,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            lifecycle=(
+                TerraformResourceLifecycle(ignore_changes=["desired_count"])
+                if config.ignores_desired_count
+                else None
+            ),
+            depends_on=depends_on,
+        )
+        if config.autoscaling is not None:
+            label = None
+            if load_balancer is not None and self.target_group is not None:
+                label = f"{load_balancer.alb.arn_suffix}/{self.target_group.arn_suffix}"
+            ServiceAutoscaling(
+                self,
+                "autoscaling",
+                config.autoscaling,
+                cluster_name=context.cluster.name,
+                service_name=self.service.name,
+                request_count_label=label if config.autoscaling.requests_per_target else None,
+            )

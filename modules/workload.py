@@ -1,0 +1,297 @@
+"""What every ECS workload (service or job) needs: log group, roles, task definition, and a
+security group that starts closed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Construct
+
+from envs.services import SecretSource, ServiceConfig, WorkloadConfig, check_secret_arn
+from modules.aws import (
+    cloudwatch_log_group,
+    ecs_task_definition,
+    iam_role,
+    iam_role_policy,
+    iam_role_policy_attachment,
+)
+from modules.ecs_cluster import EcsCluster
+from modules.endpoints import Endpoints
+from modules.network import Network
+from modules.security_group import SecurityGroup
+
+HTTPS = 443
+TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+ECS_EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+TMP_VOLUME = "tmp"
+
+
+@dataclass(frozen=True)
+class WorkloadContext:
+    """Environment facts every workload needs."""
+
+    prefix: str
+    """`<project>-<env>`."""
+    region: str
+    account_id: str
+    network: Network
+    cluster: EcsCluster
+    endpoints: Endpoints | None
+    internet_egress: bool
+    """True when the private subnets have a NAT route."""
+    log_retention_days: int
+
+
+def _document(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class TaskWorkload(Construct):
+    """Log group, execution role, task role, Fargate task definition and security group.
+
+    - The execution role (used by ECS to start the task) has the AWS-managed task execution
+      policy plus read access to exactly this workload's secrets (and kms:Decrypt on their
+      key when one is configured).
+    - The task role (used by the application) has only the configured statements, plus the
+      ssmmessages channel actions when ECS Exec is on.
+    - The security group has no ingress; egress to the VPC endpoints (443), S3's prefix
+      list and, when the environment has NAT and the workload allows it, HTTPS to the internet.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: WorkloadConfig,
+        *,
+        context: WorkloadContext,
+        image: str,
+        extra_environment: dict[str, str] | None = None,
+        command: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.context = context
+        self.container_name = config.name
+        self.family = f"{context.prefix}-{config.name}"
+        exec_enabled = isinstance(config, ServiceConfig) and config.enable_execute_command
+
+        self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/ecs/{context.prefix}/{config.name}",
+            retention_in_days=context.log_retention_days,
+        )
+        self.log_group_name: str = self.log_group.name
+        self.log_stream_prefix = config.name
+
+        self.execution_role = self._role("execution-role", f"{self.family}-execution")
+        iam_role_policy_attachment.IamRolePolicyAttachment(
+            self,
+            "execution-managed-policy",
+            role=self.execution_role.name,
+            policy_arn=TASK_EXECUTION_POLICY_ARN,
+        )
+        secret_statements = self._secret_statements()
+        if secret_statements:
+            iam_role_policy.IamRolePolicy(
+                self,
+                "execution-secrets",
+                role=self.execution_role.id,
+                name="read-own-secrets",
+                policy=_document(secret_statements),
+            )
+
+        self.task_role = self._role("task-role", f"{self.family}-task")
+        task_statements = [
+            {
+                "Effect": statement.effect,
+                "Action": list(statement.actions),
+                "Resource": list(statement.resources),
+            }
+            for statement in config.task_role_statements
+        ]
+        if exec_enabled:
+            task_statements.append(
+                {
+                    "Sid": "EcsExecChannels",
+                    "Effect": "Allow",
+                    "Action": list(ECS_EXEC_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+            task_statements.append(
+                {
+                    "Sid": "EcsExecSessionLogs",
+                    "Effect": "Allow",
+                    "Action": [
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    "Resource": f"{context.cluster.exec_log_group_arn}:*",
+                }
+            )
+            task_statements.append(
+                {
+                    "Sid": "EcsExecDescribeLogGroups",
+                    "Effect": "Allow",
+                    "Action": "logs:DescribeLogGroups",
+                    "Resource": "*",
+                }
+            )
+        if task_statements:
+            iam_role_policy.IamRolePolicy(
+                self,
+                "task-policy",
+                role=self.task_role.id,
+                name="application",
+                policy=_document(task_statements),
+            )
+
+        self.security_group = SecurityGroup(
+            self,
+            "tasks",
+            name=f"{self.family}-tasks",
+            description=f"{config.name} tasks",
+            vpc_id=context.network.vpc_id,
+        )
+        if context.endpoints is not None:
+            context.endpoints.grant_access(self.security_group)
+        if context.internet_egress and config.internet_egress:
+            self.security_group.allow_to_anywhere(
+                HTTPS, description="HTTPS to the internet through NAT"
+            )
+
+        container = self._container(image, extra_environment or {}, command, exec_enabled)
+        self.task_definition = ecs_task_definition.EcsTaskDefinition(
+            self,
+            "task-definition",
+            family=self.family,
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            cpu=str(config.cpu),
+            memory=str(config.memory_mib),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            runtime_platform=ecs_task_definition.EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX",
+                cpu_architecture=config.cpu_architecture.value,
+            ),
+            volume=(
+                [ecs_task_definition.EcsTaskDefinitionVolume(name=TMP_VOLUME)]
+                if config.readonly_root_filesystem
+                else None
+            ),
+            container_definitions=json.dumps([container]),
+        )
+        self.task_definition_arn: str = self.task_definition.arn
+
+    def _role(self, id_: str, name: str) -> iam_role.IamRole:
+        """A role only ECS tasks of this account can assume (confused-deputy guarded)."""
+        trust = {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": self.context.account_id},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:aws:ecs:{self.context.region}:"
+                    f"{self.context.account_id}:*"
+                },
+            },
+        }
+        return iam_role.IamRole(self, id_, name=name, assume_role_policy=_document([trust]))
+
+    def _secret_statements(self) -> list[dict[str, Any]]:
+        by_source: dict[SecretSource, list[str]] = {}
+        for arn in self.config.secrets.values():
+            by_source.setdefault(check_secret_arn(arn), []).append(arn)
+        statements: list[dict[str, Any]] = []
+        if SecretSource.SSM in by_source:
+            statements.append(
+                {
+                    "Sid": "SsmParameters",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameters"],
+                    "Resource": sorted(set(by_source[SecretSource.SSM])),
+                }
+            )
+        if SecretSource.SECRETS_MANAGER in by_source:
+            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret.
+            secrets = sorted(
+                {":".join(a.split(":")[:7]) for a in by_source[SecretSource.SECRETS_MANAGER]}
+            )
+            statements.append(
+                {
+                    "Sid": "SecretsManagerSecrets",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": secrets,
+                }
+            )
+        if self.config.secrets_kms_key_arn:
+            statements.append(
+                {
+                    "Sid": "DecryptSecrets",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": [self.config.secrets_kms_key_arn],
+                }
+            )
+        return statements
+
+    def _container(
+        self,
+        image: str,
+        extra_environment: dict[str, str],
+        command: tuple[str, ...] | None,
+        exec_enabled: bool,
+    ) -> dict[str, Any]:
+        config = self.config
+        environment = {**config.environment, **extra_environment}
+        container: dict[str, Any] = {
+            "name": self.container_name,
+            "image": image,
+            "essential": True,
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(config.secrets.items())],
+            "readonlyRootFilesystem": config.readonly_root_filesystem,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": self.context.region,
+                    "awslogs-stream-prefix": self.log_stream_prefix,
+                },
+            },
+        }
+        if config.readonly_root_filesystem:
+            container["mountPoints"] = [
+                {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+            ]
+        if isinstance(config, ServiceConfig):
+            container["portMappings"] = [
+                {"containerPort": config.container_port, "protocol": "tcp"}
+            ]
+            if config.container_health_check:
+                check = config.container_health_check
+                container["healthCheck"] = {
+                    "command": list(check.command),
+                    "interval": check.interval_seconds,
+                    "timeout": check.timeout_seconds,
+                    "retries": check.retries,
+                    "startPeriod": check.start_period_seconds,
+                }
+        if command:
+            container["command"] = list(command)
+        if exec_enabled:
+            container["linuxParameters"] = {"initProcessEnabled": True}
+        return container
