@@ -48,3 +48,32 @@ def where(stack: Json, type_: str, **attributes: Any) -> dict[str, Json]:
 def policy(document: str) -> Json:
     """Parse a JSON policy string as synthesized (references stay as ${...} strings)."""
     return json.loads(document)
+
+
+def security_group_names(stack: Json) -> dict[str, str]:
+    """`${aws_security_group.<id>.id}` -> the group's name."""
+    return {
+        ref("aws_security_group", name): body["name"]
+        for name, body in resources(stack, "aws_security_group").items()
+    }
+
+
+def rule_set(stack: Json, direction: str) -> set[tuple[str, str, int]]:
+    """Every ingress or egress rule as (group, peer, port); peers are group names, CIDRs or
+    'prefix-list'."""
+    names = security_group_names(stack)
+    rules = set()
+    for body in resources(stack, f"aws_vpc_security_group_{direction}_rule").values():
+        assert body["ip_protocol"] == "tcp" and body["from_port"] == body["to_port"], body
+        if "referenced_security_group_id" in body:
+            peer = names[body["referenced_security_group_id"]]
+        elif "prefix_list_id" in body:
+            peer = "prefix-list"
+        else:
+            peer = body.get("cidr_ipv4") or body["cidr_ipv6"]
+        rules.add((names[body["security_group_id"]], peer, body["from_port"]))
+    return rules
+
+
+def container_definitions(task_definition: Json) -> list[Json]:
+    return json.loads(task_definition["container_definitions"])
