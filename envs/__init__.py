@@ -54,8 +54,17 @@ def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
+def _name_items(loc: tuple[Any, ...], data: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Replace list indexes with names where the env file gave a {name: settings} mapping."""
+    if len(loc) > 1 and isinstance(loc[1], int) and isinstance(data.get(loc[0]), Mapping):
+        names = list(data[loc[0]])
+        if loc[1] < len(names):
+            return (loc[0], names[loc[1]], *loc[2:])
+    return loc
+
+
+def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in _name_items(tuple(error["loc"]), data))
     message = str(error["msg"])
     if error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
@@ -75,10 +84,16 @@ def build_environment(
     source: str = "config",
 ) -> EnvironmentConfig:
     """Validate one environment: `overrides` merged onto `base`. Raises ConfigError."""
+    data = merge(base, overrides)
     try:
-        return EnvironmentConfig.model_validate(merge(base, overrides))
+        return EnvironmentConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{source}: {_describe(e)}" for e in error.errors()) from None
+        raise ConfigError(
+            f"{source}: {line}"
+            for e in error.errors()
+            # A model-level check may report several problems, one per line.
+            for line in _describe(e, data).splitlines()
+        ) from None
 
 
 def validate_together(environments: Iterable[EnvironmentConfig]) -> tuple[EnvironmentConfig, ...]:

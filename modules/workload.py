@@ -9,7 +9,13 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.services import SecretSource, ServiceConfig, WorkloadConfig, check_secret_arn
+from envs.services import (
+    Exposure,
+    SecretSource,
+    ServiceConfig,
+    WorkloadConfig,
+    check_secret_arn,
+)
 from modules.aws import (
     cloudwatch_log_group,
     ecs_task_definition,
@@ -277,19 +283,19 @@ class TaskWorkload(Construct):
             container["mountPoints"] = [
                 {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
             ]
-        if isinstance(config, ServiceConfig):
+        if isinstance(config, ServiceConfig) and config.exposure is not Exposure.NONE:
             container["portMappings"] = [
                 {"containerPort": config.container_port, "protocol": "tcp"}
             ]
-            if config.container_health_check:
-                check = config.container_health_check
-                container["healthCheck"] = {
-                    "command": list(check.command),
-                    "interval": check.interval_seconds,
-                    "timeout": check.timeout_seconds,
-                    "retries": check.retries,
-                    "startPeriod": check.start_period_seconds,
-                }
+        if isinstance(config, ServiceConfig) and config.container_health_check:
+            check = config.container_health_check
+            container["healthCheck"] = {
+                "command": list(check.command),
+                "interval": check.interval_seconds,
+                "timeout": check.timeout_seconds,
+                "retries": check.retries,
+                "startPeriod": check.start_period_seconds,
+            }
         if command:
             container["command"] = list(command)
         if exec_enabled:

@@ -57,6 +57,7 @@ HTTPS_SHOP = {
         "backend": {
             "secrets": {"DB_PASSWORD": SSM_SECRET, "API_KEY": SM_SECRET},
             "secrets_kms_key_arn": KMS_KEY,
+            "enable_execute_command": False,
             "task_role_statements": [
                 {"actions": ["dynamodb:GetItem", "dynamodb:PutItem"], "resources": [ORDERS_TABLE]}
             ],

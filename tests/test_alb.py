@@ -1,0 +1,176 @@
+"""Load balancers: scheme, subnets, target groups, listeners, rules, Cognito, access logs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.tf import by_path, ref, resources, where
+from tests.variants import CERTIFICATE, USER_POOL
+
+Json = dict[str, Any]
+
+
+def subnet_refs(stack: Json, tier: str) -> list[str]:
+    return sorted(
+        ref("aws_subnet", name)
+        for name, body in resources(stack, "aws_subnet").items()
+        if body["tags"]["Tier"] == tier
+    )
+
+
+def alb(stack: Json, exposure: str) -> tuple[str, Json]:
+    return by_path(stack, "aws_lb", f"{exposure}-alb/lb")
+
+
+def test_public_alb_is_internet_facing_in_public_subnets(dev: Json) -> None:
+    _, public = alb(dev, "public")
+    assert public["name"] == "fargate-dev-public"
+    assert public["internal"] is False
+    assert public["load_balancer_type"] == "application"
+    assert sorted(public["subnets"]) == subnet_refs(dev, "public")
+    assert public["drop_invalid_header_fields"] is True
+    sg_name, _ = by_path(dev, "aws_security_group", "public-alb/sg/sg")
+    assert public["security_groups"] == [ref("aws_security_group", sg_name)]
+
+
+def test_internal_alb_is_internal_in_private_subnets(dev: Json) -> None:
+    _, internal = alb(dev, "internal")
+    assert internal["internal"] is True
+    assert sorted(internal["subnets"]) == subnet_refs(dev, "private")
+    assert internal["drop_invalid_header_fields"] is True
+
+
+def test_deletion_protection_only_in_prod(synthesized: dict[str, Json]) -> None:
+    for env, expected in (("dev", False), ("stg", False), ("prod", True)):
+        for exposure in ("public", "internal"):
+            assert alb(synthesized[env], exposure)[1]["enable_deletion_protection"] is expected
+
+
+def test_target_groups_are_ip_typed_with_health_checks(dev: Json) -> None:
+    _, frontend = by_path(dev, "aws_lb_target_group", "public-alb/tg-frontend")
+    assert frontend["target_type"] == "ip"
+    assert frontend["port"] == 3000 and frontend["protocol"] == "HTTP"
+    assert frontend["deregistration_delay"] == "60"
+    assert frontend["health_check"] == {
+        "enabled": True,
+        "path": "/",
+        "matcher": "200-399",
+        "interval": 15,
+        "timeout": 5,
+        "healthy_threshold": 2,
+        "unhealthy_threshold": 3,
+        "protocol": "HTTP",
+        "port": "traffic-port",
+    }
+    _, backend = by_path(dev, "aws_lb_target_group", "internal-alb/tg-backend")
+    assert backend["port"] == 8080 and backend["health_check"]["path"] == "/health"
+    assert "stickiness" not in backend
+
+
+def test_http_only_listener_forwards_to_the_default_service(dev: Json) -> None:
+    listeners = resources(dev, "aws_lb_listener")
+    assert len(listeners) == 2
+    public_alb, _ = alb(dev, "public")
+    (listener,) = where(
+        dev, "aws_lb_listener", load_balancer_arn=ref("aws_lb", public_alb, "arn")
+    ).values()
+    tg, _ = by_path(dev, "aws_lb_target_group", "public-alb/tg-frontend")
+    assert listener["port"] == 80 and listener["protocol"] == "HTTP"
+    assert "certificate_arn" not in listener
+    assert listener["default_action"] == [
+        {"type": "forward", "target_group_arn": ref("aws_lb_target_group", tg, "arn")}
+    ]
+
+
+def test_https_listener_with_tls13_policy_and_http_redirect(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["https-shop"]
+    for exposure in ("public", "internal"):
+        name, _ = alb(stack, exposure)
+        listeners = where(stack, "aws_lb_listener", load_balancer_arn=ref("aws_lb", name, "arn"))
+        by_port = {body["port"]: body for body in listeners.values()}
+        assert sorted(by_port) == [80, 443]
+        https = by_port[443]
+        assert https["protocol"] == "HTTPS"
+        assert https["certificate_arn"] == CERTIFICATE
+        assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        assert by_port[80]["default_action"] == [
+            {
+                "type": "redirect",
+                "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+            }
+        ]
+
+
+def test_cognito_authenticates_before_every_forward(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["https-shop"]
+    _, https = by_path(stack, "aws_lb_listener", "public-alb/https")
+    _rule_name, rule = by_path(stack, "aws_lb_listener_rule", "public-alb/rule-admin")
+    for actions in (https["default_action"], rule["action"]):
+        assert [(a["type"], a["order"]) for a in actions] == [
+            ("authenticate-cognito", 1),
+            ("forward", 2),
+        ]
+        assert actions[0]["authenticate_cognito"] == {
+            "user_pool_arn": USER_POOL,
+            "user_pool_client_id": "3abc4defg5hij6klm7nop8qrs",
+            "user_pool_domain": "shop-auth",
+        }
+    # The internal ALB never authenticates with Cognito.
+    _, internal = by_path(stack, "aws_lb_listener", "internal-alb/https")
+    assert [a["type"] for a in internal["default_action"]] == ["forward"]
+
+
+def test_path_rule_routes_second_service_on_shared_alb(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["https-shop"]
+    listener, _ = by_path(stack, "aws_lb_listener", "public-alb/https")
+    _, rule = by_path(stack, "aws_lb_listener_rule", "public-alb/rule-admin")
+    admin_tg, admin = by_path(stack, "aws_lb_target_group", "public-alb/tg-admin")
+    assert rule["listener_arn"] == ref("aws_lb_listener", listener, "arn")
+    assert rule["priority"] == 10
+    assert rule["condition"] == [{"path_pattern": {"values": ["/admin/*"]}}]
+    assert rule["action"][-1]["target_group_arn"] == ref("aws_lb_target_group", admin_tg, "arn")
+    assert admin["port"] == 3001
+    _, frontend = by_path(stack, "aws_lb_target_group", "public-alb/tg-frontend")
+    assert frontend["stickiness"] == {"type": "lb_cookie", "enabled": True, "cookie_duration": 3600}
+
+
+def test_access_logs_bucket_and_elb_delivery_policy(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["https-shop"]
+    _, public = alb(stack, "public")
+    bucket_name, bucket = by_path(stack, "aws_s3_bucket", "public-alb/access-logs/bucket")
+    assert public["access_logs"] == {
+        "bucket": ref("aws_s3_bucket", bucket_name),
+        "enabled": True,
+        "prefix": "fargate-https-shop-public",
+    }
+    assert bucket["bucket_prefix"] == "fargate-https-shop-public-logs-"
+    _, policy = by_path(stack, "aws_s3_bucket_policy", "public-alb/access-logs/policy")
+    delivery, deny = json.loads(policy["policy"])["Statement"]
+    elb_account = next(iter(stack["data"]["aws_elb_service_account"]))
+    (caller,) = [n for n in stack["data"]["aws_caller_identity"] if n.startswith("public-alb")]
+    assert delivery["Principal"] == {"AWS": f"${{data.aws_elb_service_account.{elb_account}.arn}}"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Resource"] == (
+        ref("aws_s3_bucket", bucket_name, "arn")
+        + f"/fargate-https-shop-public/AWSLogs/${{data.aws_caller_identity.{caller}.account_id}}/*"
+    )
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    _, sse = by_path(
+        stack,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "public-alb/access-logs/encryption",
+    )
+    assert sse["rule"][0]["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
+    # prod logs its public ALB too; dev does not.
+    assert "access_logs" in alb(synthesized["prod"], "public")[1]
+    assert "access_logs" not in alb(synthesized["dev"], "public")[1]
+
+
+def test_outputs_public_url_and_internal_dns(dev: Json) -> None:
+    public, _ = alb(dev, "public")
+    internal, _ = alb(dev, "internal")
+    assert dev["output"]["public_url"]["value"] == f"http://${{aws_lb.{public}.dns_name}}"
+    assert dev["output"]["internal_alb_dns_name"]["value"] == ref("aws_lb", internal, "dns_name")

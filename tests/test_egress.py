@@ -1,0 +1,120 @@
+"""Egress-completeness proof: each rule in both directions. Config only, no provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from envs import ConfigError, build_environment, merge
+from envs.dev import OVERRIDES as DEV
+from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
+
+NAT_NONE = {"network": {"nat_mode": "none"}}
+NO_EXEC = {"services": {"backend": {"enable_execute_command": False}}}
+
+
+def gaps(*overrides: dict[str, Any]) -> list[str]:
+    config: dict[str, Any] = dict(DEV)
+    for override in (NO_EXEC, *overrides):
+        config = merge(config, override)
+    try:
+        build_environment(config, source="envs/dev.py")
+    except ConfigError as error:
+        return [p.removeprefix("envs/dev.py: ") for p in error.problems]
+    return []
+
+
+def test_defaults_have_no_gaps() -> None:
+    assert gaps() == []
+    assert gaps(NAT_NONE) == []  # ecr.api, ecr.dkr, logs and the S3 gateway are always on
+
+
+def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
+    no_endpoints = {"endpoints": {"enabled": False}}
+    assert gaps(no_endpoints) == []  # NAT carries everything
+    problems = gaps(NAT_NONE, no_endpoints)
+    assert (
+        "services.frontend: pulling its image from ECR needs the ecr.api + ecr.dkr + s3 gateway "
+        "VPC endpoint(s), and network.nat_mode is 'none'; fix: set endpoints.enabled to true, or "
+        "set network.nat_mode to 'single' or 'per_az'"
+    ) in problems
+    assert (
+        "services.backend: shipping logs with awslogs needs the logs VPC endpoint(s), and "
+        "network.nat_mode is 'none'; fix: set endpoints.enabled to true, or set "
+        "network.nat_mode to 'single' or 'per_az'"
+    ) in problems
+    assert len(problems) == 4  # two needs for each of the two services
+
+
+def test_external_registry_needs_nat_whatever_the_endpoints() -> None:
+    external = {"services": {"frontend": {"image": {"external": "docker.io/library/nginx:1.27"}}}}
+    assert gaps(external) == []
+    all_endpoints = {"endpoints": {"interface": ["ecs", "ssm", "sts", "kms"]}}
+    assert gaps(NAT_NONE, external, all_endpoints) == [
+        "services.frontend: pulling image 'docker.io/library/nginx:1.27' from outside this "
+        "region's ECR needs the internet, and network.nat_mode is 'none' (VPC endpoints cannot "
+        "reach other registries); fix: push the image to the project's ECR (remove "
+        "image.external), or set network.nat_mode to 'single' or 'per_az'"
+    ]
+
+
+def test_private_ecr_in_this_region_counts_as_ecr_but_other_regions_do_not() -> None:
+    same = {
+        "services": {
+            "frontend": {
+                "image": {
+                    "external": "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/shared/web:1.0"
+                }
+            }
+        }
+    }
+    other = {
+        "services": {
+            "frontend": {
+                "image": {"external": "123456789012.dkr.ecr.us-east-1.amazonaws.com/shared/web:1.0"}
+            }
+        }
+    }
+    assert gaps(NAT_NONE, same) == []
+    (problem,) = gaps(NAT_NONE, other)
+    assert problem.startswith("services.frontend: pulling image '123456789012.dkr.ecr.us-east-1")
+
+
+@pytest.mark.parametrize(
+    "service,endpoint,need",
+    [
+        ({"secrets": {"DB": SSM_SECRET}}, "ssm", "reading SSM parameter secrets"),
+        ({"secrets": {"KEY": SM_SECRET}}, "secretsmanager", "reading Secrets Manager secrets"),
+        (
+            {"secrets": {"KEY": SM_SECRET}, "secrets_kms_key_arn": KMS_KEY},
+            "kms",
+            "decrypting secrets with KMS",
+        ),
+        ({"enable_execute_command": True}, "ssmmessages", "ECS Exec sessions"),
+    ],
+)
+def test_each_need_is_met_by_its_endpoint_or_nat(
+    service: dict[str, Any], endpoint: str, need: str
+) -> None:
+    workload = {"services": {"backend": service}}
+    assert gaps(workload) == []  # NAT
+    others = {"ssm", "secretsmanager", "kms", "ssmmessages"} - {endpoint}
+    without = {"endpoints": {"interface": sorted(others)}}
+    assert gaps(NAT_NONE, workload, without) == [
+        f"services.backend: {need} needs the {endpoint} VPC endpoint(s), and network.nat_mode "
+        f"is 'none'; fix: add '{endpoint}' to endpoints.interface, or set network.nat_mode to "
+        "'single' or 'per_az'"
+    ]
+    with_it = {"endpoints": {"interface": sorted(others | {endpoint})}}
+    assert gaps(NAT_NONE, workload, with_it) == []
+
+
+def test_nat_without_internet_egress_needs_endpoints() -> None:
+    closed = {"services": {"backend": {"internet_egress": False, "secrets": {"DB": SSM_SECRET}}}}
+    assert gaps(closed) == [
+        "services.backend: reading SSM parameter secrets needs the ssm VPC endpoint(s), and "
+        "internet_egress is false; fix: add 'ssm' to endpoints.interface, or set "
+        "services.backend.internet_egress to true"
+    ]
+    assert gaps(closed, {"endpoints": {"interface": ["ssm"]}}) == []
