@@ -36,4 +36,19 @@ BASE: dict[str, Any] = {
             "autoscaling": {"min_capacity": 2, "max_capacity": 4},
         },
     },
+    "jobs": {
+        "migrate": {
+            "same_image_as": "backend",
+            "command": ["python", "manage.py", "migrate", "--noinput"],
+            "cpu": 256,
+            "memory_mib": 512,
+        },
+        "nightly-report": {
+            "same_image_as": "backend",
+            "command": ["python", "manage.py", "nightly_report"],
+            "cpu": 512,
+            "memory_mib": 1024,
+            "schedule": {"expression": "cron(0 3 * * ? *)", "timezone": "Asia/Tokyo"},
+        },
+    },
 }

@@ -23,7 +23,8 @@ def _needs(
 ) -> list[tuple[str, tuple[InterfaceEndpoint, ...] | None]]:
     """(need, endpoints that satisfy it; None when only NAT can)."""
     needs: list[tuple[str, tuple[InterfaceEndpoint, ...] | None]] = []
-    registry = workload.image.registry_region()
+    image = env.image_of(workload)
+    registry = image.registry_region()
     if registry in ("project", env.region):
         needs.append(
             ("pulling its image from ECR", (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR))
@@ -50,7 +51,7 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
     available = set(env.endpoints.interface_services)
     gaps = []
     workloads = [("services", s, s.enable_execute_command) for s in env.services]
-    workloads += [("jobs", j, False) for j in getattr(env, "jobs", ())]
+    workloads += [("jobs", j, False) for j in env.jobs]
     for kind, workload, exec_enabled in workloads:
         if env.network.nat_mode != "none" and workload.internet_egress:
             continue  # NAT + HTTPS egress reaches every AWS API and registry.

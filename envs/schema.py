@@ -22,7 +22,8 @@ from envs.edge import (
     EndpointsConfig,
     certificate_region,
 )
-from envs.services import EcsConfig, Exposure, ServiceConfig
+from envs.jobs import JobConfig
+from envs.services import EcsConfig, Exposure, ImageConfig, ServiceConfig, WorkloadConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
@@ -199,13 +200,14 @@ class EnvironmentConfig(Strict):
     internal_alb: AlbConfig = AlbConfig()
     ecs: EcsConfig = EcsConfig()
     services: tuple[ServiceConfig, ...] = ()
+    jobs: tuple[JobConfig, ...] = ()
 
     @field_validator("name", "project")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
 
-    @field_validator("services", mode="before")
+    @field_validator("services", "jobs", mode="before")
     @classmethod
     def _services_by_name(cls, value: object) -> object:
         """Env files give services as {name: settings} so overrides merge per service."""
@@ -242,7 +244,7 @@ class EnvironmentConfig(Strict):
 
     @model_validator(mode="after")
     def _edge_and_services(self) -> EnvironmentConfig:
-        problems = [*self._alb_problems(), *self._service_problems()]
+        problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         if not problems:
             from envs.egress import egress_gaps
 
@@ -310,6 +312,29 @@ class EnvironmentConfig(Strict):
                     "all but one path_patterns or host_headers"
                 )
         return problems
+
+    def _job_problems(self) -> list[str]:
+        problems = []
+        services = {s.name: s for s in self.services}
+        names = [job.name for job in self.jobs]
+        for name in sorted({n for n in names if names.count(n) > 1 or n in services}):
+            problems.append(
+                f"jobs: name {name!r} is used more than once (jobs and services share task "
+                "definition families); rename one"
+            )
+        for job in self.jobs:
+            if job.same_image_as is not None and job.same_image_as not in services:
+                problems.append(
+                    f"jobs.{job.name}.same_image_as: {job.same_image_as!r} is not a service of "
+                    f"this environment; known: {', '.join(services) or 'none'}"
+                )
+        return problems
+
+    def image_of(self, workload: WorkloadConfig) -> ImageConfig:
+        """The image a workload runs (a job may borrow a service's)."""
+        if isinstance(workload, JobConfig) and workload.same_image_as is not None:
+            return next(s.image for s in self.services if s.name == workload.same_image_as)
+        return workload.image
 
     def alb_name(self, exposure: Exposure) -> str:
         return f"{self.resource_prefix}-{exposure}"

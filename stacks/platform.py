@@ -6,12 +6,13 @@ from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envs.schema import EnvironmentConfig, NatMode
-from envs.services import Exposure, ServiceConfig
+from envs.services import Exposure, ServiceConfig, WorkloadConfig
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_caller_identity, provider
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
+from modules.job import Job
 from modules.network import Network
 from modules.service import FargateService
 from modules.workload import WorkloadContext
@@ -116,6 +117,12 @@ class PlatformStack(TerraformStack):
                 target_group_name=config.target_group_name(service.name),
                 extra_environment=self._callee_urls(service),
             )
+        self.jobs = {
+            job.name: Job(
+                self, f"job-{job.name}", job, context=self.context, image=self._image(job)
+            )
+            for job in config.jobs
+        }
         internal = self.load_balancers.get(Exposure.INTERNAL)
         for service in config.services:
             for caller_name in service.allowed_callers:
@@ -132,19 +139,24 @@ class PlatformStack(TerraformStack):
         the configured order: it decides listener rule priorities."""
         return list(services)
 
-    def _image(self, service: ServiceConfig) -> str:
-        if service.image.external is not None:
-            return service.image.external
-        repository = EcrRepository(
-            self,
-            f"ecr-{service.name}",
-            self.config.ecs.ecr,
-            name=f"{self.config.resource_prefix}/{service.name}",
-        )
-        self.repositories[service.name] = repository
-        if service.image.digest:
-            return f"{repository.url}@{service.image.digest}"
-        return f"{repository.url}:{service.image.tag}"
+    def _image(self, workload: WorkloadConfig) -> str:
+        """The image reference; creates the project ECR repository the image lives in."""
+        image = self.config.image_of(workload)
+        if image.external is not None:
+            return image.external
+        owner = getattr(workload, "same_image_as", None) or workload.name
+        repository = self.repositories.get(owner)
+        if repository is None:
+            repository = EcrRepository(
+                self,
+                f"ecr-{owner}",
+                self.config.ecs.ecr,
+                name=f"{self.config.resource_prefix}/{owner}",
+            )
+            self.repositories[owner] = repository
+        if image.digest:
+            return f"{repository.url}@{image.digest}"
+        return f"{repository.url}:{image.tag}"
 
     def _callee_urls(self, service: ServiceConfig) -> dict[str, str]:
         internal = self.load_balancers.get(Exposure.INTERNAL)
@@ -184,4 +196,10 @@ class PlatformStack(TerraformStack):
                 }
                 for name, service in self.services.items()
             },
+        )
+        TerraformOutput(
+            self,
+            "run_task_specs",
+            value={name: job.run_task_spec for name, job in self.jobs.items()},
+            description="Per job: everything `python -m ops run-task` needs (one JSON object).",
         )

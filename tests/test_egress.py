@@ -44,7 +44,8 @@ def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
         "network.nat_mode is 'none'; fix: set endpoints.enabled to true, or set "
         "network.nat_mode to 'single' or 'per_az'"
     ) in problems
-    assert len(problems) == 4  # two needs for each of the two services
+    assert len(problems) == 8  # two needs for each of two services and two jobs
+    assert sum(p.startswith("jobs.migrate: ") for p in problems) == 2
 
 
 def test_external_registry_needs_nat_whatever_the_endpoints() -> None:

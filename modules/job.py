@@ -1,0 +1,64 @@
+"""A one-off job: a task definition with no service, runnable on demand or on a schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from envs.jobs import JobConfig
+from modules.schedule import JobSchedule
+from modules.workload import TaskWorkload, WorkloadContext
+
+
+class Job(Construct):
+    """Task definition, log group, roles and an egress-only security group for a job.
+
+    `run_task_spec` is everything `python -m ops run-task` needs to start it; with a
+    schedule, EventBridge Scheduler starts it instead (see `JobSchedule`).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: JobConfig,
+        *,
+        context: WorkloadContext,
+        image: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self.workload = TaskWorkload(
+            self,
+            "workload",
+            config,
+            context=context,
+            image=image,
+            command=config.command or None,
+        )
+        self.schedule = (
+            JobSchedule(self, "schedule", config.schedule, workload=self.workload)
+            if config.schedule is not None
+            else None
+        )
+        self.run_task_spec: dict[str, Any] = {
+            "cluster_arn": context.cluster.arn,
+            "task_definition_arn": self.workload.task_definition_arn,
+            "task_definition_family": self.workload.family,
+            "container_name": self.workload.container_name,
+            "subnets": context.network.private_subnet_ids,
+            "security_groups": [self.workload.security_group.id],
+            "assign_public_ip": "DISABLED",
+            "capacity_provider_strategy": [
+                {
+                    "capacity_provider": share.capacity_provider.value,
+                    "weight": share.weight,
+                    "base": share.base,
+                }
+                for share in context.cluster.capacity_provider_strategy
+            ],
+            "log_group": self.workload.log_group_name,
+            "log_stream_prefix": self.workload.log_stream_prefix,
+            "region": context.region,
+        }

@@ -1,0 +1,134 @@
+"""EventBridge Scheduler schedule that runs a job's task on the cluster."""
+
+from __future__ import annotations
+
+import json
+
+from constructs import Construct
+
+from envs.jobs import ScheduleConfig
+from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue
+from modules.workload import TaskWorkload
+
+sched = scheduler_schedule
+
+
+class JobSchedule(Construct):
+    """A schedule whose target is ECS RunTask with the job's network configuration.
+
+    Its role may only `ecs:RunTask` task definitions of the job's family on this cluster and
+    `iam:PassRole` the job's execution and task roles (plus `sqs:SendMessage` to its own
+    dead-letter queue when one is configured).
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, config: ScheduleConfig, *, workload: TaskWorkload
+    ) -> None:
+        super().__init__(scope, id_)
+        context = workload.context
+        name = workload.family
+        self.dead_letter_queue = (
+            sqs_queue.SqsQueue(
+                self,
+                "dlq",
+                name=f"{name}-schedule-dlq",
+                sqs_managed_sse_enabled=True,
+                message_retention_seconds=14 * 24 * 3600,
+            )
+            if config.dead_letter_queue
+            else None
+        )
+        task_family_arn = (
+            f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/{name}:*"
+        )
+        statements = [
+            {
+                "Sid": "RunJobTask",
+                "Effect": "Allow",
+                "Action": "ecs:RunTask",
+                "Resource": task_family_arn,
+                "Condition": {"ArnEquals": {"ecs:cluster": context.cluster.arn}},
+            },
+            {
+                "Sid": "PassJobRoles",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": [workload.execution_role.arn, workload.task_role.arn],
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            },
+        ]
+        if self.dead_letter_queue is not None:
+            statements.append(
+                {
+                    "Sid": "DeadLetters",
+                    "Effect": "Allow",
+                    "Action": "sqs:SendMessage",
+                    "Resource": self.dead_letter_queue.arn,
+                }
+            )
+        self.role = iam_role.IamRole(
+            self,
+            "role",
+            name=f"{name}-scheduler",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": context.account_id}
+                            },
+                        }
+                    ],
+                }
+            ),
+        )
+        iam_role_policy.IamRolePolicy(
+            self,
+            "policy",
+            role=self.role.id,
+            name="run-job",
+            policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        self.schedule = sched.SchedulerSchedule(
+            self,
+            "schedule",
+            name=name,
+            schedule_expression=config.expression,
+            schedule_expression_timezone=config.timezone,
+            state="ENABLED" if config.enabled else "DISABLED",
+            flexible_time_window=sched.SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
+            target=sched.SchedulerScheduleTarget(
+                arn=context.cluster.arn,
+                role_arn=self.role.arn,
+                ecs_parameters=sched.SchedulerScheduleTargetEcsParameters(
+                    task_definition_arn=workload.task_definition_arn,
+                    task_count=1,
+                    capacity_provider_strategy=[
+                        sched.SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(
+                            capacity_provider=share.capacity_provider.value,
+                            weight=share.weight,
+                            base=share.base,
+                        )
+                        for share in context.cluster.capacity_provider_strategy
+                    ],
+                    network_configuration=sched.SchedulerScheduleTargetEcsParametersNetworkConfiguration(
+                        subnets=context.network.private_subnet_ids,
+                        security_groups=[workload.security_group.id],
+                        assign_public_ip=False,
+                    ),
+                ),
+                retry_policy=sched.SchedulerScheduleTargetRetryPolicy(
+                    maximum_retry_attempts=config.retry_attempts,
+                    maximum_event_age_in_seconds=config.maximum_event_age_seconds,
+                ),
+                dead_letter_config=(
+                    sched.SchedulerScheduleTargetDeadLetterConfig(arn=self.dead_letter_queue.arn)
+                    if self.dead_letter_queue is not None
+                    else None
+                ),
+            ),
+        )
