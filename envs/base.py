@@ -15,6 +15,7 @@ BASE: dict[str, Any] = {
         "region": "ap-northeast-1",
     },
     "tags": {"CostCenter": "platform"},
+    "network": {"flow_logs": {"enabled": True}},
     "services": {
         "frontend": {
             "exposure": "public",

@@ -9,6 +9,7 @@ OVERRIDES: dict[str, Any] = {
         "vpc_cidr": "10.0.0.0/24",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],
         "nat_mode": "single",
+        "flow_logs": {"retention_days": 14},
     },
     "ecs": {
         "capacity_provider_strategy": [

@@ -137,6 +137,21 @@ class EndpointsConfig(Strict):
         return self.enabled
 
 
+class WafConfig(Strict):
+    """AWS WAF in front of the public ALB: AWS managed rule groups plus a per-IP rate limit."""
+
+    enabled: bool = True
+    rate_limit_per_5_minutes: int = 2000
+    """Requests one client IP may send in any 5-minute window before it is blocked."""
+
+    @field_validator("rate_limit_per_5_minutes")
+    @classmethod
+    def _limit(cls, value: int) -> int:
+        if not 10 <= value <= 2_000_000_000:
+            raise ValueError(f"rate_limit_per_5_minutes must be 10-2000000000; got {value}")
+        return value
+
+
 class CognitoConfig(Strict):
     """Cognito user pool authentication in front of the public listener (HTTPS only)."""
 
@@ -257,5 +272,6 @@ __all__ = [
     "CognitoConfig",
     "EndpointsConfig",
     "InterfaceEndpoint",
+    "WafConfig",
     "certificate_region",
 ]

@@ -14,14 +14,14 @@ OVERRIDES: dict[str, Any] = {
     },
     "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts"]},
     "public_alb": {"deletion_protection": True, "access_logs": {"enabled": True}},
-    "internal_alb": {"deletion_protection": True},
+    "internal_alb": {"deletion_protection": True, "access_logs": {"enabled": True}},
     "ecs": {
         "capacity_provider_strategy": [
             {"capacity_provider": "FARGATE", "weight": 3, "base": 2},
             {"capacity_provider": "FARGATE_SPOT", "weight": 1},
         ],
         "container_insights": "enhanced",
-        "log_retention_days": 90,
+        "log_retention_days": 365,
         "ecr": {"immutable_tags": True, "force_delete": False, "keep_last_images": 50},
     },
     "services": {

@@ -20,6 +20,7 @@ from envs.edge import (
     TARGET_GROUP_NAME_MAX,
     AlbConfig,
     EndpointsConfig,
+    WafConfig,
     certificate_region,
 )
 from envs.jobs import JobConfig
@@ -198,6 +199,8 @@ class EnvironmentConfig(Strict):
     endpoints: EndpointsConfig = EndpointsConfig()
     public_alb: AlbConfig = AlbConfig()
     internal_alb: AlbConfig = AlbConfig()
+    waf: WafConfig = WafConfig()
+    """Web application firewall for the public ALB."""
     ecs: EcsConfig = EcsConfig()
     services: tuple[ServiceConfig, ...] = ()
     jobs: tuple[JobConfig, ...] = ()

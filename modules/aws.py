@@ -41,6 +41,7 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     appautoscaling_policy,
     appautoscaling_target,
     cloudwatch_log_group,
+    cloudwatch_log_resource_policy,
     data_aws_caller_identity,
     data_aws_elb_service_account,
     default_security_group,
@@ -56,6 +57,7 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     iam_role_policy,
     iam_role_policy_attachment,
     internet_gateway,
+    kms_alias,
     kms_key,
     lb,
     lb_listener,
@@ -81,12 +83,16 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     vpc_endpoint,
     vpc_security_group_egress_rule,
     vpc_security_group_ingress_rule,
+    wafv2_web_acl,
+    wafv2_web_acl_association,
+    wafv2_web_acl_logging_configuration,
 )
 
 __all__ = [
     "appautoscaling_policy",
     "appautoscaling_target",
     "cloudwatch_log_group",
+    "cloudwatch_log_resource_policy",
     "data_aws_caller_identity",
     "data_aws_elb_service_account",
     "default_security_group",
@@ -102,6 +108,7 @@ __all__ = [
     "iam_role_policy",
     "iam_role_policy_attachment",
     "internet_gateway",
+    "kms_alias",
     "kms_key",
     "lb",
     "lb_listener",
@@ -127,4 +134,7 @@ __all__ = [
     "vpc_endpoint",
     "vpc_security_group_egress_rule",
     "vpc_security_group_ingress_rule",
+    "wafv2_web_acl",
+    "wafv2_web_acl_association",
+    "wafv2_web_acl_logging_configuration",
 ]

@@ -11,10 +11,13 @@ from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_
 class EcsCluster(Construct):
     """A Fargate-only cluster with the environment's default capacity provider strategy.
 
-    ECS Exec sessions are logged to their own log group (`exec_log_group_name`).
+    ECS Exec sessions are encrypted with the environment's KMS key and logged to their own
+    KMS-encrypted log group (`exec_log_group_name`).
     """
 
-    def __init__(self, scope: Construct, id_: str, config: EcsConfig, *, name: str) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, config: EcsConfig, *, name: str, kms_key_arn: str
+    ) -> None:
         super().__init__(scope, id_)
         self.config = config
         self.exec_log_group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -22,6 +25,7 @@ class EcsCluster(Construct):
             "exec-logs",
             name=f"/ecs/{name}/exec",
             retention_in_days=config.log_retention_days,
+            kms_key_id=kms_key_arn,
         )
         self.cluster = ecs_cluster.EcsCluster(
             self,
@@ -35,8 +39,11 @@ class EcsCluster(Construct):
             configuration=ecs_cluster.EcsClusterConfiguration(
                 execute_command_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfiguration(
                     logging="OVERRIDE",
+                    # Encrypts the session data channel; exec-enabled task roles may decrypt.
+                    kms_key_id=kms_key_arn,
                     log_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
                         cloud_watch_log_group_name=self.exec_log_group.name,
+                        cloud_watch_encryption_enabled=True,
                     ),
                 )
             ),

@@ -109,7 +109,7 @@ class LogBucket(Construct):
                 lifecycle.S3BucketLifecycleConfigurationRule(
                     id="expire-logs",
                     status="Enabled",
-                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter()],  # all objects
                     expiration=[
                         lifecycle.S3BucketLifecycleConfigurationRuleExpiration(days=retention_days)
                     ],

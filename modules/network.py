@@ -35,7 +35,15 @@ class Network(Construct):
     security group is stripped of all rules so nothing can use it by accident.
     """
 
-    def __init__(self, scope: Construct, id_: str, config: NetworkConfig, *, name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: NetworkConfig,
+        *,
+        name: str,
+        logs_kms_key_arn: str,
+    ) -> None:
         super().__init__(scope, id_)
         self.config = config
         plan = config.subnets
@@ -139,7 +147,7 @@ class Network(Construct):
         self.private_route_table_ids: list[str] = [t.id for t in self.private_route_tables]
 
         if config.flow_logs.enabled:
-            self._flow_logs(name)
+            self._flow_logs(name, logs_kms_key_arn)
 
     def _nat_gateways(self, name: str, igw: internet_gateway.InternetGateway) -> list[str]:
         if self.config.nat_mode is NatMode.NONE:
@@ -167,12 +175,13 @@ class Network(Construct):
             ids.append(gateway.id)
         return ids
 
-    def _flow_logs(self, name: str) -> None:
+    def _flow_logs(self, name: str, kms_key_arn: str) -> None:
         log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "flow-logs",
             name=f"/vpc/{name}/flow-logs",
             retention_in_days=self.config.flow_logs.retention_days,
+            kms_key_id=kms_key_arn,
         )
         role = iam_role.IamRole(
             self,

@@ -122,7 +122,7 @@ class StateBucket(Construct):
                 lifecycle.S3BucketLifecycleConfigurationRule(
                     id="expire-noncurrent-state-versions",
                     status="Enabled",
-                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter()],  # all objects
                     noncurrent_version_expiration=[
                         lifecycle.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=noncurrent_version_retention_days

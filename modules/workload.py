@@ -53,6 +53,8 @@ class WorkloadContext:
     internet_egress: bool
     """True when the private subnets have a NAT route."""
     log_retention_days: int
+    logs_kms_key_arn: str
+    """Customer managed key for log groups and ECS Exec sessions."""
 
 
 def _document(statements: list[dict[str, Any]]) -> str:
@@ -94,6 +96,7 @@ class TaskWorkload(Construct):
             "logs",
             name=f"/ecs/{context.prefix}/{config.name}",
             retention_in_days=context.log_retention_days,
+            kms_key_id=context.logs_kms_key_arn,
         )
         self.log_group_name: str = self.log_group.name
         self.log_stream_prefix = config.name
@@ -143,6 +146,14 @@ class TaskWorkload(Construct):
                         "logs:DescribeLogStreams",
                     ],
                     "Resource": f"{context.cluster.exec_log_group_arn}:*",
+                }
+            )
+            task_statements.append(
+                {
+                    "Sid": "EcsExecSessionKey",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": context.logs_kms_key_arn,
                 }
             )
             task_statements.append(

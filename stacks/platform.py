@@ -13,8 +13,10 @@ from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.job import Job
+from modules.kms import LogsKey
 from modules.network import Network
 from modules.service import FargateService
+from modules.waf import WebAcl
 from modules.workload import WorkloadContext
 
 MANAGED_BY = "cdktf"
@@ -63,7 +65,13 @@ class PlatformStack(TerraformStack):
         # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10); add it raw.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
-        self.network = Network(self, "network", config.network, name=prefix)
+        caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
+        self.logs_key = LogsKey(
+            self, "logs-key", name=prefix, region=config.region, account_id=caller.account_id
+        )
+        self.network = Network(
+            self, "network", config.network, name=prefix, logs_kms_key_arn=self.logs_key.arn
+        )
         self.endpoints = (
             Endpoints(
                 self,
@@ -91,8 +99,22 @@ class PlatformStack(TerraformStack):
                     name=config.alb_name(exposure),
                 )
 
-        self.cluster = EcsCluster(self, "ecs", config.ecs, name=prefix)
-        caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
+        public_alb = self.load_balancers.get(Exposure.PUBLIC)
+        if public_alb is not None and config.waf.enabled:
+            WebAcl(
+                self,
+                "waf",
+                name=f"{prefix}-public",
+                load_balancer_arn=public_alb.arn,
+                rate_limit_per_5_minutes=config.waf.rate_limit_per_5_minutes,
+                region=config.region,
+                account_id=caller.account_id,
+                log_retention_days=config.ecs.log_retention_days,
+                logs_kms_key_arn=self.logs_key.arn,
+            )
+        self.cluster = EcsCluster(
+            self, "ecs", config.ecs, name=prefix, kms_key_arn=self.logs_key.arn
+        )
         self.context = WorkloadContext(
             prefix=prefix,
             region=config.region,
@@ -102,6 +124,7 @@ class PlatformStack(TerraformStack):
             endpoints=self.endpoints,
             internet_egress=config.network.nat_mode is not NatMode.NONE,
             log_retention_days=config.ecs.log_retention_days,
+            logs_kms_key_arn=self.logs_key.arn,
         )
         self.repositories: dict[str, EcrRepository] = {}
         self.services: dict[str, FargateService] = {}

@@ -45,13 +45,17 @@ def test_cluster_capacity_providers_and_insights(synthesized: dict[str, Json]) -
         cluster_name, cluster = only(stack, "aws_ecs_cluster")
         assert cluster["name"] == f"fargate-{env}"
         assert cluster["setting"] == [{"name": "containerInsights", "value": insights}]
-        exec_logs, _group = by_path(stack, "aws_cloudwatch_log_group", "ecs/exec-logs")
+        exec_logs, group = by_path(stack, "aws_cloudwatch_log_group", "ecs/exec-logs")
+        key, _ = only(stack, "aws_kms_key")
         assert cluster["configuration"]["execute_command_configuration"] == {
             "logging": "OVERRIDE",
+            "kms_key_id": ref("aws_kms_key", key, "arn"),
             "log_configuration": {
-                "cloud_watch_log_group_name": ref("aws_cloudwatch_log_group", exec_logs, "name")
+                "cloud_watch_log_group_name": ref("aws_cloudwatch_log_group", exec_logs, "name"),
+                "cloud_watch_encryption_enabled": True,
             },
         }
+        assert group["kms_key_id"] == ref("aws_kms_key", key, "arn")
         _, providers = only(stack, "aws_ecs_cluster_capacity_providers")
         assert providers["cluster_name"] == ref("aws_ecs_cluster", cluster_name, "name")
         assert providers["capacity_providers"] == ["FARGATE", "FARGATE_SPOT"]
@@ -82,7 +86,7 @@ def test_ecr_repositories_scan_and_keep_last_images(synthesized: dict[str, Json]
 
 
 def test_log_groups_have_the_env_retention(synthesized: dict[str, Json]) -> None:
-    for env, days in (("dev", 14), ("stg", 30), ("prod", 90)):
+    for env, days in (("dev", 14), ("stg", 30), ("prod", 365)):
         stack = synthesized[env]
         _, group = by_path(stack, "aws_cloudwatch_log_group", "service-backend/workload/logs")
         assert group["name"] == f"/ecs/fargate-{env}/backend"
@@ -216,6 +220,7 @@ def test_ecs_exec_adds_only_ssmmessages_and_exec_logging(dev: Json) -> None:
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     )
     assert actions == [
+        "kms:Decrypt",
         "logs:CreateLogStream",
         "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",

@@ -131,17 +131,33 @@ def test_default_security_group_has_no_rules(synthesized: dict[str, Json]) -> No
         assert group["ingress"] == [] and group["egress"] == []
 
 
-def test_flow_logs_only_where_enabled_with_finite_retention(synthesized: dict[str, Json]) -> None:
-    assert resources(synthesized["dev"], "aws_flow_log") == {}
-    prod = synthesized["prod"]
-    _, flow = only(prod, "aws_flow_log")
-    group_name, group = by_path(prod, "aws_cloudwatch_log_group", "network/flow-logs")
-    assert group["retention_in_days"] == 365
-    assert flow["log_destination"] == ref("aws_cloudwatch_log_group", group_name, "arn")
-    assert flow["traffic_type"] == "ALL"
-    role_name, role = by_path(prod, "aws_iam_role", "network/flow-logs-role")
-    assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
-    assert "vpc-flow-logs.amazonaws.com" in role["assume_role_policy"]
+def test_flow_logs_everywhere_with_finite_encrypted_retention(
+    synthesized: dict[str, Json],
+) -> None:
+    for env, days in (("dev", 14), ("stg", 30), ("prod", 365)):
+        stack = synthesized[env]
+        _, flow = only(stack, "aws_flow_log")
+        vpc, _ = only(stack, "aws_vpc")
+        group_name, group = by_path(stack, "aws_cloudwatch_log_group", "network/flow-logs")
+        key, _ = only(stack, "aws_kms_key")
+        assert group["retention_in_days"] == days
+        assert group["kms_key_id"] == ref("aws_kms_key", key, "arn")
+        assert flow["vpc_id"] == ref("aws_vpc", vpc)
+        assert flow["log_destination"] == ref("aws_cloudwatch_log_group", group_name, "arn")
+        assert flow["traffic_type"] == "ALL"
+        role_name, role = by_path(stack, "aws_iam_role", "network/flow-logs-role")
+        assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
+        assert "vpc-flow-logs.amazonaws.com" in role["assume_role_policy"]
+
+
+def test_flow_logs_can_be_turned_off(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["no-endpoints"]
+    assert resources(stack, "aws_flow_log") == {}
+    assert not [
+        g
+        for g in resources(stack, "aws_cloudwatch_log_group").values()
+        if g["name"].endswith("flow-logs")
+    ]
 
 
 def test_outputs_expose_network_ids(dev: Json) -> None:

@@ -98,6 +98,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             "no-endpoints",
             "10.13.0.0/24",
             {
+                "network": {"flow_logs": {"enabled": False}},
                 "endpoints": {"enabled": False},
                 "services": {"frontend": {"desired_count": 2, "autoscaling": None}},
             },

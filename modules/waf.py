@@ -1,0 +1,152 @@
+"""AWS WAF web ACL in front of the public load balancer."""
+
+from __future__ import annotations
+
+import json
+
+from constructs import Construct
+
+from modules.aws import (
+    cloudwatch_log_group,
+    cloudwatch_log_resource_policy,
+    wafv2_web_acl,
+    wafv2_web_acl_association,
+    wafv2_web_acl_logging_configuration,
+)
+
+waf = wafv2_web_acl
+
+# AWS managed rule groups, in evaluation order: reputation first (cheap), then the common
+# OWASP-style rules, then known bad inputs (Log4j/Log4Shell and friends).
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+
+
+def _visibility(metric: str) -> dict[str, object]:
+    return {
+        "cloudwatch_metrics_enabled": True,
+        "metric_name": metric,
+        "sampled_requests_enabled": True,
+    }
+
+
+class WebAcl(Construct):
+    """A regional web ACL allowing by default, blocking what AWS's managed rule groups match
+    and any client above `rate_limit_per_5_minutes` requests, associated with the ALB.
+
+    Requests are logged to a KMS-encrypted log group (`aws-waf-logs-<name>`) with the
+    Authorization and Cookie headers redacted.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        load_balancer_arn: str,
+        rate_limit_per_5_minutes: int,
+        region: str,
+        account_id: str,
+        log_retention_days: int,
+        logs_kms_key_arn: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        rules = [
+            waf.Wafv2WebAclRule(
+                name=group,
+                priority=priority,
+                override_action=waf.Wafv2WebAclRuleOverrideAction(
+                    none=waf.Wafv2WebAclRuleOverrideActionNone()
+                ),
+                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                visibility_config=waf.Wafv2WebAclRuleVisibilityConfig(**_visibility(group)),
+            )
+            for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
+        ]
+        rules.append(
+            waf.Wafv2WebAclRule(
+                name="rate-limit-per-ip",
+                priority=len(rules) + 1,
+                action=waf.Wafv2WebAclRuleAction(block=waf.Wafv2WebAclRuleActionBlock()),
+                statement={
+                    "rate_based_statement": {
+                        "limit": rate_limit_per_5_minutes,
+                        "aggregate_key_type": "IP",
+                    }
+                },
+                visibility_config=waf.Wafv2WebAclRuleVisibilityConfig(
+                    **_visibility("rate-limit-per-ip")
+                ),
+            )
+        )
+        self.acl = waf.Wafv2WebAcl(
+            self,
+            "acl",
+            name=name,
+            scope="REGIONAL",
+            default_action=waf.Wafv2WebAclDefaultAction(allow=waf.Wafv2WebAclDefaultActionAllow()),
+            rule=rules,
+            visibility_config=waf.Wafv2WebAclVisibilityConfig(**_visibility(name)),
+        )
+        wafv2_web_acl_association.Wafv2WebAclAssociation(
+            self, "association", resource_arn=load_balancer_arn, web_acl_arn=self.acl.arn
+        )
+        self.arn: str = self.acl.arn
+        self._logging(name, region, account_id, log_retention_days, logs_kms_key_arn)
+
+    def _logging(
+        self, name: str, region: str, account_id: str, retention_days: int, kms_key_arn: str
+    ) -> None:
+        # WAF only delivers to log groups whose name starts with aws-waf-logs-.
+        group = cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"aws-waf-logs-{name}",
+            retention_in_days=retention_days,
+            kms_key_id=kms_key_arn,
+        )
+        delivery = cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
+            self,
+            "log-delivery",
+            policy_name=f"{name}-waf-log-delivery",
+            policy_document=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WafLogDelivery",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{group.arn}:*",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"
+                                },
+                            },
+                        }
+                    ],
+                }
+            ),
+        )
+        logging = wafv2_web_acl_logging_configuration
+        logging.Wafv2WebAclLoggingConfiguration(
+            self,
+            "logging",
+            resource_arn=self.acl.arn,
+            log_destination_configs=[group.arn],
+            redacted_fields=[
+                logging.Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=logging.Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
+                        name=header
+                    )
+                )
+                for header in ("authorization", "cookie")
+            ],
+            depends_on=[delivery],
+        )
