@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: synth test check bench lint clean
+.PHONY: synth test check bench lint diagrams clean
 
 synth: $(STAMP) ## Synthesize every environment into cdktf.out/
 	$(PY) main.py
@@ -17,6 +17,12 @@ check: $(STAMP) ## Validate the environment config only (no provider load)
 
 bench: $(STAMP) ## Naive provider import vs make synth: wall time, peak RSS, identical JSON
 	$(PY) bench/synth_bench.py
+
+lint: $(STAMP) ## ruff (lint + format check) on the whole repo, then mypy (strict; files in pyproject.toml)
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
+
+diagrams: synth ## Redraw docs/diagrams/<env>.md from the synthesized stacks
+	$(PY) -m ops diagram --out docs/diagrams
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

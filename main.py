@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, load_environments
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, EnvironmentConfig, load_environments
 
 EXIT_CONFIG_ERROR = 2
 
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def synthesize(environments: tuple, outdir: Path) -> None:  # type: ignore[type-arg]
+def synthesize(environments: tuple[EnvironmentConfig, ...], outdir: Path) -> None:
     """Synthesize into `<outdir>.tmp-<pid>`, then swap it into place."""
     from stacks.app import build_app  # loads the provider: only after the config is valid
 

@@ -141,6 +141,7 @@ class WafConfig(Strict):
     """AWS WAF in front of the public ALB: AWS managed rule groups plus a per-IP rate limit."""
 
     enabled: bool = True
+    """Create the web ACL and associate it with the public ALB."""
     rate_limit_per_5_minutes: int = 2000
     """Requests one client IP may send in any 5-minute window before it is blocked."""
 
@@ -156,7 +157,9 @@ class CognitoConfig(Strict):
     """Cognito user pool authentication in front of the public listener (HTTPS only)."""
 
     user_pool_arn: str
+    """ARN of the Cognito user pool."""
     user_pool_client_id: str
+    """App client id of the user pool."""
     user_pool_domain: str
     """The domain prefix (or custom domain) of the user pool's hosted UI."""
 
@@ -182,6 +185,7 @@ class AccessLogsConfig(Strict):
     """ALB access logs to an S3 bucket the ALB construct creates."""
 
     enabled: bool = False
+    """Write access logs to an S3 bucket the ALB construct creates."""
     retention_days: int = 90
     """Days before log objects expire from the bucket."""
 
@@ -204,8 +208,11 @@ class AlbConfig(Strict):
     cognito: CognitoConfig | None = None
     """Authenticate every request with Cognito first (public ALB, HTTPS only)."""
     access_logs: AccessLogsConfig = AccessLogsConfig()
+    """S3 access logs for this ALB."""
     deletion_protection: bool = False
+    """Refuse deletion of the ALB (turn off before destroying the environment)."""
     idle_timeout_seconds: int = 60
+    """Seconds a connection may stay idle (1-4000)."""
 
     @field_validator("certificate_arn")
     @classmethod

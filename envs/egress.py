@@ -50,7 +50,9 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
     """One message per unmet need; empty when every workload can start and run."""
     available = set(env.endpoints.interface_services)
     gaps = []
-    workloads = [("services", s, s.enable_execute_command) for s in env.services]
+    workloads: list[tuple[str, WorkloadConfig, bool]] = [
+        ("services", s, s.enable_execute_command) for s in env.services
+    ]
     workloads += [("jobs", j, False) for j in env.jobs]
     for kind, workload, exec_enabled in workloads:
         if env.network.nat_mode != "none" and workload.internet_egress:

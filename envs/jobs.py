@@ -73,8 +73,11 @@ class ScheduleConfig(Strict):
     timezone: str = "UTC"
     """IANA time zone the expression is evaluated in, e.g. Asia/Tokyo."""
     enabled: bool = True
+    """False: the schedule exists but does not fire."""
     retry_attempts: int = 2
+    """Retries when RunTask fails (0-185)."""
     maximum_event_age_seconds: int = 3600
+    """Give up on an invocation after this many seconds (60-86400)."""
     dead_letter_queue: bool = True
     """Send invocations that fail all retries to an SQS queue."""
 
@@ -112,3 +115,4 @@ class JobConfig(WorkloadConfig):
     command: tuple[str, ...] = ()
     """Default command; `ops run-task ... -- <command>` overrides it."""
     schedule: ScheduleConfig | None = None
+    """Run on a schedule with EventBridge Scheduler; unset: on demand only."""

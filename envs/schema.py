@@ -137,6 +137,7 @@ class NetworkConfig(Strict):
     nat_mode: NatMode = NatMode.SINGLE
     """`none`, `single` or `per_az`."""
     flow_logs: FlowLogsConfig = FlowLogsConfig()
+    """VPC flow logs (on in every default environment)."""
 
     @field_validator("vpc_cidr", mode="before")
     @classmethod
@@ -193,17 +194,25 @@ class EnvironmentConfig(Strict):
     region: str
     """AWS region code."""
     network: NetworkConfig
+    """The VPC, its subnets, NAT and flow logs."""
     state: StateBackendConfig
+    """The S3 backend holding this environment's Terraform state."""
     tags: dict[str, str] = Field(default_factory=dict)
     """Extra default tags; Project, Environment and ManagedBy are always set."""
     endpoints: EndpointsConfig = EndpointsConfig()
+    """VPC endpoints for private tasks."""
     public_alb: AlbConfig = AlbConfig()
+    """The internet-facing ALB (created when a service has exposure `public`)."""
     internal_alb: AlbConfig = AlbConfig()
+    """The internal ALB (created when a service has exposure `internal`)."""
     waf: WafConfig = WafConfig()
     """Web application firewall for the public ALB."""
     ecs: EcsConfig = EcsConfig()
+    """Cluster, capacity providers, logs and ECR settings."""
     services: tuple[ServiceConfig, ...] = ()
+    """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
+    """One-off and scheduled tasks, given as {name: settings} in env files."""
 
     @field_validator("name", "project")
     @classmethod

@@ -79,6 +79,7 @@ class ImageConfig(Strict):
     external: str | None = None
     """A full image reference outside the project's ECR, e.g. `docker.io/library/nginx:1.27`."""
     tag: str = "latest"
+    """Image tag in the project's repository (ignored when `digest` is set)."""
     digest: str | None = None
     """`sha256:<64 hex>`; when set it pins the image and the tag is ignored."""
 
@@ -115,12 +116,17 @@ class HealthCheckConfig(Strict):
     """The target group's health check (Elastic Load Balancing limits apply)."""
 
     path: str = "/health"
+    """Path the ALB requests on each task."""
     matcher: str = "200-399"
     """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
     interval_seconds: int = 15
+    """Seconds between checks (5-300)."""
     timeout_seconds: int = 5
+    """Seconds to wait for a response (2-120, below the interval)."""
     healthy_threshold: int = 2
+    """Consecutive successes before a task is healthy (2-10)."""
     unhealthy_threshold: int = 3
+    """Consecutive failures before a task is unhealthy (2-10)."""
 
     @model_validator(mode="after")
     def _limits(self) -> HealthCheckConfig:
@@ -154,9 +160,13 @@ class ContainerHealthCheckConfig(Strict):
     command: tuple[str, ...]
     """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
     interval_seconds: int = 30
+    """Seconds between checks (5-300)."""
     timeout_seconds: int = 5
+    """Seconds before a check counts as failed (2-60)."""
     retries: int = 3
+    """Failures before the container is unhealthy (1-10)."""
     start_period_seconds: int = 30
+    """Grace period before failures count (0-300)."""
 
     @model_validator(mode="after")
     def _limits(self) -> ContainerHealthCheckConfig:
@@ -180,13 +190,19 @@ class AutoscalingConfig(Strict):
     """Target tracking on CPU, memory and optionally ALB requests per target."""
 
     min_capacity: int = 1
+    """Fewest tasks the autoscaler keeps."""
     max_capacity: int = 4
+    """Most tasks the autoscaler starts."""
     cpu_target_percent: int | None = 60
+    """Average CPU utilisation to hold; null: no CPU policy."""
     memory_target_percent: int | None = 75
+    """Average memory utilisation to hold; null: no memory policy."""
     requests_per_target: int | None = None
     """ALB requests per target per minute to aim for (services behind an ALB only)."""
     scale_in_cooldown_seconds: int = 300
+    """Seconds between scale-in steps."""
     scale_out_cooldown_seconds: int = 60
+    """Seconds between scale-out steps."""
 
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingConfig:
@@ -221,8 +237,11 @@ class PolicyStatement(Strict):
     """An extra IAM statement for a task role. Wildcard-only actions are refused."""
 
     actions: tuple[str, ...]
+    """Specific IAM actions, e.g. 's3:GetObject' (no wildcard-only actions)."""
     resources: tuple[str, ...]
+    """Resource ARNs the actions apply to."""
     effect: str = "Allow"
+    """Allow or Deny."""
 
     @model_validator(mode="after")
     def _least_privilege(self) -> PolicyStatement:
@@ -248,6 +267,7 @@ class StickinessConfig(Strict):
     """Load-balancer-generated cookie stickiness."""
 
     duration_seconds: int = 86400
+    """Cookie lifetime (1-604800 seconds)."""
 
     @field_validator("duration_seconds")
     @classmethod
@@ -286,17 +306,23 @@ class WorkloadConfig(Strict):
     """What services and jobs share: image, size, environment, secrets, permissions."""
 
     name: str
+    """DNS-safe name (2-16 characters); the task family is `<project>-<env>-<name>`."""
     image: ImageConfig = ImageConfig()
+    """Which image to run; default: the project's ECR repository at tag `latest`."""
     cpu: int = 256
     """Fargate CPU units (256 = 0.25 vCPU)."""
     memory_mib: int = 512
+    """Task memory in MiB; must be allowed for `cpu` (Fargate's table)."""
     cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
+    """Runtime CPU architecture; ARM64 (Graviton) is cheaper per vCPU-hour."""
     environment: dict[str, str] = Field(default_factory=dict)
+    """Plain environment variables for the container."""
     secrets: dict[str, str] = Field(default_factory=dict)
     """Environment variable name -> SSM parameter ARN or Secrets Manager secret ARN."""
     secrets_kms_key_arn: str | None = None
     """Customer managed KMS key the secrets are encrypted with (grants kms:Decrypt)."""
     task_role_statements: tuple[PolicyStatement, ...] = ()
+    """Extra IAM statements for the task role (what the application may call)."""
     readonly_root_filesystem: bool = True
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
     internet_egress: bool = True
@@ -350,19 +376,29 @@ class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 
     container_port: int = 8080
+    """Port the container listens on; the target group forwards to it."""
     desired_count: int = 2
+    """Tasks to run; with autoscaling only the initial count (then the autoscaler owns it)."""
     autoscaling: AutoscalingConfig | None = None
+    """Target-tracking autoscaling; unset: a fixed `desired_count`."""
     exposure: Exposure = Exposure.INTERNAL
+    """`public`: public ALB; `internal`: internal ALB; `none`: no load balancer (workers)."""
     health_check: HealthCheckConfig = HealthCheckConfig()
     """The load balancer's health check of each task."""
     container_health_check: ContainerHealthCheckConfig | None = None
+    """The container's own health check; unset: none (the ALB's check still applies)."""
     path_patterns: tuple[str, ...] = ()
     """Listener rule paths (e.g. '/api/*'). Empty with no host_headers: the ALB's default."""
     host_headers: tuple[str, ...] = ()
+    """Listener rule host names (e.g. 'api.example.com')."""
     deregistration_delay_seconds: int = 60
+    """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
+    """Load-balancer cookie stickiness; unset: off."""
     health_check_grace_period_seconds: int = 60
+    """Seconds ECS ignores failing ALB health checks after a task starts."""
     enable_execute_command: bool = False
+    """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
     allowed_callers: tuple[str, ...] = ()
     """Services allowed to call this one (through the internal ALB). Each caller gets
     `<NAME>_URL` in its environment."""
@@ -403,15 +439,20 @@ class ServiceConfig(WorkloadConfig):
 
 class CapacityProviderShare(Strict):
     capacity_provider: CapacityProvider
+    """FARGATE (on-demand) or FARGATE_SPOT (up to 70% cheaper, may be interrupted)."""
     weight: int = 1
+    """Relative share of tasks beyond the base."""
     base: int = 0
+    """Tasks placed on this provider first (at most one provider may have a base)."""
 
 
 class EcrConfig(Strict):
     """ECR repositories for project-built images."""
 
     immutable_tags: bool = False
+    """Refuse pushing a tag that already exists (recommended for prod)."""
     keep_last_images: int = 20
+    """Lifecycle policy: expire all but the newest N images."""
     force_delete: bool = True
     """Allow `terraform destroy` to delete repositories that still hold images."""
 
@@ -429,9 +470,13 @@ class EcsConfig(Strict):
     capacity_provider_strategy: tuple[CapacityProviderShare, ...] = (
         CapacityProviderShare(capacity_provider=CapacityProvider.FARGATE, weight=1, base=1),
     )
+    """Default strategy for services, jobs and schedules (default: FARGATE only, base 1)."""
     container_insights: ContainerInsights = ContainerInsights.ENABLED
+    """CloudWatch Container Insights: disabled, enabled or enhanced."""
     log_retention_days: int = 30
+    """Retention of service, job and ECS Exec log groups (a CloudWatch Logs value)."""
     ecr: EcrConfig = EcrConfig()
+    """ECR repositories for project-built images."""
 
     @field_validator("capacity_provider_strategy")
     @classmethod

@@ -32,7 +32,7 @@ class ServiceAutoscaling(Construct):
             min_capacity=config.min_capacity,
             max_capacity=config.max_capacity,
         )
-        metrics = [
+        metrics: list[tuple[str, str, int | None, str | None]] = [
             ("cpu", "ECSServiceAverageCPUUtilization", config.cpu_target_percent, None),
             ("memory", "ECSServiceAverageMemoryUtilization", config.memory_target_percent, None),
         ]

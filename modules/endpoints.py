@@ -71,7 +71,7 @@ class Endpoints(Construct):
         )
 
     def _s3_policy(self, region: str) -> str:
-        statements = [
+        statements: list[dict[str, str | list[str]]] = [
             {
                 "Sid": "EcrImageLayers",
                 "Effect": "Allow",

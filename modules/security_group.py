@@ -75,7 +75,8 @@ class SecurityGroup(Construct):
                 from_port=port,
                 to_port=port,
                 description=description,
-                **({"cidr_ipv4": cidr} if family == "ipv4" else {"cidr_ipv6": cidr}),
+                cidr_ipv4=cidr if family == "ipv4" else None,
+                cidr_ipv6=cidr if family == "ipv6" else None,
             )
 
     def allow_to_prefix_list(self, prefix_list_id: str, port: int, *, description: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 from constructs import Construct
 
@@ -25,7 +26,15 @@ MANAGED_RULE_GROUPS = (
 )
 
 
-def _visibility(metric: str) -> dict[str, object]:
+class _Visibility(TypedDict):
+    """Keyword arguments shared by the rule and web ACL visibility configs."""
+
+    cloudwatch_metrics_enabled: bool
+    metric_name: str
+    sampled_requests_enabled: bool
+
+
+def _visibility(metric: str) -> _Visibility:
     return {
         "cloudwatch_metrics_enabled": True,
         "metric_name": metric,
