@@ -22,8 +22,7 @@ from modules.aws import (
     subnet,
     vpc,
 )
-
-ANYWHERE_IPV4 = "0.0.0.0/0"
+from modules.security_group import ANYWHERE_IPV4
 
 
 class Network(Construct):

@@ -128,7 +128,7 @@ class PlatformStack(TerraformStack):
         )
         self.repositories: dict[str, EcrRepository] = {}
         self.services: dict[str, FargateService] = {}
-        for service in self._in_dependency_order(config.services):
+        for service in config.services:  # config order decides listener rule priorities
             image = self._image(service)
             self.services[service.name] = FargateService(
                 self,
@@ -155,12 +155,6 @@ class PlatformStack(TerraformStack):
                     description=f"{caller_name} calls {service.name}",
                 )
         self._outputs()
-
-    @staticmethod
-    def _in_dependency_order(services: tuple[ServiceConfig, ...]) -> list[ServiceConfig]:
-        """Callees before callers is not needed for wiring (URLs come from the ALB), so keep
-        the configured order: it decides listener rule priorities."""
-        return list(services)
 
     def _image(self, workload: WorkloadConfig) -> str:
         """The image reference; creates the project ECR repository the image lives in."""
