@@ -7,7 +7,8 @@ mistakes are reported in well under a second and without a synth.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -68,13 +69,31 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     message = str(error["msg"])
     if error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
-        # Model-level validators already name their field inside the message.
-        return f"{location}: {message}" if location else message
+        return "\n".join(_locate(location, line) for line in message.splitlines())
     if error["type"] == "missing":
         return f"{location}: required field is missing"
     if error["type"] == "extra_forbidden":
         return f"{location}: unknown field; check its spelling against envs/schema.py"
     return f"{location}: {message} (got {error['input']!r})"
+
+
+FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*): (.*)$", re.DOTALL)
+
+
+def _locate(location: str, message: str) -> str:
+    """Prefix a validator's message with its field path.
+
+    Model-level validators name the field they check ("vpc_cidr: ..."): under location
+    `network` that becomes `network.vpc_cidr: ...`, and a field already in the location
+    ("health_check: ..." under `services.web.health_check`) is not repeated.
+    """
+    head = FIELD_HEAD.match(message)
+    if head and location:
+        field, rest = head.groups()
+        if field in location.split("."):
+            return f"{location}: {rest}"
+        return f"{location}.{field}: {rest}"
+    return f"{location}: {message}" if location else message
 
 
 def build_environment(
@@ -84,6 +103,10 @@ def build_environment(
     source: str = "config",
 ) -> EnvironmentConfig:
     """Validate one environment: `overrides` merged onto `base`. Raises ConfigError."""
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(
+            [f"{source}: OVERRIDES must be a dict of settings, got {type(overrides).__name__}"]
+        )
     data = merge(base, overrides)
     try:
         return EnvironmentConfig.model_validate(data)
@@ -96,25 +119,32 @@ def build_environment(
         ) from None
 
 
-def validate_together(environments: Iterable[EnvironmentConfig]) -> tuple[EnvironmentConfig, ...]:
-    """Checks across environments: unique names, non-overlapping VPC CIDRs."""
+def validate_together(
+    environments: Iterable[EnvironmentConfig], *, sources: Sequence[str] | None = None
+) -> tuple[EnvironmentConfig, ...]:
+    """Checks across environments: unique names, non-overlapping VPC CIDRs.
+
+    `sources` names where each environment came from (default `envs/<name>.py`); a problem is
+    reported against the later of the two environments involved.
+    """
     environments = tuple(environments)
+    origins = list(sources) if sources is not None else [f"envs/{e.name}.py" for e in environments]
     problems = []
-    seen: dict[str, EnvironmentConfig] = {}
-    for env in environments:
+    seen: set[str] = set()
+    for env, origin in zip(environments, origins, strict=True):
         if env.name in seen:
             problems.append(
-                f"name: environment name {env.name!r} is used twice; each environment needs its "
-                "own name (it is the stack name and part of the state key)"
+                f"{origin}: name: environment name {env.name!r} is used twice; each "
+                "environment needs its own name (it is the stack name and part of the state key)"
             )
-        seen[env.name] = env
+        seen.add(env.name)
     for index, env in enumerate(environments):
-        for other in environments[index + 1 :]:
+        for other, origin in zip(environments[index + 1 :], origins[index + 1 :], strict=True):
             if env.network.vpc_cidr.overlaps(other.network.vpc_cidr):
                 problems.append(
-                    f"network.vpc_cidr: {env.name} ({env.network.vpc_cidr}) overlaps "
-                    f"{other.name} ({other.network.vpc_cidr}); give each environment its own "
-                    "range so they can be peered or routed later"
+                    f"{origin}: network.vpc_cidr: {other.name} ({other.network.vpc_cidr}) "
+                    f"overlaps {env.name} ({env.network.vpc_cidr}); give each environment its "
+                    "own range so they can be peered or routed later"
                 )
     if problems:
         raise ConfigError(problems)
@@ -124,8 +154,9 @@ def validate_together(environments: Iterable[EnvironmentConfig]) -> tuple[Enviro
 def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[EnvironmentConfig, ...]:
     """Load `envs/<name>.py` for each name, merge onto the base, validate each and all together."""
     environments = []
+    sources = []
     problems: list[str] = []
-    for name in names:
+    for name in dict.fromkeys(names):  # `--env dev --env dev` means dev once
         if name not in DEFAULT_ENVIRONMENTS:
             problems.append(
                 f"environment {name!r} has no file; known environments: "
@@ -133,11 +164,21 @@ def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[Envi
                 "envs.DEFAULT_ENVIRONMENTS)"
             )
             continue
-        module = importlib.import_module(f"envs.{name}")
+        source = f"envs/{name}.py"
         try:
-            environments.append(build_environment(module.OVERRIDES, source=f"envs/{name}.py"))
+            module = importlib.import_module(f"envs.{name}")
+        except SyntaxError as error:
+            problems.append(f"{source}:{error.lineno}: not valid Python: {error.msg}")
+            continue
+        overrides = getattr(module, "OVERRIDES", None)
+        if overrides is None:
+            problems.append(f"{source}: defines no OVERRIDES dict (the settings of {name!r})")
+            continue
+        try:
+            environments.append(build_environment(overrides, source=source))
+            sources.append(source)
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    return validate_together(environments)
+    return validate_together(environments, sources=sources)

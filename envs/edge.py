@@ -234,8 +234,9 @@ class AlbConfig(Strict):
             )
         if value not in TLS12_PLUS_POLICIES:
             raise ValueError(
-                f"{value!r} is not an Elastic Load Balancing security policy; use one of "
-                f"{', '.join(sorted(TLS12_PLUS_POLICIES))}"
+                f"{value!r} is not an Elastic Load Balancing security policy; use "
+                f"{DEFAULT_SSL_POLICY}, ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 or another "
+                "TLS 1.2+ policy listed in envs/edge.py"
             )
         return value
 

@@ -30,9 +30,7 @@ def _needs(
             ("pulling its image from ECR", (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR))
         )
     else:
-        needs.append(
-            (f"pulling image {workload.image.external!r} from outside this region's ECR", None)
-        )
+        needs.append((f"pulling image {image.external!r} from outside this region's ECR", None))
     needs.append(("shipping logs with awslogs", (InterfaceEndpoint.LOGS,)))
     sources = workload.secret_sources()
     if SecretSource.SSM in sources:

@@ -142,6 +142,8 @@ class NetworkConfig(Strict):
     @field_validator("vpc_cidr", mode="before")
     @classmethod
     def _cidr(cls, value: object) -> object:
+        if not isinstance(value, str | ipaddress.IPv4Network):
+            raise ValueError(f"{value!r} is not a CIDR string such as '10.0.0.0/16'")
         if isinstance(value, str):
             try:
                 return ipaddress.IPv4Network(value, strict=True)
@@ -224,8 +226,14 @@ class EnvironmentConfig(Strict):
     def _services_by_name(cls, value: object) -> object:
         """Env files give services as {name: settings} so overrides merge per service."""
         if isinstance(value, dict):
+            for name, settings in value.items():
+                if isinstance(settings, dict) and settings.get("name", name) != name:
+                    raise ValueError(
+                        f"{name}: do not set 'name' ({settings['name']!r}) inside the settings; "
+                        "the key is the name"
+                    )
             return tuple(
-                {"name": name, **settings} if isinstance(settings, dict) else settings
+                {**settings, "name": name} if isinstance(settings, dict) else settings
                 for name, settings in value.items()
             )
         return value

@@ -171,8 +171,8 @@ def test_overlapping_environment_cidrs_are_rejected() -> None:
     with pytest.raises(ConfigError) as caught:
         validate_together([dev, clash])
     assert (
-        "network.vpc_cidr: dev (10.0.0.0/24) overlaps qa (10.0.0.0/16); give each environment "
-        "its own range"
+        "envs/qa.py: network.vpc_cidr: qa (10.0.0.0/16) overlaps dev (10.0.0.0/24); give each "
+        "environment its own range"
     ) in str(caught.value)
 
 

@@ -29,7 +29,7 @@ def rejected(overrides: dict[str, Any]) -> str:
     [
         (
             {"public_alb": {"cognito": COGNITO}},
-            "envs/dev.py: public_alb: cognito: Cognito authentication requires HTTPS; set "
+            "envs/dev.py: public_alb.cognito: Cognito authentication requires HTTPS; set "
             "certificate_arn or remove cognito",
         ),
         (
@@ -50,7 +50,7 @@ def rejected(overrides: dict[str, Any]) -> str:
         (
             {"public_alb": {"ssl_policy": "ELBSecurityPolicy-TLS13-9-9-2030-01"}},
             "public_alb.ssl_policy: 'ELBSecurityPolicy-TLS13-9-9-2030-01' is not an Elastic Load "
-            "Balancing security policy; use one of",
+            "Balancing security policy; use ELBSecurityPolicy-TLS13-1-2-2021-06",
         ),
         (
             {"public_alb": {"ssl_policy": "ELBSecurityPolicy-2016-08"}},
@@ -160,7 +160,8 @@ def rejected(overrides: dict[str, Any]) -> str:
                     }
                 }
             },
-            "task_role_statements: action 's3:*' is not allowed; name specific actions",
+            "services.frontend.task_role_statements.0: action 's3:*' is not allowed; name "
+            "specific actions",
         ),
         (
             {"services": {"frontend": {"secrets": {"TOKEN": "plain-text-token"}}}},

@@ -115,3 +115,26 @@ def test_failed_synth_leaves_previous_output(
         main.main(["--env", "dev", "--outdir", str(outdir)])
     assert snapshot(outdir) == {"keep.txt": b"previous"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+@pytest.mark.parametrize(
+    "dev_file,expected",
+    [
+        ("OVERIDES = {}\n", "envs/dev.py: defines no OVERRIDES dict (the settings of 'dev')"),
+        ("OVERRIDES = ['dev']\n", "envs/dev.py: OVERRIDES must be a dict of settings, got list"),
+        ("OVERRIDES = {\n", "envs/dev.py:1: not valid Python: '{' was never closed"),
+    ],
+)
+def test_broken_env_file_is_a_config_error(tmp_path: Path, dev_file: str, expected: str) -> None:
+    project = project_copy(tmp_path)
+    (project / "envs" / "dev.py").write_text(dev_file)
+    result = subprocess.run(
+        [sys.executable, "main.py", "--check"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"  - {expected}" in result.stderr.splitlines()
