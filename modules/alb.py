@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from constructs import Construct
 
 from envs.edge import AlbConfig
@@ -21,6 +24,7 @@ from modules.security_group import SecurityGroup
 HTTP = 80
 HTTPS = 443
 FIRST_RULE_PRIORITY = 10
+ActionT = TypeVar("ActionT")
 
 
 class LoadBalancer(Construct):
@@ -140,50 +144,31 @@ class LoadBalancer(Construct):
         """Let a caller's security group reach the listener (internal ALB)."""
         self.security_group.allow_from(caller, self.listener_port, description=description)
 
-    def _default_actions(self, target_group_arn: str) -> list[lb_listener.LbListenerDefaultAction]:
-        cognito = self.config.cognito
-        if cognito is None:
-            return [
-                lb_listener.LbListenerDefaultAction(
-                    type="forward", target_group_arn=target_group_arn
-                )
-            ]
-        return [
-            lb_listener.LbListenerDefaultAction(
-                type="authenticate-cognito",
-                order=1,
-                authenticate_cognito=lb_listener.LbListenerDefaultActionAuthenticateCognito(
-                    user_pool_arn=cognito.user_pool_arn,
-                    user_pool_client_id=cognito.user_pool_client_id,
-                    user_pool_domain=cognito.user_pool_domain,
-                ),
-            ),
-            lb_listener.LbListenerDefaultAction(
-                type="forward", order=2, target_group_arn=target_group_arn
-            ),
-        ]
+    def _forward_actions(
+        self,
+        target_group_arn: str,
+        action: Callable[..., ActionT],
+        authenticate_cognito: Callable[..., Any],
+    ) -> list[ActionT]:
+        """Forward to the target group, after Cognito authentication when configured.
 
-    def _rule_actions(self, target_group_arn: str) -> list[lb_listener_rule.LbListenerRuleAction]:
+        `action` and `authenticate_cognito` are the listener's or the listener rule's struct
+        classes (same fields, different types in the provider bindings).
+        """
         cognito = self.config.cognito
         if cognito is None:
-            return [
-                lb_listener_rule.LbListenerRuleAction(
-                    type="forward", target_group_arn=target_group_arn
-                )
-            ]
+            return [action(type="forward", target_group_arn=target_group_arn)]
         return [
-            lb_listener_rule.LbListenerRuleAction(
+            action(
                 type="authenticate-cognito",
                 order=1,
-                authenticate_cognito=lb_listener_rule.LbListenerRuleActionAuthenticateCognito(
+                authenticate_cognito=authenticate_cognito(
                     user_pool_arn=cognito.user_pool_arn,
                     user_pool_client_id=cognito.user_pool_client_id,
                     user_pool_domain=cognito.user_pool_domain,
                 ),
             ),
-            lb_listener_rule.LbListenerRuleAction(
-                type="forward", order=2, target_group_arn=target_group_arn
-            ),
+            action(type="forward", order=2, target_group_arn=target_group_arn),
         ]
 
     def add_service(
@@ -246,12 +231,22 @@ class LoadBalancer(Construct):
                 f"rule-{service.name}",
                 listener_arn=self.listener.arn,
                 priority=self._next_priority,
-                action=self._rule_actions(group.arn),
+                action=self._forward_actions(
+                    group.arn,
+                    lb_listener_rule.LbListenerRuleAction,
+                    lb_listener_rule.LbListenerRuleActionAuthenticateCognito,
+                ),
                 condition=conditions,
             )
             self._next_priority += FIRST_RULE_PRIORITY
         else:
-            self.listener.put_default_action(self._default_actions(group.arn))
+            self.listener.put_default_action(
+                self._forward_actions(
+                    group.arn,
+                    lb_listener.LbListenerDefaultAction,
+                    lb_listener.LbListenerDefaultActionAuthenticateCognito,
+                )
+            )
         targets.allow_from(
             self.security_group,
             service.container_port,

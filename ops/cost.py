@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ops.synth_reader import (
-    DEFAULT_OUTDIR,
     Resource,
     Stack,
     SynthError,
+    add_stack_arguments,
     endpoint_service,
     load_stacks,
     ref,
@@ -636,12 +636,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--env", action="extend", nargs="+", metavar="ENV", help="environment(s) (default: all)"
-    )
-    parser.add_argument(
-        "--outdir", type=Path, default=DEFAULT_OUTDIR, help="synth output (default: cdktf.out)"
-    )
+    add_stack_arguments(parser)
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     defaults = Assumptions()
     for flag, dest, help_text in (

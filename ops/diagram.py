@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops.synth_reader import (
-    DEFAULT_OUTDIR,
     PROJECT_ROOT,
     Ref,
     Resource,
     Stack,
     SynthError,
+    add_stack_arguments,
     container_definitions,
     endpoint_service,
     load_stacks,
@@ -590,12 +590,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--env", action="extend", nargs="+", metavar="ENV", help="environment(s) (default: all)"
-    )
-    parser.add_argument(
-        "--outdir", type=Path, default=DEFAULT_OUTDIR, help="synth output (default: cdktf.out)"
-    )
+    add_stack_arguments(parser)
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="where to write (default: docs/diagrams)"
     )

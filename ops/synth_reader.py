@@ -5,6 +5,7 @@ Only the standard library: the ops commands read what synth wrote, never the cdk
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -147,3 +148,13 @@ def endpoint_service(endpoint: Resource) -> str:
     """A VPC endpoint's short service name: `com.amazonaws.<region>.ecr.api` -> `ecr.api`."""
     parts = str(endpoint.get("service_name", "?")).split(".")
     return ".".join(parts[3:]) if len(parts) > 3 else parts[-1]
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--env` (repeatable, default: every environment) and `--outdir` (the synth output)."""
+    parser.add_argument(
+        "--env", action="extend", nargs="+", metavar="ENV", help="environment(s) (default: all)"
+    )
+    parser.add_argument(
+        "--outdir", type=Path, default=DEFAULT_OUTDIR, help="synth output (default: cdktf.out)"
+    )

@@ -8,7 +8,6 @@ names the field, the offending value and a fix, no traceback, and `cdktf.out/` u
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.project_copy import ROOT, project_copy, snapshot
+
 ACCOUNT = "123456789012"
 CERTIFICATE = (
     f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -397,22 +397,10 @@ def run_main(project: Path, tripwire: Path) -> tuple[subprocess.CompletedProcess
     return result, time.perf_counter() - start
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy of the project code per module, with a previous synth in cdktf.out/."""
-    copy = tmp_path_factory.mktemp("catalogue") / "project"
-    copy.mkdir()
-    shutil.copy(ROOT / "main.py", copy)
-    for package in ("envs", "modules", "stacks"):
-        shutil.copytree(
-            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    copy = project_copy(tmp_path_factory.mktemp("catalogue"))
     previous = copy / "cdktf.out"
     (previous / "stacks" / "dev").mkdir(parents=True)
     (previous / "stacks" / "dev" / "cdk.tf.json").write_text('{"previous": "synth"}\n')

@@ -4,7 +4,6 @@ output in whole."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,26 +11,7 @@ from pathlib import Path
 import pytest
 
 import main
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of the project's code (not its venv) to break config in."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    shutil.copy(ROOT / "main.py", copy)
-    for package in ("envs", "modules", "stacks"):
-        shutil.copytree(
-            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    return copy
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
-    }
+from tests.project_copy import ROOT, project_copy, snapshot
 
 
 def test_bad_config_exits_2_with_message_and_keeps_old_output(tmp_path: Path) -> None:
