@@ -133,7 +133,7 @@ class LoadBalancer(Construct):
         return LogBucket(
             self,
             "access-logs",
-            bucket_prefix=f"{name}-logs-",
+            bucket_prefix=f"{name}-logs",  # <= 37 characters with a 32-character name
             retention_days=self.config.access_logs.retention_days,
             force_destroy=not self.config.deletion_protection,
             delivery_principal={"AWS": elb_account.arn},

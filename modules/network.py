@@ -42,6 +42,7 @@ class Network(Construct):
         *,
         name: str,
         logs_kms_key_arn: str,
+        account_id: str,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -146,7 +147,7 @@ class Network(Construct):
         self.private_route_table_ids: list[str] = [t.id for t in self.private_route_tables]
 
         if config.flow_logs.enabled:
-            self._flow_logs(name, logs_kms_key_arn)
+            self._flow_logs(name, logs_kms_key_arn, account_id)
 
     def _nat_gateways(self, name: str, igw: internet_gateway.InternetGateway) -> list[str]:
         if self.config.nat_mode is NatMode.NONE:
@@ -174,7 +175,7 @@ class Network(Construct):
             ids.append(gateway.id)
         return ids
 
-    def _flow_logs(self, name: str, kms_key_arn: str) -> None:
+    def _flow_logs(self, name: str, kms_key_arn: str, account_id: str) -> None:
         log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "flow-logs",
@@ -194,6 +195,7 @@ class Network(Construct):
                             "Effect": "Allow",
                             "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                             "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                         }
                     ],
                 }

@@ -70,7 +70,12 @@ class PlatformStack(TerraformStack):
             self, "logs-key", name=prefix, region=config.region, account_id=caller.account_id
         )
         self.network = Network(
-            self, "network", config.network, name=prefix, logs_kms_key_arn=self.logs_key.arn
+            self,
+            "network",
+            config.network,
+            name=prefix,
+            logs_kms_key_arn=self.logs_key.arn,
+            account_id=caller.account_id,
         )
         self.endpoints = (
             Endpoints(

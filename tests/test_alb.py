@@ -144,7 +144,7 @@ def test_access_logs_bucket_and_elb_delivery_policy(synthesized: dict[str, Json]
         "enabled": True,
         "prefix": "fargate-https-shop-public",
     }
-    assert bucket["bucket_prefix"] == "fargate-https-shop-public-logs-"
+    assert bucket["bucket_prefix"] == "fargate-https-shop-public-logs"
     _, policy = by_path(stack, "aws_s3_bucket_policy", "public-alb/access-logs/policy")
     delivery, deny = json.loads(policy["policy"])["Statement"]
     elb_account = next(iter(stack["data"]["aws_elb_service_account"]))

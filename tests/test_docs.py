@@ -60,3 +60,11 @@ def test_committed_diagrams_match_the_synthesized_stacks(
             f"docs/diagrams/{env}.md is stale: run make synth && python -m ops diagram "
             "--out docs/diagrams"
         )
+
+
+def test_readme_embeds_the_current_dev_diagram() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- diagram:dev:start -->\n") + len("<!-- diagram:dev:start -->\n")
+    embedded = readme[start : readme.index("\n<!-- diagram:dev:end -->")]
+    diagram = (ROOT / "docs" / "diagrams" / "dev.md").read_text()
+    assert embedded == diagram[diagram.index("```mermaid") : diagram.rindex("```") + 3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -147,7 +148,9 @@ def test_flow_logs_everywhere_with_finite_encrypted_retention(
         assert flow["traffic_type"] == "ALL"
         role_name, role = by_path(stack, "aws_iam_role", "network/flow-logs-role")
         assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
-        assert "vpc-flow-logs.amazonaws.com" in role["assume_role_policy"]
+        (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+        assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
 
 
 def test_flow_logs_can_be_turned_off(synthesized: dict[str, Json]) -> None:
