@@ -7,7 +7,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.services import ServiceConfig
+from envs.services import Exposure, ServiceConfig
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
@@ -44,6 +44,9 @@ class FargateService(Construct):
             context=context,
             image=image,
             extra_environment=extra_environment,
+            container_port=None if config.exposure is Exposure.NONE else config.container_port,
+            container_health_check=config.container_health_check,
+            enable_execute_command=config.enable_execute_command,
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"

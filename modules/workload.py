@@ -10,9 +10,8 @@ from typing import Any
 from constructs import Construct
 
 from envs.services import (
-    Exposure,
+    ContainerHealthCheckConfig,
     SecretSource,
-    ServiceConfig,
     WorkloadConfig,
     check_secret_arn,
 )
@@ -83,13 +82,18 @@ class TaskWorkload(Construct):
         image: str,
         extra_environment: dict[str, str] | None = None,
         command: tuple[str, ...] | None = None,
+        container_port: int | None = None,
+        container_health_check: ContainerHealthCheckConfig | None = None,
+        enable_execute_command: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
         self.context = context
         self.container_name = config.name
         self.family = f"{context.prefix}-{config.name}"
-        exec_enabled = isinstance(config, ServiceConfig) and config.enable_execute_command
+        self.container_port = container_port
+        self.container_health_check = container_health_check
+        exec_enabled = enable_execute_command
 
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
@@ -294,12 +298,10 @@ class TaskWorkload(Construct):
             container["mountPoints"] = [
                 {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
             ]
-        if isinstance(config, ServiceConfig) and config.exposure is not Exposure.NONE:
-            container["portMappings"] = [
-                {"containerPort": config.container_port, "protocol": "tcp"}
-            ]
-        if isinstance(config, ServiceConfig) and config.container_health_check:
-            check = config.container_health_check
+        if self.container_port is not None:
+            container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]
+        if self.container_health_check is not None:
+            check = self.container_health_check
             container["healthCheck"] = {
                 "command": list(check.command),
                 "interval": check.interval_seconds,
