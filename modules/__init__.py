@@ -1,6 +1,8 @@
 """Constructs, one per concern. Provider classes come only through `modules.aws`."""
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,9 +32,28 @@ _LAZY_PROVIDER_INDEX = (Path(__file__).with_name("lazy_provider_index.mjs")).rea
 _NODE_OPTIONS = "--max-semi-space-size=1 --import=data:text/javascript," + quote(
     _LAZY_PROVIDER_INDEX, safe=""
 )
+
+
+def _node_supports_import_flag() -> bool:
+    """`--import` exists from Node 20.6 (and 18.19); an older node would refuse to start."""
+    node = shutil.which(os.environ.get("JSII_NODE", "node"))
+    if node is None:
+        return False
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        major, minor = (int(part) for part in version.strip().lstrip("v").split(".")[:2])
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return False
+    return (major, minor) >= (20, 6) or (major == 18 and minor >= 19)
+
+
 # Appended (not setdefault) so a NODE_OPTIONS set by the user keeps its flags and still gets ours.
 # FARGATE_EAGER_PROVIDER_LOAD=1 turns the preload off (e.g. to rule it out when debugging).
-if os.environ.get("FARGATE_EAGER_PROVIDER_LOAD") != "1" and _NODE_OPTIONS not in os.environ.get(
-    "NODE_OPTIONS", ""
+if (
+    os.environ.get("FARGATE_EAGER_PROVIDER_LOAD") != "1"
+    and _NODE_OPTIONS not in os.environ.get("NODE_OPTIONS", "")
+    and _node_supports_import_flag()
 ):
     os.environ["NODE_OPTIONS"] = f"{os.environ.get('NODE_OPTIONS', '')} {_NODE_OPTIONS}".strip()
