@@ -93,7 +93,6 @@ class TaskWorkload(Construct):
         self.family = f"{context.prefix}-{config.name}"
         self.container_port = container_port
         self.container_health_check = container_health_check
-        exec_enabled = enable_execute_command
 
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
@@ -131,7 +130,7 @@ class TaskWorkload(Construct):
             }
             for statement in config.task_role_statements
         ]
-        if exec_enabled:
+        if enable_execute_command:
             task_statements.append(
                 {
                     "Sid": "EcsExecChannels",
@@ -191,7 +190,7 @@ class TaskWorkload(Construct):
                 HTTPS, description="HTTPS to the internet through NAT"
             )
 
-        container = self._container(image, extra_environment or {}, command, exec_enabled)
+        container = self._container(image, extra_environment or {}, command, enable_execute_command)
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
