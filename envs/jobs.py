@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import zoneinfo
-from functools import cache
+import math
 
 from pydantic import field_validator, model_validator
 
+from envs.alarms import ALARM_WINDOW_MAX_SECONDS, ONE_HOUR_SECONDS, JobAlarmsConfig
 from envs.common import Strict
+from envs.expressions import check_schedule_expression, check_time_zone, rate_interval_seconds
+
+DEFAULT_CRON_WINDOW_HOURS = 25
+MAX_WINDOW_HOURS = ALARM_WINDOW_MAX_SECONDS // ONE_HOUR_SECONDS
 from envs.services import WorkloadConfig
-
-RATE = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
-CRON = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
-AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
-CRON_FIELD = {
-    "minutes": r"[0-9,\-*/]+",
-    "hours": r"[0-9,\-*/]+",
-    "day-of-month": r"[0-9,\-*/?LW]+",
-    "month": r"[0-9A-Za-z,\-*/]+",
-    "day-of-week": r"[0-9A-Za-z,\-*?L#/]+",
-    "year": r"[0-9,\-*/]+",
-}
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def check_schedule_expression(expression: str) -> str:
-    """EventBridge Scheduler's rate(), cron() (6 fields) and at() forms."""
-    if (match := RATE.fullmatch(expression)) is not None:
-        value, unit = int(match["value"]), match["unit"]
-        if value < 1:
-            raise ValueError(f"{expression!r}: the rate must be at least 1")
-        if (value == 1) != (not unit.endswith("s")):
-            raise ValueError(
-                f"{expression!r}: use the singular unit for 1 and the plural otherwise, "
-                "e.g. rate(1 hour), rate(5 minutes)"
-            )
-        return expression
-    if (match := CRON.fullmatch(expression)) is not None:
-        fields = match["fields"].split()
-        if len(fields) != len(CRON_FIELD):
-            raise ValueError(
-                f"{expression!r}: cron needs 6 fields (minutes hours day-of-month month "
-                f"day-of-week year); got {len(fields)}"
-            )
-        for (name, pattern), value in zip(CRON_FIELD.items(), fields, strict=True):
-            if not re.fullmatch(pattern, value):
-                raise ValueError(f"{expression!r}: {name} field {value!r} is not valid")
-        if "?" not in (fields[2], fields[4]):
-            raise ValueError(
-                f"{expression!r}: one of day-of-month or day-of-week must be '?', "
-                "e.g. cron(0 3 * * ? *)"
-            )
-        return expression
-    if AT.fullmatch(expression):
-        return expression
-    raise ValueError(
-        f"{expression!r} is not a schedule expression; use rate(5 minutes), "
-        "cron(0 3 * * ? *) or at(2030-01-01T00:00:00)"
-    )
-
 
 class ScheduleConfig(Strict):
     """Run the job on a schedule with EventBridge Scheduler."""
@@ -89,9 +38,7 @@ class ScheduleConfig(Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        if value not in _time_zones():
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'UTC', 'Asia/Tokyo')")
-        return value
+        return check_time_zone(value)
 
     @model_validator(mode="after")
     def _limits(self) -> ScheduleConfig:
@@ -116,3 +63,22 @@ class JobConfig(WorkloadConfig):
     """Default command; `ops run-task ... -- <command>` overrides it."""
     schedule: ScheduleConfig | None = None
     """Run on a schedule with EventBridge Scheduler; unset: on demand only."""
+    alarms: JobAlarmsConfig = JobAlarmsConfig()
+    """Failed-run notifications, the missed-run alarm and the dead-letter queue alarm."""
+
+    @property
+    def missed_run_window_hours(self) -> int | None:
+        """Hours without a log line after which the missed-run alarm fires (None: no alarm).
+
+        Default: twice a rate() interval (at least 1 hour), 25 hours for cron() (daily plus an
+        hour of slack), none for at() (one run only) or a disabled schedule.
+        """
+        schedule = self.schedule
+        if schedule is None or not schedule.enabled or schedule.expression.startswith("at("):
+            return None
+        if self.alarms.missed_run_window_hours is not None:
+            return self.alarms.missed_run_window_hours
+        interval = rate_interval_seconds(schedule.expression)
+        if interval is None:
+            return DEFAULT_CRON_WINDOW_HOURS
+        return min(max(1, math.ceil(2 * interval / 3600)), MAX_WINDOW_HOURS)

@@ -14,6 +14,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from envs.alarms import AlarmsConfig
 from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
 from envs.edge import (
     LB_NAME_MAX,
@@ -215,6 +216,8 @@ class EnvironmentConfig(Strict):
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
     """One-off and scheduled tasks, given as {name: settings} in env files."""
+    alarms: AlarmsConfig = AlarmsConfig()
+    """The alarm topic (SNS), its subscriptions, load balancer alarms and the dashboard."""
 
     @field_validator("name", "project")
     @classmethod
@@ -310,6 +313,7 @@ class EnvironmentConfig(Strict):
                     f"{where}.name: its target group would be named {group!r} ({len(group)} "
                     f"characters) but AWS allows {TARGET_GROUP_NAME_MAX}; shorten the service name"
                 )
+            problems.extend(self._deployment_problems(service))
             for caller in service.allowed_callers:
                 if caller not in names or caller == service.name:
                     problems.append(
@@ -331,6 +335,28 @@ class EnvironmentConfig(Strict):
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "
                     "all but one path_patterns or host_headers"
                 )
+        return problems
+
+    def _deployment_problems(self, service: ServiceConfig) -> list[str]:
+        """What ECS's traffic-shifting strategies need from the load balancer (envs/deployment.py)."""
+        if not service.deployment.strategy.shifts_traffic or service.exposure is Exposure.NONE:
+            return []
+        where = f"services.{service.name}.deployment.strategy"
+        problems = []
+        alb = self.public_alb if service.exposure is Exposure.PUBLIC else self.internal_alb
+        if alb.cognito is not None:
+            problems.append(
+                f"{where}: '{service.deployment.strategy}' is not supported behind a listener "
+                "with Cognito authentication (ECS refuses rules that mix forward and non-forward "
+                "actions); use 'rolling' or remove public_alb.cognito"
+            )
+        alternate = self.alternate_target_group_name(service.name)
+        if len(alternate) > TARGET_GROUP_NAME_MAX:
+            problems.append(
+                f"{where}: the alternate target group would be named {alternate!r} "
+                f"({len(alternate)} characters) but AWS allows {TARGET_GROUP_NAME_MAX}; shorten "
+                "the service name"
+            )
         return problems
 
     def _job_problems(self) -> list[str]:
@@ -361,6 +387,10 @@ class EnvironmentConfig(Strict):
 
     def target_group_name(self, service: str) -> str:
         return f"{self.resource_prefix}-{service}"
+
+    def alternate_target_group_name(self, service: str) -> str:
+        """The second target group of a blue/green, linear or canary service."""
+        return f"{self.resource_prefix}-{service}-g"
 
     def services_behind(self, exposure: Exposure) -> tuple[ServiceConfig, ...]:
         return tuple(s for s in self.services if s.exposure is exposure)
