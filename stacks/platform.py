@@ -7,14 +7,17 @@ from constructs import Construct
 
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig
+from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_caller_identity, provider
 from modules.ecr import EcrRepository
+from modules.dashboard import Dashboard, Section
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
 from modules.network import Network
+from modules.notifications import AlarmTopic
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
@@ -104,6 +107,25 @@ class PlatformStack(TerraformStack):
                     name=config.alb_name(exposure),
                 )
 
+        self.alarm_topic = AlarmTopic(
+            self,
+            "alarm-topic",
+            config.alarms,
+            name=prefix,
+            region=config.region,
+            account_id=caller.account_id,
+        )
+        self.load_balancer_alarms = {
+            exposure: LoadBalancerAlarms(
+                self,
+                f"{exposure}-alb-alarms",
+                config.alarms,
+                name=config.alb_name(exposure),
+                arn_suffix=alb.alb.arn_suffix,
+                topic_arn=self.alarm_topic.arn,
+            )
+            for exposure, alb in self.load_balancers.items()
+        }
         public_alb = self.load_balancers.get(Exposure.PUBLIC)
         if public_alb is not None and config.waf.enabled:
             WebAcl(
@@ -143,11 +165,18 @@ class PlatformStack(TerraformStack):
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
+                alternate_target_group_name=config.alternate_target_group_name(service.name),
+                alarm_topic_arn=self.alarm_topic.arn,
                 extra_environment=self._callee_urls(service),
             )
         self.jobs = {
             job.name: Job(
-                self, f"job-{job.name}", job, context=self.context, image=self._image(job)
+                self,
+                f"job-{job.name}",
+                job,
+                context=self.context,
+                image=self._image(job),
+                alarm_topic_arn=self.alarm_topic.arn,
             )
             for job in config.jobs
         }
@@ -159,7 +188,41 @@ class PlatformStack(TerraformStack):
                     self.services[caller_name].security_group,
                     description=f"{caller_name} calls {service.name}",
                 )
+        self.dashboard = (
+            Dashboard(
+                self,
+                "dashboard",
+                name=prefix,
+                region=config.region,
+                sections=self._dashboard_sections(),
+            )
+            if config.alarms.dashboard
+            else None
+        )
         self._outputs()
+
+    def _dashboard_sections(self) -> list[Section]:
+        sections = [
+            Section(
+                title=f"service {name} ({service.strategy} deployments)",
+                specs=tuple(service.alarms.specs.values()),
+                requests=service.alarms.request_metrics,
+            )
+            for name, service in self.services.items()
+        ]
+        sections += [
+            Section(title=f"{exposure} ALB", specs=tuple(alarms.specs))
+            for exposure, alarms in self.load_balancer_alarms.items()
+        ]
+        sections += [
+            Section(
+                title=f"job {name}",
+                specs=tuple(job.alarms.specs),
+                log_group_name=job.workload.log_group_name,
+            )
+            for name, job in self.jobs.items()
+        ]
+        return sections
 
     def _image(self, workload: WorkloadConfig) -> str:
         """The image reference; creates the project ECR repository the image lives in."""
@@ -200,6 +263,12 @@ class PlatformStack(TerraformStack):
             TerraformOutput(self, "public_url", value=public.url)
         if internal is not None:
             TerraformOutput(self, "internal_alb_dns_name", value=internal.dns_name)
+        TerraformOutput(
+            self,
+            "alarm_topic_arn",
+            value=self.alarm_topic.arn,
+            description="SNS topic every alarm notifies; subscribe chat integrations here.",
+        )
         TerraformOutput(self, "cluster_name", value=self.cluster.name)
         TerraformOutput(self, "cluster_arn", value=self.cluster.arn)
         TerraformOutput(
