@@ -13,7 +13,7 @@ Json = dict[str, Any]
 def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Json]) -> None:
     for env in ("dev", "stg", "prod"):
         stack = synthesized[env]
-        key, body = only(stack, "aws_kms_key")
+        key, body = by_path(stack, "aws_kms_key", "logs-key/key")
         assert body["enable_key_rotation"] is True
         groups = resources(stack, "aws_cloudwatch_log_group")
         assert groups and all(
@@ -22,7 +22,7 @@ def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Js
 
 
 def test_logs_key_policy_limits_cloudwatch_to_this_account(dev: Json) -> None:
-    _, key = only(dev, "aws_kms_key")
+    _, key = by_path(dev, "aws_kms_key", "logs-key/key")
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     logs = statements["CloudWatchLogsForThisAccount"]
     assert logs["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
