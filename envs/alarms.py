@@ -2,9 +2,11 @@
 and per-job alarm thresholds.
 
 Every threshold can be tuned, and every alarm switched off with `null`. Limits cited below:
-- CloudWatch PutMetricAlarm (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html):
+- CloudWatch PutMetricAlarm
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html):
   Period is 10, 20, 30 or a multiple of 60 seconds; Period x EvaluationPeriods is at most one
-  day below a one-hour period and at most seven days otherwise; DatapointsToAlarm <= EvaluationPeriods.
+  day below a one-hour period and at most seven days otherwise; DatapointsToAlarm is at most
+  EvaluationPeriods.
 - SNS Subscribe (https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html): the `email`
   protocol takes an email address, `https` a URL starting with https://.
 """
@@ -22,6 +24,8 @@ from envs.common import Strict
 ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400
 ALARM_WINDOW_MAX_SECONDS = 604_800
 ONE_HOUR_SECONDS = 3600
+MISSED_RUN_MAX_HOURS = ALARM_WINDOW_MAX_SECONDS // ONE_HOUR_SECONDS
+"""The missed-run alarm evaluates hourly periods: at most 7 days of them."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
@@ -248,14 +252,15 @@ class JobAlarmsConfig(Strict):
     def _limits(self) -> JobAlarmsConfig:
         problems = []
         window = self.missed_run_window_hours
-        max_hours = ALARM_WINDOW_MAX_SECONDS // ONE_HOUR_SECONDS
-        if window is not None and not 1 <= window <= max_hours:
+        if window is not None and not 1 <= window <= MISSED_RUN_MAX_HOURS:
             problems.append(
-                f"missed_run_window_hours must be 1-{max_hours} (CloudWatch evaluates at most "
+                f"missed_run_window_hours must be 1-{MISSED_RUN_MAX_HOURS} (CloudWatch evaluates at most "
                 f"7 days); got {window}"
             )
         if self.dead_letter_messages is not None and self.dead_letter_messages < 1:
-            problems.append(f"dead_letter_messages must be >= 1 or null; got {self.dead_letter_messages}")
+            problems.append(
+                f"dead_letter_messages must be >= 1 or null; got {self.dead_letter_messages}"
+            )
         if problems:
             raise ValueError("alarms: " + "; ".join(problems))
         return self

@@ -6,13 +6,13 @@ import math
 
 from pydantic import field_validator, model_validator
 
-from envs.alarms import ALARM_WINDOW_MAX_SECONDS, ONE_HOUR_SECONDS, JobAlarmsConfig
+from envs.alarms import MISSED_RUN_MAX_HOURS, JobAlarmsConfig
 from envs.common import Strict
 from envs.expressions import check_schedule_expression, check_time_zone, rate_interval_seconds
+from envs.services import WorkloadConfig
 
 DEFAULT_CRON_WINDOW_HOURS = 25
-MAX_WINDOW_HOURS = ALARM_WINDOW_MAX_SECONDS // ONE_HOUR_SECONDS
-from envs.services import WorkloadConfig
+
 
 class ScheduleConfig(Strict):
     """Run the job on a schedule with EventBridge Scheduler."""
@@ -81,4 +81,4 @@ class JobConfig(WorkloadConfig):
         interval = rate_interval_seconds(schedule.expression)
         if interval is None:
             return DEFAULT_CRON_WINDOW_HOURS
-        return min(max(1, math.ceil(2 * interval / 3600)), MAX_WINDOW_HOURS)
+        return min(max(1, math.ceil(2 * interval / 3600)), MISSED_RUN_MAX_HOURS)

@@ -338,7 +338,7 @@ class EnvironmentConfig(Strict):
         return problems
 
     def _deployment_problems(self, service: ServiceConfig) -> list[str]:
-        """What ECS's traffic-shifting strategies need from the load balancer (envs/deployment.py)."""
+        """What ECS's traffic-shifting strategies need from the ALB (see envs/deployment.py)."""
         if not service.deployment.strategy.shifts_traffic or service.exposure is Exposure.NONE:
             return []
         where = f"services.{service.name}.deployment.strategy"

@@ -12,8 +12,8 @@ shows what its alarm watches. Metric names and dimensions:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from constructs import Construct
 
@@ -67,7 +67,14 @@ class AlarmSpec:
     expression: str | None = None
     treat_missing_data: str = "notBreaching"
     unit_label: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Window(TypedDict):
+    """When an alarm fires: M (`datapoints_to_alarm`) of N (`evaluation_periods`) periods."""
+
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
 
 
 def put_alarm(
@@ -151,7 +158,7 @@ class ServiceAlarms(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.specs: dict[ServiceAlarm, AlarmSpec] = {}
-        window = {
+        window: Window = {
             "period_seconds": config.period_seconds,
             "evaluation_periods": config.evaluation_periods,
             "datapoints_to_alarm": config.datapoints_to_alarm,

@@ -323,8 +323,12 @@ class LoadBalancer(Construct):
                     type="forward",
                     forward=rule.LbListenerRuleActionForward(
                         target_group=[
-                            rule.LbListenerRuleActionForwardTargetGroup(arn=primary.arn, weight=100),
-                            rule.LbListenerRuleActionForwardTargetGroup(arn=alternate.arn, weight=0),
+                            rule.LbListenerRuleActionForwardTargetGroup(
+                                arn=primary.arn, weight=100
+                            ),
+                            rule.LbListenerRuleActionForwardTargetGroup(
+                                arn=alternate.arn, weight=0
+                            ),
                         ]
                     ),
                 )

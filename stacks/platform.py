@@ -10,8 +10,8 @@ from envs.services import Exposure, ServiceConfig, WorkloadConfig
 from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_caller_identity, provider
-from modules.ecr import EcrRepository
 from modules.dashboard import Dashboard, Section
+from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.job import Job

@@ -89,7 +89,10 @@ def test_service_alarms_watch_their_own_target_group_and_service(
     insights = config.ecs.container_insights != "disabled"
     for service in config.services:
         prefix = f"service-{service.name}/alarms"
-        ecs_dims = {"ClusterName": cluster_name(stack), "ServiceName": f"{config.resource_prefix}-{service.name}"}
+        ecs_dims = {
+            "ClusterName": cluster_name(stack),
+            "ServiceName": f"{config.resource_prefix}-{service.name}",
+        }
         cpu = alarm(stack, f"{prefix}/cpu-high")
         assert (cpu["namespace"], cpu["metric_name"], cpu["statistic"]) == (
             "AWS/ECS",
@@ -181,7 +184,10 @@ def test_tuned_alarms_use_the_configured_statistic_period_and_rollback(
     assert all(queries[m]["metric"]["stat"] == "p99" for m in ("m0", "m1"))
     assert all(queries[m]["metric"]["period"] == 120 for m in ("m0", "m1"))
     assert latency["threshold"] == 0.5
-    paths = [b["//"]["metadata"]["path"] for b in resources(stack, "aws_cloudwatch_metric_alarm").values()]
+    paths = [
+        b["//"]["metadata"]["path"]
+        for b in resources(stack, "aws_cloudwatch_metric_alarm").values()
+    ]
     assert not any(p.endswith("service-api/alarms/target-5xx-count") for p in paths)
     _, ecs = by_path(stack, "aws_ecs_service", "service-api/service")
     assert ecs["alarms"]["alarm_names"] == [
@@ -276,7 +282,9 @@ def test_each_job_rule_is_for_its_family_and_notifies_the_topic(
     config = ENVIRONMENTS[env]
     cluster, _ = only(stack, "aws_ecs_cluster")
     for job in config.jobs:
-        rule_name, rule = by_path(stack, "aws_cloudwatch_event_rule", f"job-{job.name}/alarms/failed-runs")
+        rule_name, rule = by_path(
+            stack, "aws_cloudwatch_event_rule", f"job-{job.name}/alarms/failed-runs"
+        )
         family = f"{config.resource_prefix}-{job.name}"
         account = "${data.aws_caller_identity.caller.account_id}"
         assert json.loads(rule["event_pattern"]) == job_failure_pattern(
@@ -293,7 +301,9 @@ def test_each_job_rule_is_for_its_family_and_notifies_the_topic(
 def test_missed_run_and_dead_letter_alarms(synthesized: dict[str, Json]) -> None:
     dev = synthesized["dev"]
     nightly = alarm(dev, "job-nightly-report/alarms/missed-run")
-    _, log_filter = by_path(dev, "aws_cloudwatch_log_metric_filter", "job-nightly-report/alarms/log-events")
+    _, log_filter = by_path(
+        dev, "aws_cloudwatch_log_metric_filter", "job-nightly-report/alarms/log-events"
+    )
     group, _ = by_path(dev, "aws_cloudwatch_log_group", "job-nightly-report/workload/logs")
     assert log_filter["log_group_name"] == ref("aws_cloudwatch_log_group", group, "name")
     transformation = log_filter["metric_transformation"]
@@ -314,16 +324,27 @@ def test_missed_run_and_dead_letter_alarms(synthesized: dict[str, Json]) -> None
     assert dead["dimensions"] == {"QueueName": ref("aws_sqs_queue", queue, "name")}
     assert dead["metric_name"] == "ApproximateNumberOfMessagesVisible"
     # On-demand jobs have neither.
-    paths = [b["//"]["metadata"]["path"] for b in resources(dev, "aws_cloudwatch_metric_alarm").values()]
+    paths = [
+        b["//"]["metadata"]["path"] for b in resources(dev, "aws_cloudwatch_metric_alarm").values()
+    ]
     assert not any("/job-migrate/" in p for p in paths)
 
     shift = synthesized["deploy-shift"]
     assert alarm(shift, "job-sync/alarms/missed-run")["evaluation_periods"] == 1  # rate(15 min)
     assert alarm(shift, "job-sync/alarms/dead-letters")["threshold"] == 5
     assert alarm(shift, "job-weekly/alarms/missed-run")["evaluation_periods"] == 168
-    weekly = [p for p in (b["//"]["metadata"]["path"] for b in resources(shift, "aws_cloudwatch_metric_alarm").values()) if "/job-weekly/" in p]
+    weekly = [
+        p
+        for p in (
+            b["//"]["metadata"]["path"]
+            for b in resources(shift, "aws_cloudwatch_metric_alarm").values()
+        )
+        if "/job-weekly/" in p
+    ]
     assert not any(p.endswith("dead-letters") for p in weekly)  # no queue, no alarm
-    rules = [b["//"]["metadata"]["path"] for b in resources(shift, "aws_cloudwatch_event_rule").values()]
+    rules = [
+        b["//"]["metadata"]["path"] for b in resources(shift, "aws_cloudwatch_event_rule").values()
+    ]
     assert not any("/job-migrate/" in p for p in rules)  # failed_runs: false
 
 
@@ -368,4 +389,3 @@ def test_dashboard_draws_every_alarm_it_shares_metrics_with(
     assert thresholds
     logs = [w for w in widgets if w["type"] == "log"]
     assert len(logs) == len(ENVIRONMENTS[env].jobs)
-

@@ -124,9 +124,7 @@ def test_deployment_role_is_trusted_by_ecs_with_the_managed_policy_only(
     )
     assert attachment == {**attachment, "role": ref("aws_iam_role", name, "name")}
     assert attachment["policy_arn"] == LOAD_BALANCER_POLICY_ARN
-    paths = [
-        b["//"]["metadata"]["path"] for b in resources(stack, "aws_iam_role_policy").values()
-    ]
+    paths = [b["//"]["metadata"]["path"] for b in resources(stack, "aws_iam_role_policy").values()]
     assert not any("deployment-role" in p for p in paths)
 
 
