@@ -254,8 +254,8 @@ class JobAlarmsConfig(Strict):
         window = self.missed_run_window_hours
         if window is not None and not 1 <= window <= MISSED_RUN_MAX_HOURS:
             problems.append(
-                f"missed_run_window_hours must be 1-{MISSED_RUN_MAX_HOURS} (CloudWatch evaluates at most "
-                f"7 days); got {window}"
+                f"missed_run_window_hours must be 1-{MISSED_RUN_MAX_HOURS} (CloudWatch "
+                f"evaluates at most 7 days); got {window}"
             )
         if self.dead_letter_messages is not None and self.dead_letter_messages < 1:
             problems.append(
