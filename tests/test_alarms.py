@@ -1,6 +1,6 @@
 """Alarms, the alarm topic, the job-failure rule, the dashboard: wiring, not presence.
 
-Invariants run over every default environment; exact examples on the `deploy-shift` and
+Invariants run over every default environment; exact examples on the `rollouts` and
 `https-shop` variants (tests/variants.py).
 """
 
@@ -154,7 +154,7 @@ def test_prod_services_roll_back_on_alarms(prod: Json) -> None:
 def test_a_worker_has_no_target_alarms_and_rolls_back_on_what_it_chose(
     synthesized: dict[str, Json],
 ) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     worker = [
         b["alarm_name"]
         for b in resources(stack, "aws_cloudwatch_metric_alarm").values()
@@ -162,7 +162,7 @@ def test_a_worker_has_no_target_alarms_and_rolls_back_on_what_it_chose(
     ]
     # No load balancer: no target metrics; Container Insights off: no task-count alarm;
     # memory switched off in config.
-    assert worker == ["fargate-deploy-shift-worker-cpu-high"]
+    assert worker == ["fargate-rollouts-worker-cpu-high"]
     _, ecs = by_path(stack, "aws_ecs_service", "service-worker/service")
     assert ecs["alarms"]["alarm_names"] == [alarm_ref(stack, "service-worker/alarms/cpu-high")]
     _, shop_worker = by_path(synthesized["https-shop"], "aws_ecs_service", "service-worker/service")
@@ -172,7 +172,7 @@ def test_a_worker_has_no_target_alarms_and_rolls_back_on_what_it_chose(
 def test_tuned_alarms_use_the_configured_statistic_period_and_rollback(
     synthesized: dict[str, Json],
 ) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     latency = alarm(stack, "service-api/alarms/latency-p99")
     # Canary: both target groups are watched, the worse one counts.
     queries = {q["id"]: q for q in latency["metric_query"]}
@@ -329,7 +329,7 @@ def test_missed_run_and_dead_letter_alarms(synthesized: dict[str, Json]) -> None
     ]
     assert not any("/job-migrate/" in p for p in paths)
 
-    shift = synthesized["deploy-shift"]
+    shift = synthesized["rollouts"]
     assert alarm(shift, "job-sync/alarms/missed-run")["evaluation_periods"] == 1  # rate(15 min)
     assert alarm(shift, "job-sync/alarms/dead-letters")["threshold"] == 5
     assert alarm(shift, "job-weekly/alarms/missed-run")["evaluation_periods"] == 168
@@ -349,7 +349,7 @@ def test_missed_run_and_dead_letter_alarms(synthesized: dict[str, Json]) -> None
 
 
 def test_subscriptions_from_config(synthesized: dict[str, Json]) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     subscriptions = resources(stack, "aws_sns_topic_subscription")
     assert sorted((s["protocol"], s["endpoint"]) for s in subscriptions.values()) == [
         ("email", "oncall@example.com"),

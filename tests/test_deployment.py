@@ -1,5 +1,5 @@
 """Native blue/green, linear and canary deployments, deployment alarms and scheduled scaling
-on the `deploy-shift` variant; rolling everywhere in the default environments."""
+on the `rollouts` variant; rolling everywhere in the default environments."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def arn(stack: Json, type_: str, path: str, attribute: str = "arn") -> str:
 def test_traffic_shifting_service_is_wired_for_ecs(
     synthesized: dict[str, Json], service: str, exposure: str, expected: Json
 ) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     _, ecs = by_path(stack, "aws_ecs_service", f"service-{service}/service")
     assert ecs["deployment_configuration"] == expected
     primary = arn(stack, "aws_lb_target_group", f"{exposure}-alb/tg-{service}")
@@ -98,7 +98,7 @@ def test_traffic_shifting_service_is_wired_for_ecs(
 def test_default_route_service_gets_a_catch_all_rule_and_a_404_default(
     synthesized: dict[str, Json],
 ) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     _, rule = by_path(stack, "aws_lb_listener_rule", "public-alb/rule-frontend")
     assert rule["condition"] == [{"path_pattern": {"values": ["/*"]}}]
     assert rule["priority"] == 50000
@@ -112,7 +112,7 @@ def test_default_route_service_gets_a_catch_all_rule_and_a_404_default(
 def test_deployment_role_is_trusted_by_ecs_with_the_managed_policy_only(
     synthesized: dict[str, Json],
 ) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     name, role = by_path(stack, "aws_iam_role", "service-frontend/deployment-role/role")
     (statement,) = policy(role["assume_role_policy"])["Statement"]
     assert statement["Principal"] == {"Service": "ecs.amazonaws.com"}
@@ -129,7 +129,7 @@ def test_deployment_role_is_trusted_by_ecs_with_the_managed_policy_only(
 
 
 def test_rolling_worker_has_no_traffic_shifting(synthesized: dict[str, Json]) -> None:
-    _, ecs = by_path(synthesized["deploy-shift"], "aws_ecs_service", "service-worker/service")
+    _, ecs = by_path(synthesized["rollouts"], "aws_ecs_service", "service-worker/service")
     assert "deployment_configuration" not in ecs
     assert "load_balancer" not in ecs
 
@@ -146,7 +146,7 @@ def test_default_environments_deploy_rolling(synthesized: dict[str, Json], env: 
 
 
 def test_scheduled_scaling_moves_the_services_bounds(synthesized: dict[str, Json]) -> None:
-    stack = synthesized["deploy-shift"]
+    stack = synthesized["rollouts"]
     target, _ = by_path(stack, "aws_appautoscaling_target", "service-frontend/autoscaling/target")
     actions = {
         body["//"]["metadata"]["path"].rsplit("/", 1)[-1]: body

@@ -75,7 +75,7 @@ HTTPS_SHOP = {
     },
 }
 
-DEPLOY_SHIFT = {
+ROLLOUTS = {
     "ecs": {"container_insights": "disabled"},
     "alarms": {
         "subscriptions": [
@@ -168,7 +168,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
-        variant("deploy-shift", "10.14.0.0/22", DEPLOY_SHIFT),
+        variant("rollouts", "10.14.0.0/22", ROLLOUTS),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
