@@ -446,6 +446,17 @@ class ServiceConfig(WorkloadConfig):
                 f"deployment.strategy: '{self.deployment.strategy}' shifts load balancer traffic "
                 "and needs exposure 'public' or 'internal'; use 'rolling' for exposure 'none'"
             )
+        if (
+            self.deployment.strategy.shifts_traffic
+            and scaling is not None
+            and scaling.requests_per_target is not None
+        ):
+            problems.append(
+                f"autoscaling.requests_per_target: with deployment.strategy "
+                f"'{self.deployment.strategy}' ECS moves traffic between two target groups and "
+                "the request-count policy watches one; scale on cpu/memory instead or deploy "
+                "'rolling'"
+            )
         if self.exposure is Exposure.NONE:
             for alarm in self.alarms.rollback_on or ():
                 if alarm in LOAD_BALANCER_ALARMS:

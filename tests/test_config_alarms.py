@@ -90,6 +90,16 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
             "canary_percent must be 0.1-100.0; got 0.0",
         ),
         (
+            frontend(
+                {
+                    "deployment": {"strategy": "linear"},
+                    "autoscaling": {"requests_per_target": 100},
+                }
+            ),
+            "services.frontend: autoscaling.requests_per_target: with deployment.strategy "
+            "'linear' ECS moves traffic between two target groups",
+        ),
+        (
             frontend({"deployment": {"strategy": "sideways"}}),
             "services.frontend.deployment.strategy: Input should be 'rolling', 'blue_green', "
             "'linear' or 'canary'",
