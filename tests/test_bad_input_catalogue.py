@@ -376,6 +376,21 @@ CASES: tuple[Case, ...] = (
         "retention of 10 days",
         "use one of 1, 3, 5",
     ),
+    # Alarms and deployments.
+    Case(
+        "canary-without-load-balancer",
+        svc("worker", exposure="none", deployment={"strategy": "canary"}),
+        "services.worker",
+        "'canary' shifts load balancer traffic",
+        "use 'rolling' for exposure 'none'",
+    ),
+    Case(
+        "alarm-subscription-not-an-email",
+        {"alarms": {"subscriptions": [{"protocol": "email", "endpoint": "oncall"}]}},
+        "alarms.subscriptions.0.endpoint",
+        "'oncall' is not an email address",
+        "(protocol email)",
+    ),
 )
 
 
