@@ -7,6 +7,10 @@ shows what its alarm watches. Metric names and dimensions:
 - AWS/ECS and ECS/ContainerInsights: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/Container-Insights-metrics.html
 - AWS/SQS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
 - ECS task state change events: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+- Metric filters: the empty pattern matches every log event (the provider allows 0-1024
+  characters, hashicorp/terraform-provider-aws internal/service/logs/metric_filter.go).
+Names stay within their limits by construction: an EventBridge rule name is at most 64
+characters and `<project>-<env>-<job>-failed` is at most 57 (each part is <= 16, envs/common.py).
 """
 
 from __future__ import annotations
