@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from envs.alarms import AlarmsConfig
 from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
+from envs.deployment import RULE_CONDITION_VALUES_MAX, TEST_TRAFFIC_HEADER
 from envs.edge import (
     LB_NAME_MAX,
     TARGET_GROUP_NAME_MAX,
@@ -349,6 +350,13 @@ class EnvironmentConfig(Strict):
                 f"{where}: '{service.deployment.strategy}' is not supported behind a listener "
                 "with Cognito authentication (ECS refuses rules that mix forward and non-forward "
                 "actions); use 'rolling' or remove public_alb.cognito"
+            )
+        values = len(service.path_patterns) + len(service.host_headers) + 1
+        if values > RULE_CONDITION_VALUES_MAX:
+            problems.append(
+                f"{where}: the deployment's test rule would need {values} condition values "
+                f"(path_patterns + host_headers + the {TEST_TRAFFIC_HEADER} header) but an ALB "
+                f"rule allows {RULE_CONDITION_VALUES_MAX}; use fewer paths or hosts"
             )
         alternate = self.alternate_target_group_name(service.name)
         if len(alternate) > TARGET_GROUP_NAME_MAX:

@@ -127,6 +127,18 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
             "'fargate-platform-dev-storefront-g' (33 characters) but AWS allows 32",
         ),
         (
+            frontend(
+                {
+                    "deployment": {"strategy": "blue_green"},
+                    "path_patterns": ["/a/*", "/b/*", "/c/*"],
+                    "host_headers": ["a.example.com", "b.example.com"],
+                }
+            ),
+            "services.frontend.deployment.strategy: the deployment's test rule would need 6 "
+            "condition values (path_patterns + host_headers + the x-deployment-test header) "
+            "but an ALB rule allows 5",
+        ),
+        (
             {"jobs": {"nightly-report": {"alarms": {"missed_run_window_hours": 169}}}},
             "jobs.nightly-report.alarms: missed_run_window_hours must be 1-168",
         ),
