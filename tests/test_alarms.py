@@ -389,3 +389,22 @@ def test_dashboard_draws_every_alarm_it_shares_metrics_with(
     assert thresholds
     logs = [w for w in widgets if w["type"] == "log"]
     assert len(logs) == len(ENVIRONMENTS[env].jobs)
+
+
+def test_alarm_rule_and_dashboard_names_are_unique_across_stacks(
+    synthesized: dict[str, Json],
+) -> None:
+    """CloudWatch alarm, EventBridge rule and dashboard names are unique per account and
+    region; environments may share both."""
+    for type_, field in (
+        ("aws_cloudwatch_metric_alarm", "alarm_name"),
+        ("aws_cloudwatch_event_rule", "name"),
+        ("aws_cloudwatch_dashboard", "dashboard_name"),
+        ("aws_sns_topic", "name"),
+    ):
+        names = [
+            body[field]
+            for stack in synthesized.values()
+            for body in resources(stack, type_).values()
+        ]
+        assert names and len(names) == len(set(names)), type_
