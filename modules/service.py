@@ -84,7 +84,7 @@ class FargateService(Construct):
             ],
             network_configuration=ecs_service.EcsServiceNetworkConfiguration(
                 subnets=context.network.private_subnet_ids,
-                security_groups=[self.security_group.id],
+                security_groups=self.workload.security_group_ids,
                 assign_public_ip=False,
             ),
             load_balancer=load_balancers or None,

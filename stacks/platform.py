@@ -152,12 +152,15 @@ class PlatformStack(TerraformStack):
             for job in config.jobs
         }
         internal = self.load_balancers.get(Exposure.INTERNAL)
+        callees: dict[str, list[str]] = {}
         for service in config.services:
             for caller_name in service.allowed_callers:
-                assert internal is not None  # allowed_callers requires exposure 'internal'
+                callees.setdefault(caller_name, []).append(service.name)
+        for caller_name, called in callees.items():
+            if internal is not None:  # allowed_callers requires exposure 'internal'
                 internal.allow_from(
                     self.services[caller_name].security_group,
-                    description=f"{caller_name} calls {service.name}",
+                    description=f"{caller_name} calls {', '.join(called)}",
                 )
         self._outputs()
 

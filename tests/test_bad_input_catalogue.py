@@ -317,6 +317,7 @@ CASES: tuple[Case, ...] = (
         "services.backend",
         "ssmmessages",
         "add 'ssmmessages' to endpoints.interface",
+        problems=2,  # ssmmessages, and kms for the exec session encryption
     ),
     Case(
         "unknown-interface-endpoint",

@@ -66,6 +66,13 @@ HTTPS_SHOP = {
             },
             "allowed_callers": ["frontend", "admin"],
         },
+        # A second internal service frontend calls: one caller, two callees on one ALB.
+        "api": {
+            "exposure": "internal",
+            "container_port": 9000,
+            "path_patterns": ["/api/*"],
+            "allowed_callers": ["frontend"],
+        },
         "worker": {
             "exposure": "none",
             "image": {"external": "docker.io/library/busybox:1.36"},
@@ -81,7 +88,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant(
             "nat-none",
             "10.10.0.0/24",
-            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages"]}},
+            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages", "kms"]}},
         ),
         variant(
             "nat-per-az",
