@@ -9,6 +9,7 @@ from constructs import Construct
 
 from envs.schema import EnvironmentConfig
 from modules.aws import provider
+from modules.literal import literal
 from modules.state_bucket import StateBucket
 from stacks.platform import MANAGED_BY
 
@@ -24,6 +25,7 @@ class StateBootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, environments: Sequence[EnvironmentConfig]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK_NAME)
         LocalBackend(self, path=BOOTSTRAP_STATE_PATH)
+        environments = literal(tuple(environments))  # user text reaches Terraform literally
         buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
         regions = sorted({region for _, region in buckets})
         projects = sorted({env.project for env in environments})

@@ -14,6 +14,7 @@ from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
+from modules.literal import literal
 from modules.network import Network
 from modules.service import FargateService
 from modules.waf import WebAcl
@@ -47,6 +48,8 @@ class PlatformStack(TerraformStack):
 
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.name)
+        # The one place user text enters constructs: escaped so Terraform reads it literally.
+        config = literal(config)
         self.config = config
         prefix = config.resource_prefix
         provider.AwsProvider(

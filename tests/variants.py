@@ -19,6 +19,7 @@ USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast
 SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
 SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
 KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TEMPLATE_LOOKALIKE = "echo ${HOME} $${x} %{ if true }100%{ endif } ${"
 ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
 
 
@@ -97,7 +98,10 @@ VARIANTS: dict[str, EnvironmentConfig] = {
                 "network": {
                     "nat_mode": "per_az",
                     "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
-                }
+                },
+                # User text that looks like Terraform template syntax must arrive literally.
+                "services": {"frontend": {"environment": {"GREETING": TEMPLATE_LOOKALIKE}}},
+                "jobs": {"migrate": {"command": ["sh", "-c", TEMPLATE_LOOKALIKE]}},
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
