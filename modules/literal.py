@@ -36,7 +36,7 @@ def literal(value: T) -> T:
         updates = {name: literal(getattr(value, name)) for name in fields}
         escaped = value.model_copy(update=updates)
     elif type(value) is str:  # enums subclass str but are fixed choices, never user text
-        escaped = escape(value)
+        escaped = escape(str(value))
     elif isinstance(value, tuple):
         escaped = tuple(literal(item) for item in value)
     elif isinstance(value, list):
