@@ -222,7 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     if shown.is_relative_to(Path.cwd()):
         shown = shown.relative_to(Path.cwd())
     print(f"synthesized {', '.join(names)} and state-bootstrap into {shown}/stacks/{also}")
+    print(preflight_summary(outdir))
     return 0
+
+
+def preflight_summary(outdir: Path) -> str:
+    """One line: what `python -m ops preflight` finds in the whole output."""
+    from ops.preflight import load, preflight, summary
+
+    stacks = load(outdir.resolve(), None)
+    return summary(preflight(stacks), stacks)
 
 
 if __name__ == "__main__":

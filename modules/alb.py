@@ -142,6 +142,10 @@ class LoadBalancer(Construct):
                 ],
             )
         self.target_groups: dict[str, lb_target_group.LbTargetGroup] = {}
+        # Service name -> the listener or listener rule that forwards to its target group: an
+        # ECS service must be created after it (CreateService rejects a target group that is
+        # not yet associated with a load balancer).
+        self.routes: dict[str, lb_listener.LbListener | lb_listener_rule.LbListenerRule] = {}
         self._next_priority = FIRST_RULE_PRIORITY
 
     def _log_bucket(self, name: str) -> LogBucket:
@@ -247,7 +251,7 @@ class LoadBalancer(Construct):
                         )
                     )
                 )
-            lb_listener_rule.LbListenerRule(
+            self.routes[service.name] = lb_listener_rule.LbListenerRule(
                 self,
                 f"rule-{service.name}",
                 listener_arn=self.listener.arn,
@@ -261,6 +265,7 @@ class LoadBalancer(Construct):
             )
             self._next_priority += FIRST_RULE_PRIORITY
         else:
+            self.routes[service.name] = self.listener
             self.listener.put_default_action(
                 self._forward_actions(
                     group.arn,

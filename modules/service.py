@@ -65,7 +65,9 @@ class FargateService(Construct):
                     container_port=config.container_port,
                 )
             )
-            depends_on.append(load_balancer.listener)
+            # After the listener or rule that forwards to the target group (CreateService
+            # fails on a target group no load balancer uses yet).
+            depends_on.append(load_balancer.routes[config.name])
 
         self.service = ecs_service.EcsService(
             self,
