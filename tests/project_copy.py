@@ -26,3 +26,13 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
     }
+
+
+def full_copy(parent: Path) -> Path:
+    """`project_copy` plus what `make` needs: the Makefile, cdktf.json, requirements.txt (its
+    time kept, so make sees the shared venv as up to date) and `.venv` linked, not copied."""
+    copy = project_copy(parent)
+    for name in ("Makefile", "cdktf.json", "requirements.txt"):
+        shutil.copy2(ROOT / name, copy / name)
+    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    return copy
