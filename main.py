@@ -153,8 +153,15 @@ def kept_environments(outdir: Path, selected: tuple[EnvironmentConfig, ...]) -> 
 
 
 def swap(staging: Path, outdir: Path, retired: Path) -> None:
-    """Replace `outdir` by `staging`; Ctrl-C or SIGTERM wait until both renames are done."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SWAP_SIGNALS)
+    """Replace `outdir` by `staging`. Ctrl-C, SIGTERM or SIGHUP arriving between the two
+    renames are held back and delivered once both are done, so an interrupt never leaves the
+    output missing (a SIGKILL there is repaired by the next run: `clean_leftovers`)."""
+    pending: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        pending.append(signum)
+
+    previous = {held: signal.signal(held, hold) for held in SWAP_SIGNALS}
     try:
         had_output = outdir.exists()
         if had_output:
@@ -166,7 +173,10 @@ def swap(staging: Path, outdir: Path, retired: Path) -> None:
                 retired.rename(outdir)
             raise
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        if pending:
+            signal.raise_signal(pending[0])  # now handled as it would have been
 
 
 def synthesize(
