@@ -510,6 +510,65 @@ def _exec_writable(model: Model) -> Iterator[Finding]:
                 )
 
 
+EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+
+def allowed_actions(model: Model, role: Address | None) -> set[str]:
+    """Actions the inline policies of `role` allow (as written; wildcards kept)."""
+    actions: set[str] = set()
+    if role is None:
+        return actions
+    for _, policy in model.items("aws_iam_role_policy"):
+        if address(policy.get("role")) != Address(role.type, role.name):
+            continue
+        try:
+            document = json.loads(str(policy.get("policy", "{}")))
+        except ValueError:
+            continue
+        for statement in as_list(document.get("Statement")):
+            if statement.get("Effect") == "Allow":
+                actions |= {str(a) for a in as_list(statement.get("Action"))}
+    return actions
+
+
+def grants(actions: set[str], action: str) -> bool:
+    service = action.split(":")[0]
+    return action in actions or f"{service}:*" in actions or "*" in actions
+
+
+@rule(
+    "exec-task-role",
+    "an ECS Exec task's role may open the ssmmessages channels (and use the session key)",
+    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html (IAM "
+    "permissions required for ECS Exec: the four ssmmessages actions on the task role, "
+    "kms:Decrypt on the key when sessions are encrypted)",
+)
+@per_stack
+def _exec_task_role(model: Model) -> Iterator[Finding]:
+    for workload in workloads(model):
+        if not workload.exec_enabled:
+            continue
+        role = address(workload.task_definition.get("task_role_arn"))
+        actions = allowed_actions(model, role)
+        required = list(EXEC_ACTIONS) + (["kms:Decrypt"] if exec_kms_key(workload.cluster) else [])
+        missing = [action for action in required if not grants(actions, action)]
+        if missing:
+            yield model.finding(
+                "exec-task-role",
+                workload.type,
+                workload.name,
+                When.RUN,
+                f"ECS Exec is on but the task role {role or '(none)'} is not allowed "
+                f"{', '.join(missing)}: `aws ecs execute-command` fails",
+                "grant those actions in the task role's policy",
+            )
+
+
 @rule(
     "workload-egress",
     "every ECS task reaches what it needs to start and run: its image registry, log, secret "

@@ -71,6 +71,17 @@ def exec_without_writable_paths(s: dict[str, Json]) -> list[Stack]:
     return [stack("dev", dev)]
 
 
+def exec_without_channel_permissions(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    policy = _first(dev, "aws_iam_role_policy", "service-backend/workload/task-policy")
+    document = json.loads(policy["policy"])
+    document["Statement"] = [
+        st for st in document["Statement"] if st.get("Sid") != "EcsExecChannels"
+    ]
+    policy["policy"] = json.dumps(document)
+    return [stack("dev", dev)]
+
+
 def no_logs_endpoint(s: dict[str, Json]) -> list[Stack]:
     isolated = copy.deepcopy(s["nat-none"])
     endpoints = resources(isolated, "aws_vpc_endpoint")
@@ -151,6 +162,7 @@ BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When
     "lb-after-internet-gateway": (no_igw_dependency, "aws_lb.", When.APPLY),
     "service-after-listener": (service_not_after_rule, "aws_ecs_service.", When.APPLY),
     "exec-writable-filesystem": (exec_without_writable_paths, "aws_ecs_service.", When.RUN),
+    "exec-task-role": (exec_without_channel_permissions, "aws_ecs_service.", When.RUN),
     "workload-egress": (
         no_logs_endpoint,
         ("aws_ecs_service.", "aws_scheduler_schedule."),
@@ -263,3 +275,7 @@ def test_imports_no_provider() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_readme_states_the_rule_count() -> None:
+    assert f"Its {len(RULES)} rules" in (ROOT / "README.md").read_text()
