@@ -209,8 +209,11 @@ def synthesize(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     outdir: Path = args.outdir if args.outdir is not None else default_outdir()
-    source = "--outdir" if args.outdir is not None else f"${OUTDIR_VARIABLE}"
-    if args.outdir is None and OUTDIR_VARIABLE not in os.environ:
+    if args.outdir is not None:
+        source = "--outdir"
+    elif os.environ.get(OUTDIR_VARIABLE):
+        source = f"${OUTDIR_VARIABLE}"
+    else:
         source = "default output directory"
     try:
         environments = load_environments(args.envs or DEFAULT_ENVIRONMENTS)
