@@ -259,6 +259,8 @@ class Workload:
     security_groups: tuple[str, ...]
     exec_enabled: bool
     cluster: Resource | None
+    public_ip: bool = False
+    """assign_public_ip: in a subnet routed to an internet gateway, the task reaches out."""
 
 
 def workloads(model: Model) -> Iterator[Workload]:
@@ -276,6 +278,7 @@ def workloads(model: Model) -> Iterator[Workload]:
             tuple(str(a) for a in addresses(network.get("security_groups"))),
             service.get("enable_execute_command") is True,
             model.get(address(service.get("cluster"))),
+            network.get("assign_public_ip") is True,
         )
     for name, schedule in model.items("aws_scheduler_schedule"):
         target = (as_list(schedule.get("target")) or [{}])[0]
@@ -292,6 +295,7 @@ def workloads(model: Model) -> Iterator[Workload]:
             tuple(str(a) for a in addresses(network.get("security_groups"))),
             False,
             model.get(address(target.get("arn"))),
+            network.get("assign_public_ip") is True,
         )
 
 
@@ -310,8 +314,10 @@ def reach(model: Model, workload: Workload) -> Reach:
     for subnet in workload.subnets:
         tables |= model.route_tables_of(subnet.name)
     routes = model.internet_routes()
-    nat = bool(tables) and all("nat" in routes.get(t, set()) for t in tables)
-    internet = nat and model.reaches_internet(workload.security_groups)
+    # Out through NAT, or through the internet gateway with a public IP.
+    usable = {"nat", "igw"} if workload.public_ip else {"nat"}
+    routed = bool(tables) and all(routes.get(t, set()) & usable for t in tables)
+    internet = routed and model.reaches_internet(workload.security_groups)
     vpc = model.vpc_of_subnets(workload.subnets)
     interface: set[str] = set()
     s3 = False
