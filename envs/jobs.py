@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from functools import cache
 
-from pydantic import field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator, model_validator
 
 from envs.common import Strict
 from envs.services import WorkloadConfig
@@ -72,13 +72,13 @@ class ScheduleConfig(Strict):
     """rate(...), cron(...) (6 fields, EventBridge syntax) or at(...)."""
     timezone: str = "UTC"
     """IANA time zone the expression is evaluated in, e.g. Asia/Tokyo."""
-    enabled: bool = True
+    enabled: StrictBool = True
     """False: the schedule exists but does not fire."""
-    retry_attempts: int = 2
+    retry_attempts: StrictInt = 2
     """Retries when RunTask fails (0-185)."""
-    maximum_event_age_seconds: int = 3600
+    maximum_event_age_seconds: StrictInt = 3600
     """Give up on an invocation after this many seconds (60-86400)."""
-    dead_letter_queue: bool = True
+    dead_letter_queue: StrictBool = True
     """Send invocations that fail all retries to an SQS queue."""
 
     @field_validator("expression")

@@ -12,7 +12,15 @@ import ipaddress
 import math
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
 from envs.edge import (
@@ -77,9 +85,9 @@ class StateBackendConfig(Strict):
 class FlowLogsConfig(Strict):
     """VPC flow logs to CloudWatch Logs."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     """Capture all VPC traffic metadata into a log group."""
-    retention_days: int = 30
+    retention_days: StrictInt = 30
     """How long flow log records are kept (a CloudWatch Logs retention value)."""
     traffic_type: str = "ALL"
     """ACCEPT, REJECT or ALL."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from envs.common import Strict, check_log_retention, check_name
 
@@ -119,13 +119,13 @@ class HealthCheckConfig(Strict):
     """Path the ALB requests on each task."""
     matcher: str = "200-399"
     """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
-    interval_seconds: int = 15
+    interval_seconds: StrictInt = 15
     """Seconds between checks (5-300)."""
-    timeout_seconds: int = 5
+    timeout_seconds: StrictInt = 5
     """Seconds to wait for a response (2-120, below the interval)."""
-    healthy_threshold: int = 2
+    healthy_threshold: StrictInt = 2
     """Consecutive successes before a task is healthy (2-10)."""
-    unhealthy_threshold: int = 3
+    unhealthy_threshold: StrictInt = 3
     """Consecutive failures before a task is unhealthy (2-10)."""
 
     @model_validator(mode="after")
@@ -159,13 +159,13 @@ class ContainerHealthCheckConfig(Strict):
 
     command: tuple[str, ...]
     """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
-    interval_seconds: int = 30
+    interval_seconds: StrictInt = 30
     """Seconds between checks (5-300)."""
-    timeout_seconds: int = 5
+    timeout_seconds: StrictInt = 5
     """Seconds before a check counts as failed (2-60)."""
-    retries: int = 3
+    retries: StrictInt = 3
     """Failures before the container is unhealthy (1-10)."""
-    start_period_seconds: int = 30
+    start_period_seconds: StrictInt = 30
     """Grace period before failures count (0-300)."""
 
     @model_validator(mode="after")
@@ -189,19 +189,19 @@ class ContainerHealthCheckConfig(Strict):
 class AutoscalingConfig(Strict):
     """Target tracking on CPU, memory and optionally ALB requests per target."""
 
-    min_capacity: int = 1
+    min_capacity: StrictInt = 1
     """Fewest tasks the autoscaler keeps."""
-    max_capacity: int = 4
+    max_capacity: StrictInt = 4
     """Most tasks the autoscaler starts."""
-    cpu_target_percent: int | None = 60
+    cpu_target_percent: StrictInt | None = 60
     """Average CPU utilisation to hold; null: no CPU policy."""
-    memory_target_percent: int | None = 75
+    memory_target_percent: StrictInt | None = 75
     """Average memory utilisation to hold; null: no memory policy."""
-    requests_per_target: int | None = None
+    requests_per_target: StrictInt | None = None
     """ALB requests per target per minute to aim for (services behind an ALB only)."""
-    scale_in_cooldown_seconds: int = 300
+    scale_in_cooldown_seconds: StrictInt = 300
     """Seconds between scale-in steps."""
-    scale_out_cooldown_seconds: int = 60
+    scale_out_cooldown_seconds: StrictInt = 60
     """Seconds between scale-out steps."""
 
     @model_validator(mode="after")
@@ -266,7 +266,7 @@ class PolicyStatement(Strict):
 class StickinessConfig(Strict):
     """Load-balancer-generated cookie stickiness."""
 
-    duration_seconds: int = 86400
+    duration_seconds: StrictInt = 86400
     """Cookie lifetime (1-604800 seconds)."""
 
     @field_validator("duration_seconds")
@@ -309,9 +309,9 @@ class WorkloadConfig(Strict):
     """DNS-safe name (2-16 characters); the task family is `<project>-<env>-<name>`."""
     image: ImageConfig = ImageConfig()
     """Which image to run; default: the project's ECR repository at tag `latest`."""
-    cpu: int = 256
+    cpu: StrictInt = 256
     """Fargate CPU units (256 = 0.25 vCPU)."""
-    memory_mib: int = 512
+    memory_mib: StrictInt = 512
     """Task memory in MiB; must be allowed for `cpu` (Fargate's table)."""
     cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
     """Runtime CPU architecture; ARM64 (Graviton) is cheaper per vCPU-hour."""
@@ -323,9 +323,9 @@ class WorkloadConfig(Strict):
     """Customer managed KMS key the secrets are encrypted with (grants kms:Decrypt)."""
     task_role_statements: tuple[PolicyStatement, ...] = ()
     """Extra IAM statements for the task role (what the application may call)."""
-    readonly_root_filesystem: bool = True
+    readonly_root_filesystem: StrictBool = True
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
-    internet_egress: bool = True
+    internet_egress: StrictBool = True
     """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
 
     @field_validator("name")
@@ -375,9 +375,9 @@ class WorkloadConfig(Strict):
 class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 
-    container_port: int = 8080
+    container_port: StrictInt = 8080
     """Port the container listens on; the target group forwards to it."""
-    desired_count: int = 2
+    desired_count: StrictInt = 2
     """Tasks to run; with autoscaling only the initial count (then the autoscaler owns it)."""
     autoscaling: AutoscalingConfig | None = None
     """Target-tracking autoscaling; unset: a fixed `desired_count`."""
@@ -391,13 +391,13 @@ class ServiceConfig(WorkloadConfig):
     """Listener rule paths (e.g. '/api/*'). Empty with no host_headers: the ALB's default."""
     host_headers: tuple[str, ...] = ()
     """Listener rule host names (e.g. 'api.example.com')."""
-    deregistration_delay_seconds: int = 60
+    deregistration_delay_seconds: StrictInt = 60
     """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
     """Load-balancer cookie stickiness; unset: off."""
-    health_check_grace_period_seconds: int = 60
+    health_check_grace_period_seconds: StrictInt = 60
     """Seconds ECS ignores failing ALB health checks after a task starts."""
-    enable_execute_command: bool = False
+    enable_execute_command: StrictBool = False
     """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
     allowed_callers: tuple[str, ...] = ()
     """Services allowed to call this one (through the internal ALB). Each caller gets
@@ -440,20 +440,20 @@ class ServiceConfig(WorkloadConfig):
 class CapacityProviderShare(Strict):
     capacity_provider: CapacityProvider
     """FARGATE (on-demand) or FARGATE_SPOT (up to 70% cheaper, may be interrupted)."""
-    weight: int = 1
+    weight: StrictInt = 1
     """Relative share of tasks beyond the base."""
-    base: int = 0
+    base: StrictInt = 0
     """Tasks placed on this provider first (at most one provider may have a base)."""
 
 
 class EcrConfig(Strict):
     """ECR repositories for project-built images."""
 
-    immutable_tags: bool = False
+    immutable_tags: StrictBool = False
     """Refuse pushing a tag that already exists (recommended for prod)."""
-    keep_last_images: int = 20
+    keep_last_images: StrictInt = 20
     """Lifecycle policy: expire all but the newest N images."""
-    force_delete: bool = True
+    force_delete: StrictBool = True
     """Allow `terraform destroy` to delete repositories that still hold images."""
 
     @field_validator("keep_last_images")
@@ -473,7 +473,7 @@ class EcsConfig(Strict):
     """Default strategy for services, jobs and schedules (default: FARGATE only, base 1)."""
     container_insights: ContainerInsights = ContainerInsights.ENABLED
     """CloudWatch Container Insights: disabled, enabled or enhanced."""
-    log_retention_days: int = 30
+    log_retention_days: StrictInt = 30
     """Retention of service, job and ECS Exec log groups (a CloudWatch Logs value)."""
     ecr: EcrConfig = EcrConfig()
     """ECR repositories for project-built images."""
