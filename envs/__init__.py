@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from envs.names import collisions
 from envs.schema import EnvironmentConfig, NatMode
 
 __all__ = [
@@ -145,10 +146,35 @@ def build_environment(
         ) from None
 
 
+def _state_problems(environments: Sequence[EnvironmentConfig], origins: Sequence[str]) -> list[str]:
+    """S3 bucket names are global: one state bucket lives in one region (the bootstrap stack
+    creates it there); and two environments never share a state object."""
+    problems = []
+    regions: dict[str, tuple[str, str]] = {}
+    keys: dict[tuple[str, str], str] = {}
+    for env, origin in zip(environments, origins, strict=True):
+        bucket = env.state.bucket
+        first_region, first_env = regions.setdefault(bucket, (env.state.region, env.name))
+        if first_region != env.state.region:
+            problems.append(
+                f"{origin}: state.region: state bucket {bucket!r} is in {first_region} for "
+                f"{first_env} but {env.state.region} here; bucket names are global, so use "
+                f"region {first_region} or another state.bucket"
+            )
+        first = keys.setdefault((bucket, env.state_key), env.name)
+        if first != env.name:
+            problems.append(
+                f"{origin}: state.key_prefix: {env.name} would keep its state in "
+                f"s3://{bucket}/{env.state_key}, as {first} does; give it another key_prefix"
+            )
+    return problems
+
+
 def validate_together(
     environments: Iterable[EnvironmentConfig], *, sources: Sequence[str] | None = None
 ) -> tuple[EnvironmentConfig, ...]:
-    """Checks across environments: unique names, non-overlapping VPC CIDRs.
+    """Checks across environments: unique names (environments and every account- or
+    region-wide AWS name they generate), one region per state bucket, non-overlapping VPC CIDRs.
 
     `sources` names where each environment came from (default `envs/<name>.py`); a problem is
     reported against the later of the two environments involved.
@@ -164,6 +190,9 @@ def validate_together(
                 "environment needs its own name (it is the stack name and part of the state key)"
             )
         seen.add(env.name)
+    if not problems:  # with a name used twice every generated name would collide too
+        problems.extend(collisions(list(environments), origins))
+    problems.extend(_state_problems(environments, origins))
     for index, env in enumerate(environments):
         for other, origin in zip(environments[index + 1 :], origins[index + 1 :], strict=True):
             if env.network.vpc_cidr.overlaps(other.network.vpc_cidr):

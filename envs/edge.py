@@ -10,8 +10,6 @@ from pydantic import StrictBool, StrictInt, field_validator, model_validator
 from envs.common import Strict, check_bucket_name
 
 # AWS limits (Elastic Load Balancing v2 API reference).
-LB_NAME_MAX = 32
-TARGET_GROUP_NAME_MAX = 32
 IDLE_TIMEOUT_RANGE = (1, 4000)
 
 # Security policies that exist and negotiate TLS 1.2 or newer only. "PQ" policies add hybrid

@@ -24,15 +24,21 @@ from pydantic import (
 
 from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
 from envs.edge import (
-    LB_NAME_MAX,
-    TARGET_GROUP_NAME_MAX,
     AlbConfig,
     EndpointsConfig,
     WafConfig,
     certificate_region,
 )
 from envs.jobs import JobConfig
-from envs.services import EcsConfig, Exposure, ImageConfig, ServiceConfig, WorkloadConfig
+from envs.names import name_problems
+from envs.services import (
+    CpuArchitecture,
+    EcsConfig,
+    Exposure,
+    ImageConfig,
+    ServiceConfig,
+    WorkloadConfig,
+)
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
@@ -70,6 +76,25 @@ class StateBackendConfig(Strict):
     @classmethod
     def _region(cls, value: str) -> str:
         return check_region(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jobs_inherit_architecture(cls, data: object) -> object:
+        """A job that runs a service's image (`same_image_as`) runs on that service's CPU
+        architecture: an ARM64 image cannot start on X86_64. A job that sets a different
+        `cpu_architecture` itself is rejected later (`_job_problems`)."""
+        if not isinstance(data, dict):
+            return data
+        services, jobs = data.get("services"), data.get("jobs")
+        if not isinstance(services, dict) or not isinstance(jobs, dict):
+            return data
+        inherited = {}
+        for name, job in jobs.items():
+            service = services.get(job.get("same_image_as")) if isinstance(job, dict) else None
+            if isinstance(service, dict) and "cpu_architecture" not in job:
+                architecture = service.get("cpu_architecture", CpuArchitecture.X86_64)
+                inherited[name] = {**job, "cpu_architecture": architecture}
+        return {**data, "jobs": {**jobs, **inherited}} if inherited else data
 
     @field_validator("key_prefix")
     @classmethod
@@ -251,6 +276,25 @@ class EnvironmentConfig(Strict):
     def _region(cls, value: str) -> str:
         return check_region(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _jobs_inherit_architecture(cls, data: object) -> object:
+        """A job that runs a service's image (`same_image_as`) runs on that service's CPU
+        architecture: an ARM64 image cannot start on X86_64. A job that sets a different
+        `cpu_architecture` itself is rejected later (`_job_problems`)."""
+        if not isinstance(data, dict):
+            return data
+        services, jobs = data.get("services"), data.get("jobs")
+        if not isinstance(services, dict) or not isinstance(jobs, dict):
+            return data
+        inherited = {}
+        for name, job in jobs.items():
+            service = services.get(job.get("same_image_as")) if isinstance(job, dict) else None
+            if isinstance(service, dict) and "cpu_architecture" not in job:
+                architecture = service.get("cpu_architecture", CpuArchitecture.X86_64)
+                inherited[name] = {**job, "cpu_architecture": architecture}
+        return {**data, "jobs": {**jobs, **inherited}} if inherited else data
+
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:
         strangers = [
@@ -274,6 +318,8 @@ class EnvironmentConfig(Strict):
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         if not problems:
+            problems = name_problems(self)
+        if not problems:
             from envs.egress import egress_gaps
 
             problems = egress_gaps(self)
@@ -295,14 +341,6 @@ class EnvironmentConfig(Strict):
                     f"{certificate_region(alb.certificate_arn)} but an ALB can only use ACM "
                     f"certificates from its own region {self.region}"
                 )
-        for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
-            name = self.alb_name(exposure)
-            if len(name) > LB_NAME_MAX:
-                problems.append(
-                    f"project/name: the {exposure} ALB would be named {name!r} "
-                    f"({len(name)} characters) but AWS allows {LB_NAME_MAX}; shorten the project "
-                    "or environment name"
-                )
         return problems
 
     def _service_problems(self) -> list[str]:
@@ -312,12 +350,6 @@ class EnvironmentConfig(Strict):
             problems.append(f"services: service name {name!r} is used more than once")
         for service in self.services:
             where = f"services.{service.name}"
-            group = self.target_group_name(service.name)
-            if service.exposure is not Exposure.NONE and len(group) > TARGET_GROUP_NAME_MAX:
-                problems.append(
-                    f"{where}.name: its target group would be named {group!r} ({len(group)} "
-                    f"characters) but AWS allows {TARGET_GROUP_NAME_MAX}; shorten the service name"
-                )
             for caller in service.allowed_callers:
                 if caller not in names or caller == service.name:
                     problems.append(
@@ -355,6 +387,16 @@ class EnvironmentConfig(Strict):
                 problems.append(
                     f"jobs.{job.name}.same_image_as: {job.same_image_as!r} is not a service of "
                     f"this environment; known: {', '.join(services) or 'none'}"
+                )
+            elif (
+                job.same_image_as is not None
+                and job.cpu_architecture is not services[job.same_image_as].cpu_architecture
+            ):
+                service = services[job.same_image_as]
+                problems.append(
+                    f"jobs.{job.name}.cpu_architecture: {job.cpu_architecture} cannot run the "
+                    f"image of {service.name!r}, which is built for {service.cpu_architecture}; "
+                    "remove cpu_architecture from the job (it inherits the service's)"
                 )
         return problems
 
