@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from envs.names import collisions
+from envs.quotas import shared_quota_problems
 from envs.schema import EnvironmentConfig, NatMode
 
 __all__ = [
@@ -193,6 +194,7 @@ def validate_together(
     if not problems:  # with a name used twice every generated name would collide too
         problems.extend(collisions(list(environments), origins))
     problems.extend(_state_problems(environments, origins))
+    problems.extend(shared_quota_problems(environments, origins))
     for index, env in enumerate(environments):
         for other, origin in zip(environments[index + 1 :], origins[index + 1 :], strict=True):
             if env.network.vpc_cidr.overlaps(other.network.vpc_cidr):

@@ -11,6 +11,10 @@ from envs.common import Strict, check_bucket_name
 
 # AWS limits (Elastic Load Balancing v2 API reference).
 IDLE_TIMEOUT_RANGE = (1, 4000)
+# Rate-based rule limit (requests per evaluation window, 5 minutes here): 10 to 2,000,000,000.
+# Provider: internal/service/wafv2/schemas.go, rateBasedStatementSchema "limit",
+# validation.IntBetween(10, 2000000000); AWS: API_RateBasedStatement.html (Limit).
+WAF_RATE_LIMIT = (10, 2_000_000_000)
 
 # Security policies that exist and negotiate TLS 1.2 or newer only. "PQ" policies add hybrid
 # post-quantum key exchange; "FIPS" ones use FIPS 140-3 validated modules.
@@ -146,8 +150,9 @@ class WafConfig(Strict):
     @field_validator("rate_limit_per_5_minutes")
     @classmethod
     def _limit(cls, value: int) -> int:
-        if not 10 <= value <= 2_000_000_000:
-            raise ValueError(f"rate_limit_per_5_minutes must be 10-2000000000; got {value}")
+        low, high = WAF_RATE_LIMIT
+        if not low <= value <= high:
+            raise ValueError(f"rate_limit_per_5_minutes must be {low}-{high}; got {value}")
         return value
 
 

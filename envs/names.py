@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envs.services import Exposure
+from envs.services import Exposure, ServiceConfig
 
 if TYPE_CHECKING:
     from envs.schema import EnvironmentConfig
@@ -275,11 +275,11 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
             if env.image_of(workload).external is None:
                 owner = getattr(workload, "same_image_as", None) or workload.name
                 repositories.setdefault(owner, field)
-            if kind == "service":
+            if isinstance(workload, ServiceConfig):
                 names.append(
                     GeneratedName(ECS_SERVICE, family, f"the ECS service {label}", field, fix)
                 )
-                if workload.exposure is not Exposure.NONE:  # type: ignore[attr-defined]
+                if workload.exposure is not Exposure.NONE:
                     names.append(
                         GeneratedName(
                             TARGET_GROUP,

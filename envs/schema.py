@@ -11,6 +11,7 @@ import enum
 import ipaddress
 import math
 import re
+from collections.abc import Callable
 
 from pydantic import (
     BaseModel,
@@ -22,7 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
+from envs.common import (
+    Strict,
+    check_bucket_name,
+    check_log_retention,
+    check_name,
+    check_region,
+    region_zones,
+)
 from envs.edge import (
     AlbConfig,
     EndpointsConfig,
@@ -31,6 +39,7 @@ from envs.edge import (
 )
 from envs.jobs import JobConfig
 from envs.names import name_problems
+from envs.quotas import QuotasConfig, quota_problems
 from envs.services import (
     CpuArchitecture,
     EcsConfig,
@@ -44,6 +53,28 @@ from envs.services import (
 SMALLEST_SUBNET_PREFIX = 28
 # Allowed VPC IPv4 CIDR sizes: /16 ... /28.
 VPC_PREFIX_RANGE = (16, 28)
+
+
+# Address ranges CreateVpc refuses ("IPv4 VPC CIDR blocks": loopback, link-local, multicast,
+# reserved and "this network"). https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+UNUSABLE_RANGES: tuple[tuple[str, Callable[[ipaddress.IPv4Network], bool]], ...] = (
+    ("loopback", lambda n: n.is_loopback),
+    ("link-local", lambda n: n.is_link_local),
+    ("multicast", lambda n: n.is_multicast),
+    ("reserved", lambda n: n.is_reserved),
+    ("'this network' (0.0.0.0/8)", lambda n: n.subnet_of(ipaddress.IPv4Network("0.0.0.0/8"))),
+)
+# Tags: at most 50 per resource; keys 1-128 and values 0-256 characters of letters, digits,
+# spaces and _ . : / = + - @; keys starting with 'aws:' are reserved.
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html (tag naming limits)
+TAGS_PER_RESOURCE = 50
+TAG_KEY_MAX_CHARS = 128
+TAG_VALUE_MAX_CHARS = 256
+TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
+PLATFORM_TAGS = ("Project", "Environment", "ManagedBy")
+"""Default tags the stack sets on every resource."""
+RESOURCE_TAGS_MAX = 2
+"""Most tags a construct adds on top of the default tags (Name plus Tier or Service)."""
 
 
 class NatMode(enum.StrEnum):
@@ -193,6 +224,12 @@ class NetworkConfig(Strict):
         low, high = VPC_PREFIX_RANGE
         if not low <= value.prefixlen <= high:
             raise ValueError(f"AWS allows VPC CIDRs from /{low} to /{high}; got {value}")
+        kind = next((name for name, test in UNUSABLE_RANGES if test(value)), None)
+        if kind is not None:
+            raise ValueError(
+                f"{value} is a {kind} range, which AWS does not accept for a VPC; use a "
+                "private range (RFC 1918) such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16"
+            )
         return value
 
     @field_validator("availability_zones")
@@ -217,6 +254,33 @@ class NetworkConfig(Strict):
         except ValueError as error:
             raise ValueError(f"vpc_cidr: {error}") from None
         return self
+
+
+def tag_problems(tags: dict[str, str]) -> list[str]:
+    """AWS's tag limits, counting the tags the platform adds to every resource."""
+    problems = []
+    room = TAGS_PER_RESOURCE - len(PLATFORM_TAGS) - RESOURCE_TAGS_MAX
+    if len(tags) > room:
+        problems.append(
+            f"tags: {len(tags)} tags, but AWS allows {TAGS_PER_RESOURCE} per resource and the "
+            f"platform adds up to {TAGS_PER_RESOURCE - room}; keep at most {room}"
+        )
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX_CHARS or not TAG_TEXT.fullmatch(key):
+            problems.append(
+                f"tags: key {key!r} must be 1-{TAG_KEY_MAX_CHARS} characters of letters, digits, "
+                "spaces and _.:/=+-@"
+            )
+        elif key.lower().startswith("aws:"):
+            problems.append(
+                f"tags: key {key!r} uses the prefix 'aws:', reserved for AWS; rename it"
+            )
+        if len(value) > TAG_VALUE_MAX_CHARS or not TAG_TEXT.fullmatch(value):
+            problems.append(
+                f"tags: value of {key!r} ({value[:40]!r}) must be at most {TAG_VALUE_MAX_CHARS} "
+                "characters of letters, digits, spaces and _.:/=+-@"
+            )
+    return problems
 
 
 class EnvironmentConfig(Strict):
@@ -244,6 +308,8 @@ class EnvironmentConfig(Strict):
     """Web application firewall for the public ALB."""
     ecs: EcsConfig = EcsConfig()
     """Cluster, capacity providers, logs and ECR settings."""
+    quotas: QuotasConfig = QuotasConfig()
+    """The account's service quotas that more services or environments can exceed."""
     services: tuple[ServiceConfig, ...] = ()
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
@@ -297,28 +363,28 @@ class EnvironmentConfig(Strict):
 
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:
-        strangers = [
-            az
-            for az in self.network.availability_zones
-            if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)
-        ]
+        zones = region_zones()[self.region]
+        strangers = [az for az in self.network.availability_zones if az not in zones]
         if strangers:
             raise ValueError(
                 f"network.availability_zones: {strangers} not in region {self.region}; "
-                f"use zones named {self.region}<letter>, e.g. {self.region}a"
+                f"use zones of {self.region}: {', '.join(zones)}"
             )
-        reserved = {"Project", "Environment", "ManagedBy"} & set(self.tags)
+        reserved = set(PLATFORM_TAGS) & set(self.tags)
         if reserved:
             raise ValueError(
                 f"tags: {sorted(reserved)} are set by the platform; remove them from tags"
             )
+        problems = tag_problems(self.tags)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         if not problems:
-            problems = name_problems(self)
+            problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
             from envs.egress import egress_gaps
 

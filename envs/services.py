@@ -32,6 +32,29 @@ ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+# ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+TASKS_PER_SERVICE_MAX = 5000
+# CreateService healthCheckGracePeriodSeconds: 0 to 2,147,483,647 (provider:
+# internal/service/ecs/service.go, validation.IntBetween(0, math.MaxInt32)).
+GRACE_PERIOD_MAX_SECONDS = 2_147_483_647
+# Target group matcher for an ALB (HTTP/HTTPS): codes from 200 to 499.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+MATCHER_CODES = (200, 499)
+# Capacity provider strategy item: weight 0-1000, base 0-100000.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+CAPACITY_WEIGHT_MAX = 1000
+CAPACITY_BASE_MAX = 100_000
+# Listener rule conditions: each value at most 128 characters of visible ASCII (host headers:
+# letters, digits, '-', '.', '*', '?'; paths also _ $ / ~ " ' @ : + &), at most 3 values per
+# condition, 5 per rule and 5 wildcards per rule.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+RULE_VALUE_MAX_CHARS = 128
+RULE_VALUES_PER_CONDITION = 3
+RULE_VALUES_PER_RULE = 5
+RULE_WILDCARDS_PER_RULE = 5
+PATH_PATTERN = re.compile(r"[A-Za-z0-9_\-.$/~\"'@:+&*?]+")
+HOST_HEADER = re.compile(r"[A-Za-z0-9\-.*?]+")
 ECR_PRIVATE_REGISTRY = re.compile(
     r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
 )
@@ -133,9 +156,17 @@ class HealthCheckConfig(Strict):
         problems = []
         if not self.path.startswith("/") or len(self.path) > 1024:
             problems.append(f"path must start with '/' (max 1024 chars); got {self.path!r}")
+        low, high = MATCHER_CODES
         if not re.fullmatch(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", self.matcher):
             problems.append(
                 f"matcher must look like '200', '200,204' or '200-399'; got {self.matcher!r}"
+            )
+        elif not all(low <= int(code) <= high for code in re.split(r"[,-]", self.matcher)) or any(
+            int(a) > int(b) for a, b in re.findall(r"(\d{3})-(\d{3})", self.matcher)
+        ):
+            problems.append(
+                f"matcher codes must be {low}-{high} (ranges low-high) for an ALB; "
+                f"got {self.matcher!r}"
             )
         if not 5 <= self.interval_seconds <= 300:
             problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
@@ -408,8 +439,22 @@ class ServiceConfig(WorkloadConfig):
         problems = []
         if not 1 <= self.container_port <= 65535:
             problems.append(f"container_port must be 1-65535; got {self.container_port}")
-        if self.desired_count < 0:
-            problems.append(f"desired_count must be >= 0; got {self.desired_count}")
+        if not 0 <= self.desired_count <= TASKS_PER_SERVICE_MAX:
+            problems.append(
+                f"desired_count must be 0-{TASKS_PER_SERVICE_MAX} (ECS tasks per service); "
+                f"got {self.desired_count}"
+            )
+        if self.autoscaling and self.autoscaling.max_capacity > TASKS_PER_SERVICE_MAX:
+            problems.append(
+                f"autoscaling.max_capacity must be at most {TASKS_PER_SERVICE_MAX} (ECS tasks "
+                f"per service); got {self.autoscaling.max_capacity}"
+            )
+        if not 0 <= self.health_check_grace_period_seconds <= GRACE_PERIOD_MAX_SECONDS:
+            problems.append(
+                f"health_check_grace_period_seconds must be 0-{GRACE_PERIOD_MAX_SECONDS}; got "
+                f"{self.health_check_grace_period_seconds}"
+            )
+        problems.extend(self._rule_problems())
         scaling = self.autoscaling
         if scaling and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
             problems.append(
@@ -427,10 +472,56 @@ class ServiceConfig(WorkloadConfig):
                 f"{self.deregistration_delay_seconds}"
             )
         if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
-            problems.append(f"allowed_callers needs exposure 'internal'; got '{self.exposure}'")
+            problems.append(
+                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' (callers "
+                f"reach it through the internal ALB); got exposure '{self.exposure}': set "
+                "exposure to 'internal' or remove allowed_callers"
+            )
+        if self.name in self.allowed_callers:
+            problems.append(
+                f"allowed_callers lists the service itself ({self.name!r}); a task reaches its "
+                "own container on localhost: remove it"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _rule_problems(self) -> list[str]:
+        """AWS's limits on the listener rule built from path_patterns and host_headers."""
+        problems = []
+        for field, values, pattern in (
+            ("path_patterns", self.path_patterns, PATH_PATTERN),
+            ("host_headers", self.host_headers, HOST_HEADER),
+        ):
+            if len(values) > RULE_VALUES_PER_CONDITION:
+                problems.append(
+                    f"{field} has {len(values)} values but an ALB condition takes at most "
+                    f"{RULE_VALUES_PER_CONDITION}; split the service or use fewer, wider patterns"
+                )
+            for value in values:
+                if not 1 <= len(value) <= RULE_VALUE_MAX_CHARS or not pattern.fullmatch(value):
+                    allowed = (
+                        "letters, digits and _-.$/~\"'@:+&*?"
+                        if field == "path_patterns"
+                        else ("letters, digits and -.*?")
+                    )
+                    problems.append(
+                        f"{field}: {value!r} is not accepted by an ALB: use 1-"
+                        f"{RULE_VALUE_MAX_CHARS} characters of {allowed}"
+                    )
+        values = (*self.path_patterns, *self.host_headers)
+        if len(values) > RULE_VALUES_PER_RULE:
+            problems.append(
+                f"path_patterns/host_headers: {len(values)} values but an ALB rule takes at most "
+                f"{RULE_VALUES_PER_RULE} in all; use fewer"
+            )
+        wildcards = sum(value.count("*") + value.count("?") for value in values)
+        if wildcards > RULE_WILDCARDS_PER_RULE:
+            problems.append(
+                f"path_patterns/host_headers: {wildcards} wildcards ('*', '?') but an ALB rule "
+                f"allows at most {RULE_WILDCARDS_PER_RULE}; use fewer"
+            )
+        return problems
 
     @property
     def ignores_desired_count(self) -> bool:
@@ -441,9 +532,20 @@ class CapacityProviderShare(Strict):
     capacity_provider: CapacityProvider
     """FARGATE (on-demand) or FARGATE_SPOT (up to 70% cheaper, may be interrupted)."""
     weight: StrictInt = 1
-    """Relative share of tasks beyond the base."""
+    """Relative share of tasks beyond the base (0-1000)."""
     base: StrictInt = 0
-    """Tasks placed on this provider first (at most one provider may have a base)."""
+    """Tasks placed on this provider first (0-100000; at most one provider may have a base)."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> CapacityProviderShare:
+        problems = []
+        if not 0 <= self.weight <= CAPACITY_WEIGHT_MAX:
+            problems.append(f"weight must be 0-{CAPACITY_WEIGHT_MAX}; got {self.weight}")
+        if not 0 <= self.base <= CAPACITY_BASE_MAX:
+            problems.append(f"base must be 0-{CAPACITY_BASE_MAX}; got {self.base}")
+        if problems:
+            raise ValueError(f"{self.capacity_provider}: " + "; ".join(problems))
+        return self
 
 
 class EcrConfig(Strict):

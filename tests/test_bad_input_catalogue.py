@@ -105,7 +105,7 @@ CASES: tuple[Case, ...] = (
         {"region": "us-east-1"},
         "network.availability_zones",
         "'ap-northeast-1a'",
-        "use zones named us-east-1<letter>",
+        "use zones of us-east-1: us-east-1a, us-east-1b",
         extra=("not in region us-east-1",),
     ),
     Case(
