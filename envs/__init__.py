@@ -131,8 +131,9 @@ def build_environment(
     if not isinstance(overrides, Mapping):
         raise ConfigError(
             [
-                f"{source}: OVERRIDES must be a dict of settings, got "
-                f'{type(overrides).__name__}; write OVERRIDES = {{"name": ..., ...}}'
+                f"{source}: OVERRIDES: expected a dict of settings, got "
+                f"{type(overrides).__name__} ({overrides!r:.40}); write "
+                'OVERRIDES = {"name": ..., ...}'
             ]
         )
     data = merge(load_base() if base is None else base, overrides)
@@ -149,10 +150,10 @@ def build_environment(
 
 def _state_problems(environments: Sequence[EnvironmentConfig], origins: Sequence[str]) -> list[str]:
     """S3 bucket names are global: one state bucket lives in one region (the bootstrap stack
-    creates it there); and two environments never share a state object."""
+    creates it there). State keys cannot collide: each ends in `<env name>/terraform.tfstate`
+    and environment names are unique."""
     problems = []
     regions: dict[str, tuple[str, str]] = {}
-    keys: dict[tuple[str, str], str] = {}
     for env, origin in zip(environments, origins, strict=True):
         bucket = env.state.bucket
         first_region, first_env = regions.setdefault(bucket, (env.state.region, env.name))
@@ -161,12 +162,6 @@ def _state_problems(environments: Sequence[EnvironmentConfig], origins: Sequence
                 f"{origin}: state.region: state bucket {bucket!r} is in {first_region} for "
                 f"{first_env} but {env.state.region} here; bucket names are global, so use "
                 f"region {first_region} or another state.bucket"
-            )
-        first = keys.setdefault((bucket, env.state_key), env.name)
-        if first != env.name:
-            problems.append(
-                f"{origin}: state.key_prefix: {env.name} would keep its state in "
-                f"s3://{bucket}/{env.state_key}, as {first} does; give it another key_prefix"
             )
     return problems
 
@@ -253,11 +248,11 @@ def _unknown_environment(name: str) -> str:
     listed = ", ".join(DEFAULT_ENVIRONMENTS)
     if path.is_file() and "OVERRIDES" in path.read_text(errors="replace"):
         return (
-            f"envs/{name}.py: environment {name!r} is not listed in envs.DEFAULT_ENVIRONMENTS "
-            f"({listed}); add it there (envs/__init__.py) to deploy it"
+            f"envs/__init__.py: DEFAULT_ENVIRONMENTS: {name!r} is not listed ({listed}) although "
+            f"envs/{name}.py exists; add {name!r} to the list to deploy it"
         )
     return (
-        f"environment {name!r} has no file; known environments: {listed} "
+        f"--env: environment {name!r} has no file; known environments: {listed} "
         f"(add envs/{name}.py and list it in envs.DEFAULT_ENVIRONMENTS)"
     )
 
@@ -322,8 +317,8 @@ def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[Envi
         source = f"envs/{name}.py"
         if not (ENVS_DIR / f"{name}.py").is_file():
             problems.append(
-                f"{source}: environment {name!r} is listed in envs.DEFAULT_ENVIRONMENTS but the "
-                f"file does not exist; create {source} or remove {name!r} from the list"
+                f"envs/__init__.py: DEFAULT_ENVIRONMENTS: lists {name!r} but {source} does not "
+                f"exist; create {source} or remove {name!r} from the list"
             )
             continue
         module, problem = _load_module(name, source)
@@ -332,7 +327,7 @@ def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[Envi
             continue
         if not hasattr(module, "OVERRIDES"):
             problems.append(
-                f'{source}: defines no OVERRIDES; add OVERRIDES = {{"name": {name!r}, ...}} '
+                f'{source}: OVERRIDES: not defined; add OVERRIDES = {{"name": {name!r}, ...}} '
                 "(the settings that differ from envs/base.py)"
             )
             continue

@@ -417,7 +417,7 @@ class EnvironmentConfig(Strict):
         for service in self.services:
             where = f"services.{service.name}"
             for caller in service.allowed_callers:
-                if caller not in names or caller == service.name:
+                if caller not in names:
                     problems.append(
                         f"{where}.allowed_callers: {caller!r} is not another service of this "
                         f"environment; known: {', '.join(names)}"
