@@ -335,7 +335,12 @@ class EnvironmentConfig(Strict):
                 {**settings, "name": name} if isinstance(settings, dict) else settings
                 for name, settings in value.items()
             )
-        return value
+        if isinstance(value, list | tuple) and all(isinstance(v, dict | BaseModel) for v in value):
+            return value  # already one entry per item, each naming itself
+        raise ValueError(
+            "expected a dict of {name: settings}, e.g. {'api': {'cpu': 256}}; "
+            f"got {value!r:.60}"
+        )
 
     @field_validator("region")
     @classmethod

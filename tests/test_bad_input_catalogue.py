@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -456,6 +456,13 @@ CASES: tuple[Case, ...] = (
         "got '3'",
         "expected an integer",
     ),
+    Case(
+        "jobs-given-as-list",
+        {"jobs": ["migrate", "nightly-report"]},
+        "jobs",
+        "got ['migrate', 'nightly-report']",
+        "expected a dict of {name: settings}",
+    ),
     # Env files that fail to load.
     Case(
         "env-file-syntax-error",
@@ -887,15 +894,68 @@ def run_main(
     return result, time.perf_counter() - start
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One copy of the project code per module, with a previous synth in cdktf.out/."""
-    copy = project_copy(tmp_path_factory.mktemp("catalogue"))
+WORKERS = max(2, min(4, os.cpu_count() or 2))
+"""Cases run this many at a time, each worker in its own copy of the project."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case's run did: the process, its wall time, and the copy's state after."""
+
+    result: subprocess.CompletedProcess[str]
+    seconds: float
+    output_unchanged: bool
+    entries: list[str]
+    caches: list[Path]
+
+
+def prepared_copy(parent: Path) -> Path:
+    """A copy of the project code with a previous synth in cdktf.out/."""
+    copy = project_copy(parent)
     previous = copy / "cdktf.out"
     (previous / "stacks" / "dev").mkdir(parents=True)
     (previous / "stacks" / "dev" / "cdk.tf.json").write_text('{"previous": "synth"}\n')
     (previous / "manifest.json").write_text('{"version": "previous"}\n')
     return copy
+
+
+def run_case(project: Path, tripwire: Path, case: Case) -> Outcome:
+    """Edit the copy as the case says, run `python main.py`, restore every env file."""
+    env_file = project / "envs" / f"{case.env}.py"
+    envs_before = snapshot(project / "envs")
+    before = snapshot(project / "cdktf.out")
+    if case.overrides:
+        env_file.write_bytes(env_file.read_bytes() + appended(case).encode())
+    for relative, old, new in case.edits:
+        path = project / relative
+        if new is None:
+            path.unlink()
+        elif not old:
+            path.write_text((path.read_text() if path.exists() else "") + new)
+        else:
+            assert old in path.read_text(), f"{relative} no longer contains {old!r}"
+            path.write_text(path.read_text().replace(old, new, 1))
+    try:
+        result, seconds = run_main(project, tripwire, case.args)
+    finally:
+        for path in (project / "envs").rglob("*"):
+            if path.is_file() and str(path.relative_to(project / "envs")) not in envs_before:
+                path.unlink()
+        for relative, content in envs_before.items():
+            (project / "envs" / relative).write_bytes(content)
+    return Outcome(
+        result=result,
+        seconds=seconds,
+        output_unchanged=snapshot(project / "cdktf.out") == before,
+        entries=sorted(p.name for p in project.iterdir()),
+        caches=list(project.rglob("__pycache__")),
+    )
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """One copy of the project per worker."""
+    return [prepared_copy(tmp_path_factory.mktemp("catalogue")) for _ in range(WORKERS)]
 
 
 @pytest.fixture(scope="module")
@@ -910,12 +970,24 @@ def tripwire(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def timings() -> Iterator[list[float]]:
-    """Wall time of every catalogue run; the total is printed when the module is done."""
-    measured: list[float] = []
-    yield measured
-    if measured:
-        print(f"\nbad-input catalogue: {len(measured)} runs, {sum(measured):.2f} s in total")
+def outcomes(projects: list[Path], tripwire: Path) -> dict[str, Outcome]:
+    """Every case run once, WORKERS at a time (each subprocess is mostly interpreter start)."""
+
+    def run_share(project: Path, cases: tuple[Case, ...]) -> dict[str, Outcome]:
+        return {case.id: run_case(project, tripwire, case) for case in cases}
+
+    shares = [CASES[index :: len(projects)] for index in range(len(projects))]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(projects)) as pool:
+        done = [
+            outcome for share in pool.map(run_share, projects, shares) for outcome in share.items()
+        ]
+    wall = time.perf_counter() - start
+    print(
+        f"\nbad-input catalogue: {len(done)} runs, {sum(o.seconds for _, o in done):.2f} s of "
+        f"runs, {wall:.2f} s wall with {len(projects)} at a time"
+    )
+    return dict(done)
 
 
 def appended(case: Case) -> str:
@@ -942,33 +1014,9 @@ def test_catalogue_is_large_and_ids_are_unique() -> None:
         for case in CASES
     ],
 )
-def test_bad_input_is_rejected_clearly(
-    project: Path, tripwire: Path, timings: list[float], case: Case
-) -> None:
-    env_file = project / "envs" / f"{case.env}.py"
-    envs_before = snapshot(project / "envs")
-    before = snapshot(project / "cdktf.out")
-    if case.overrides:
-        env_file.write_bytes(env_file.read_bytes() + appended(case).encode())
-    for relative, old, new in case.edits:
-        path = project / relative
-        if new is None:
-            path.unlink()
-        elif not old:
-            path.write_text((path.read_text() if path.exists() else "") + new)
-        else:
-            assert old in path.read_text(), f"{relative} no longer contains {old!r}"
-            path.write_text(path.read_text().replace(old, new, 1))
-    try:
-        result, seconds = run_main(project, tripwire, case.args)
-    finally:
-        for path in (project / "envs").rglob("*"):
-            if path.is_file() and str(path.relative_to(project / "envs")) not in envs_before:
-                path.unlink()
-        for relative, content in envs_before.items():
-            (project / "envs" / relative).write_bytes(content)
-    timings.append(seconds)
-
+def test_bad_input_is_rejected_clearly(outcomes: dict[str, Outcome], case: Case) -> None:
+    outcome = outcomes[case.id]
+    result = outcome.result
     output = result.stdout + result.stderr
     assert TRIPWIRE not in output, "the AWS provider was loaded to reject a config"
     assert "Traceback" not in output, output
@@ -992,23 +1040,25 @@ def test_bad_input_is_rejected_clearly(
     ]
     assert matching, f"no problem line names {case.field} with {case.value!r}:\n{result.stderr}"
 
-    assert snapshot(project / "cdktf.out") == before
-    assert sorted(p.name for p in project.iterdir()) == PROJECT_ENTRIES
-    assert not list(project.rglob("__pycache__"))
+    assert outcome.output_unchanged, "cdktf.out/ changed"
+    assert outcome.entries == PROJECT_ENTRIES
+    assert outcome.caches == []
 
 
-def test_copy_is_valid_again_after_the_catalogue(project: Path) -> None:
-    """Every case restored its env file: the copy's config is the repo's and still valid."""
-    for name in ("dev", "stg", "prod"):
-        relative = Path("envs") / f"{name}.py"
-        assert (project / relative).read_bytes() == (ROOT / relative).read_bytes()
-    result = subprocess.run(
-        [sys.executable, "main.py", "--check"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "configuration valid: dev, stg, prod"
+def test_copies_are_valid_again_after_the_catalogue(
+    projects: list[Path], outcomes: dict[str, Outcome]
+) -> None:
+    """Every case restored the files it edited: each copy's envs/ is the repo's and valid."""
+    assert len(outcomes) == len(CASES)
+    for project in projects:
+        assert snapshot(project / "envs") == snapshot(ROOT / "envs", skip="__pycache__")
+        result = subprocess.run(
+            [sys.executable, "main.py", "--check"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "configuration valid: dev, stg, prod"
