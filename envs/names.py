@@ -350,11 +350,21 @@ def name_problems(env: EnvironmentConfig) -> list[str]:
     return problems
 
 
+def share_an_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Whether two environments may deploy into one AWS account: yes unless both name their
+    account and the accounts differ."""
+    return (
+        first.account_id is None
+        or second.account_id is None
+        or (first.account_id == second.account_id)
+    )
+
+
 def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> list[str]:
-    """Account- and region-wide names two environments would both create: one problem per
-    field and pair of environments, reported against the later one."""
+    """Account- and region-wide names two environments that may share an account would both
+    create: one problem per field and pair of environments, reported against the later one."""
     problems = []
-    owners: dict[tuple[str, str, str], tuple[str, GeneratedName]] = {}
+    owners: dict[tuple[str, str, str], list[EnvironmentConfig]] = {}
     clashes: dict[tuple[str, str, str], list[GeneratedName]] = {}
     for env, origin in zip(environments, origins, strict=True):
         if env.name == BOOTSTRAP_STACK_NAME:
@@ -367,15 +377,17 @@ def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> lis
             if scope is Scope.ENVIRONMENT:
                 continue
             where = env.region if scope is Scope.REGION else ""
-            key = (generated.rule.kind, where, generated.name)
-            first, _ = owners.setdefault(key, (env.name, generated))
-            if first != env.name:
-                clashes.setdefault((origin, generated.field, first), []).append(generated)
-    for (origin, field, first), names in clashes.items():
+            earlier = owners.setdefault((generated.rule.kind, where, generated.name), [])
+            first = next((e for e in earlier if share_an_account(e, env)), None)
+            if first is not None and first.name != env.name:
+                clashes.setdefault((origin, generated.field, first.name), []).append(generated)
+            earlier.append(env)
+    for (origin, field, first_name), names in clashes.items():
         listed = ", ".join(f"{g.rule.kind} {g.name!r}" for g in names)
         problems.append(
-            f"{origin}: {field}: environment {first!r} already uses the name of its {listed}; "
-            "AWS needs these unique per account (IAM) or per account and region, and "
-            f"environments may share an account; {names[0].fix}"
+            f"{origin}: {field}: environment {first_name!r} already uses the name of its "
+            f"{listed}; AWS needs these unique per account (IAM) or per account and region, "
+            "and the two environments may share an account (set account_id on both if they "
+            f"do not); {names[0].fix}"
         )
     return problems

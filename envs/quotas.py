@@ -29,7 +29,7 @@ class QuotasConfig(Strict):
     elastic_ips_per_region: StrictInt = 5
     """Elastic IPs per account and region; each NAT gateway takes one (EC2 quota, default 5:
     https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html). Every environment
-    in the region counts, as they may share an account."""
+    in the region that may share the account counts (see `account_id`)."""
 
     @field_validator("rules_per_alb", "target_groups_per_alb", "elastic_ips_per_region")
     @classmethod
@@ -75,24 +75,28 @@ def quota_problems(env: EnvironmentConfig) -> list[str]:
 def shared_quota_problems(
     environments: Sequence[EnvironmentConfig], origins: Sequence[str]
 ) -> list[str]:
-    """Quotas the environments of one region use together (reported against the one that
-    goes over)."""
+    """Quotas the environments of one account and region use together (reported against the
+    one that goes over)."""
+    from envs.names import share_an_account
+
     problems = []
-    used: dict[str, list[tuple[str, int]]] = {}
+    earlier: list[EnvironmentConfig] = []
     for env, origin in zip(environments, origins, strict=True):
-        needed = nat_gateways(env)
-        if needed == 0:
+        sharing = [e for e in earlier if e.region == env.region and share_an_account(e, env)] + [
+            env
+        ]
+        earlier.append(env)
+        if nat_gateways(env) == 0:
             continue
-        sharing = used.setdefault(env.region, [])
-        sharing.append((env.name, needed))
-        total = sum(count for _, count in sharing)
+        counts = [(e.name, nat_gateways(e)) for e in sharing if nat_gateways(e)]
+        total = sum(count for _, count in counts)
         if total > env.quotas.elastic_ips_per_region:
-            listed = ", ".join(f"{name} {count}" for name, count in sharing)
+            listed = ", ".join(f"{name} {count}" for name, count in counts)
             problems.append(
                 f"{origin}: network.nat_mode: NAT gateways in {env.region} need {total} Elastic "
                 f"IPs ({listed}) but the quota is {env.quotas.elastic_ips_per_region} per "
-                "region (environments may share an account); use nat_mode 'single', move an "
-                "environment to another region, or raise the quota and set "
-                "quotas.elastic_ips_per_region"
+                "account and region (set account_id if these environments use different "
+                "accounts); use nat_mode 'single', move an environment to another region, or "
+                "raise the quota and set quotas.elastic_ips_per_region"
             )
     return problems

@@ -108,25 +108,6 @@ class StateBackendConfig(Strict):
     def _region(cls, value: str) -> str:
         return check_region(value)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _jobs_inherit_architecture(cls, data: object) -> object:
-        """A job that runs a service's image (`same_image_as`) runs on that service's CPU
-        architecture: an ARM64 image cannot start on X86_64. A job that sets a different
-        `cpu_architecture` itself is rejected later (`_job_problems`)."""
-        if not isinstance(data, dict):
-            return data
-        services, jobs = data.get("services"), data.get("jobs")
-        if not isinstance(services, dict) or not isinstance(jobs, dict):
-            return data
-        inherited = {}
-        for name, job in jobs.items():
-            service = services.get(job.get("same_image_as")) if isinstance(job, dict) else None
-            if isinstance(service, dict) and "cpu_architecture" not in job:
-                architecture = service.get("cpu_architecture", CpuArchitecture.X86_64)
-                inherited[name] = {**job, "cpu_architecture": architecture}
-        return {**data, "jobs": {**jobs, **inherited}} if inherited else data
-
     @field_validator("key_prefix")
     @classmethod
     def _key_prefix(cls, value: str) -> str:
@@ -292,6 +273,10 @@ class EnvironmentConfig(Strict):
     """Project name, prefixed to resource names and part of the state key."""
     region: str
     """AWS region code."""
+    account_id: str | None = None
+    """The 12-digit AWS account the environment deploys to. Only scopes the checks across
+    environments (account-wide names, shared quotas); unset: assumed to share an account with
+    every other environment."""
     network: NetworkConfig
     """The VPC, its subnets, NAT and flow logs."""
     state: StateBackendConfig
@@ -346,6 +331,13 @@ class EnvironmentConfig(Strict):
     @classmethod
     def _region(cls, value: str) -> str:
         return check_region(value)
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"{value!r} is not an AWS account id (12 digits, as a string)")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -618,6 +618,13 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "account-id-not-twelve-digits",
+        {"account_id": "12345678901"},
+        "account_id",
+        "'12345678901'",
+        "12 digits, as a string",
+    ),
+    Case(
         "load-balancer-name-starts-with-internal",
         {"project": "internal"},
         "project/name",

@@ -38,6 +38,7 @@ from envs.names import (
     generated_names,
     name_problems,
 )
+from envs.quotas import shared_quota_problems
 from envs.services import CpuArchitecture
 from tests.tf import Json, ref, resources
 from tests.variants import VARIANTS
@@ -174,3 +175,41 @@ def test_job_borrowing_an_arm64_image_runs_on_arm64(synthesized: dict[str, Json]
     image = ref("aws_ecr_repository", repository, "repository_url")
     for definition in (job, admin):
         assert image in definition["container_definitions"]
+
+
+def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
+    def nightly(account_id: str | None) -> EnvironmentConfig:
+        return build_environment(
+            merge(
+                DEV,
+                {
+                    "name": "dev-nightly",
+                    "account_id": account_id,
+                    "network": {"vpc_cidr": "10.9.0.0/24", "nat_mode": "per_az"},
+                    "jobs": {"report": {"command": ["report"]}},
+                },
+            ),
+            source="envs/dev-nightly.py",
+        )
+
+    def problems(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
+        origins = ["envs/dev.py", "envs/dev-nightly.py"]
+        quotas = shared_quota_problems([first, second], origins)
+        return collisions([first, second], origins) + quotas
+
+    own = build_environment(merge(DEV, {"account_id": "111111111111"}), source="envs/dev.py")
+    assert problems(own, nightly("222222222222")) == []
+    shared = problems(own, nightly("111111111111"))
+    assert [line.split(": ")[1] for line in shared] == ["jobs.report.name"]
+    unknown = problems(own, nightly(None))
+    assert [line.split(": ")[1] for line in unknown] == ["jobs.report.name"]
+    busy = build_environment(
+        merge(DEV, {"quotas": {"elastic_ips_per_region": 2}}), source="envs/dev.py"
+    )
+    over = shared_quota_problems(
+        [busy, nightly(None).model_copy(update={"quotas": busy.quotas})],
+        ["envs/dev.py", "envs/dev-nightly.py"],
+    )
+    assert len(over) == 1
+    assert over[0].startswith("envs/dev-nightly.py: network.nat_mode: NAT gateways in ")
+    assert "need 3 Elastic IPs (dev 1, dev-nightly 2)" in over[0]
