@@ -1008,6 +1008,8 @@ def appended(case: Case) -> str:
 def test_catalogue_is_large_and_ids_are_unique() -> None:
     assert len(CASES) >= 80
     assert len({case.id for case in CASES}) == len(CASES)
+    readme = (ROOT / "README.md").read_text()
+    assert f"a catalogue of {len(CASES)} invalid configurations" in readme
 
 
 @pytest.mark.parametrize(
