@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs.names import BOOTSTRAP_STACK_NAME
 from envs.schema import EnvironmentConfig
 from modules.aws import provider
 from modules.literal import literal
 from modules.state_bucket import StateBucket
 from stacks.platform import MANAGED_BY
 
-BOOTSTRAP_STACK_NAME = "state-bootstrap"
 # Relative to the stack's working directory (cdktf.out/stacks/state-bootstrap): the project
 # root, so re-synthesizing never deletes the bootstrap state.
 BOOTSTRAP_STATE_PATH = "../../../state-bootstrap.tfstate"

@@ -21,10 +21,13 @@ def project_copy(parent: Path) -> Path:
     return copy
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under `directory` (relative path -> bytes)."""
+def snapshot(directory: Path, *, skip: str | None = None) -> dict[str, bytes]:
+    """Every file under `directory` (relative path -> bytes), leaving out directories named
+    `skip` (e.g. `__pycache__`)."""
     return {
-        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file() and (skip is None or skip not in p.relative_to(directory).parts)
     }
 
 

@@ -105,9 +105,20 @@ def test_failed_synth_leaves_previous_output(
 @pytest.mark.parametrize(
     "dev_file,expected",
     [
-        ("OVERIDES = {}\n", "envs/dev.py: defines no OVERRIDES dict (the settings of 'dev')"),
-        ("OVERRIDES = ['dev']\n", "envs/dev.py: OVERRIDES must be a dict of settings, got list"),
-        ("OVERRIDES = {\n", "envs/dev.py:1: not valid Python: '{' was never closed"),
+        (
+            "OVERIDES = {}\n",
+            "envs/dev.py: OVERRIDES: not defined; add OVERRIDES = {\"name\": 'dev', ...} "
+            "(the settings that differ from envs/base.py)",
+        ),
+        (
+            "OVERRIDES = ['dev']\n",
+            "envs/dev.py: OVERRIDES: expected a dict of settings, got list (['dev']); write "
+            'OVERRIDES = {"name": ..., ...}',
+        ),
+        (
+            "OVERRIDES = {\n",
+            "envs/dev.py:1: not valid Python: '{' was never closed; fix the syntax",
+        ),
     ],
 )
 def test_broken_env_file_is_a_config_error(tmp_path: Path, dev_file: str, expected: str) -> None:

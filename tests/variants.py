@@ -81,6 +81,8 @@ HTTPS_SHOP = {
             "desired_count": 1,
         },
     },
+    # Runs the ARM64 admin image: inherits ARM64 (issue #9, defect 7).
+    "jobs": {"admin-report": {"same_image_as": "admin", "command": ["report"]}},
 }
 
 VARIANTS: dict[str, EnvironmentConfig] = {
