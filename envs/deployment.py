@@ -21,10 +21,6 @@ from envs.common import Strict
 BAKE_TIME_MINUTES = (0, 1440)
 STEP_PERCENT = (3.0, 100.0)
 CANARY_PERCENT = (0.1, 100.0)
-# Condition values per ALB listener rule
-# (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html);
-# the test rule adds one (the header) to the service's paths and hosts.
-RULE_CONDITION_VALUES_MAX = 5
 TEST_TRAFFIC_HEADER = "x-deployment-test"
 """Requests carrying this header (value: the service name) reach the new revision before
 production traffic does (the deployment's test listener rule)."""

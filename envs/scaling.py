@@ -13,7 +13,6 @@ import re
 from pydantic import field_validator, model_validator
 
 from envs.common import Strict
-from envs.expressions import check_schedule_expression, check_time_zone
 
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -33,14 +32,19 @@ class ScheduledScalingConfig(Strict):
     max_capacity: int
     """Most tasks from then on."""
 
+    # envs.jobs imports envs.services, which imports this module: import the checks on use.
     @field_validator("expression")
     @classmethod
     def _expression(cls, value: str) -> str:
+        from envs.jobs import check_schedule_expression
+
         return check_schedule_expression(value)
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
+        from envs.jobs import check_time_zone
+
         return check_time_zone(value)
 
     @model_validator(mode="after")

@@ -91,7 +91,9 @@ class FargateService(Construct):
                     advanced_configuration=advanced,
                 )
             )
-            depends_on.append(load_balancer.listener)
+            # After the listener or rule that forwards to the target group (CreateService
+            # fails on a target group no load balancer uses yet).
+            depends_on.append(load_balancer.routes[config.name])
         groups = [g for g in (self.target_group, self.alternate_target_group) if g is not None]
         self.alarms = ServiceAlarms(
             self,
@@ -125,7 +127,7 @@ class FargateService(Construct):
             ],
             network_configuration=ecs_service.EcsServiceNetworkConfiguration(
                 subnets=context.network.private_subnet_ids,
-                security_groups=[self.security_group.id],
+                security_groups=self.workload.security_group_ids,
                 assign_public_ip=False,
             ),
             load_balancer=load_balancers or None,
