@@ -123,8 +123,9 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
                     }
                 },
             },
-            "services.storefront.deployment.strategy: the alternate target group would be named "
-            "'fargate-platform-dev-storefront-g' (33 characters) but AWS allows 32",
+            "services.storefront.name: the alternate target group of service 'storefront' would "
+            "be named 'fargate-platform-dev-storefront-g' (33 characters) but AWS allows 32; "
+            "shorten the service name",
         ),
         (
             frontend(

@@ -6,10 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from envs import build_environment, merge
-from envs.dev import OVERRIDES as DEV
 from envs.reference import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,17 +68,3 @@ def test_readme_embeds_the_current_dev_diagram() -> None:
     embedded = readme[start : readme.index("\n<!-- diagram:dev:end -->")]
     diagram = (ROOT / "docs" / "diagrams" / "dev.md").read_text()
     assert embedded == diagram[diagram.index("```mermaid") : diagram.rindex("```") + 3]
-
-
-@pytest.mark.parametrize("name", ["subscriptions", "deployments"])
-def test_readme_config_examples_validate(name: str) -> None:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(f"<!-- example:{name}:start -->\n```python\n")
-    start += len(f"<!-- example:{name}:start -->\n```python\n")
-    code = readme[start : readme.index("```\n", start)]
-    namespace: dict[str, object] = {}
-    exec(code, namespace)  # the README's own example, nothing else
-    overrides = namespace["OVERRIDES"]
-    assert isinstance(overrides, dict)
-    env = build_environment(merge(DEV, overrides), source=f"README.md:{name}")
-    assert env.alarms.subscriptions or any(s.deployment.strategy != "rolling" for s in env.services)
