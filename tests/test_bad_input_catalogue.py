@@ -241,7 +241,7 @@ CASES: tuple[Case, ...] = (
         {"public_alb": {"cognito": COGNITO}},
         "public_alb.cognito",
         "Cognito authentication requires HTTPS",
-        "set certificate_arn or remove cognito",
+        "set public_alb.certificate_arn or domain.hosts, or remove cognito",
     ),
     Case(
         "certificate-arn-malformed",
