@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from envs.base import BASE
+from envs.domain import shared_names
 from envs.schema import EnvironmentConfig, NatMode
 
 __all__ = [
@@ -77,7 +78,7 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     return f"{location}: {message} (got {error['input']!r})"
 
 
-FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*): (.*)$", re.DOTALL)
+FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_-]+)*): (.*)$", re.DOTALL)
 
 
 def _locate(location: str, message: str) -> str:
@@ -90,7 +91,7 @@ def _locate(location: str, message: str) -> str:
     head = FIELD_HEAD.match(message)
     if head and location:
         field, rest = head.groups()
-        if field in location.split("."):
+        if field in location.split(".") or location.endswith(f".{field}"):
             return f"{location}: {rest}"
         return f"{location}.{field}: {rest}"
     return f"{location}: {message}" if location else message
@@ -146,6 +147,7 @@ def validate_together(
                     f"overlaps {env.name} ({env.network.vpc_cidr}); give each environment its "
                     "own range so they can be peered or routed later"
                 )
+            problems.extend(f"{origin}: {problem}" for problem in shared_names(env, other))
     if problems:
         raise ConfigError(problems)
     return environments

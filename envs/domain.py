@@ -68,7 +68,7 @@ def dns_name_problem(name: str) -> str | None:
     if len(labels) < 2:
         return "needs at least two labels (name.tld)"
     if "*" in name and (labels[0] != "*" or "*" in ".".join(labels[1:])):
-        return "may use '*' only as the whole leftmost label (*.example.com)"
+        return "may use '*' only as the whole leftmost label (as in *.example.com)"
     for label in labels[1:] if labels[0] == "*" else labels:
         if not DNS_LABEL.fullmatch(label):
             return (
@@ -169,7 +169,7 @@ class DomainConfig(Strict):
                         f"{where}: host {host!r} is already served by {owners[host]!r}; one host "
                         "name routes to one service"
                     )
-                elif within(host, self.private_zone):
+                elif self.private_zone != self.zone_name and within(host, self.private_zone):
                     problems.append(
                         f"{where}: host {host!r} is inside the internal domain "
                         f"{self.private_zone!r}; public names must stay out of it"
@@ -308,10 +308,44 @@ def domain_problems(env: EnvironmentConfig) -> list[str]:
     return problems
 
 
+def placeholder_warning(env: EnvironmentConfig) -> str | None:
+    """A warning (not a failure) for a domain under a reserved documentation zone."""
+    if env.domain is None or not env.domain.placeholder:
+        return None
+    return (
+        f"envs/{env.name}.py: domain.zone_name: {env.domain.zone_name} is a reserved placeholder "
+        "zone (RFC 2606) that no one can validate a certificate for; replace the placeholder zone "
+        "before deploying"
+    )
+
+
+def shared_names(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
+    """Names two environments both claim: their certificates would share validation records
+    (ACM derives them from the name and account), and destroying one environment would delete
+    the other's records."""
+    a, b = first.domain, second.domain
+    if a is None or b is None:
+        return []
+    problems = []
+    for host in sorted(set(a.public_hosts) & set(b.public_hosts)):
+        problems.append(
+            f"domain.hosts: {host!r} is also a host of {first.name}; give each environment "
+            "its own host names"
+        )
+    if a.internal_tls and b.internal_tls and a.private_zone == b.private_zone:
+        problems.append(
+            f"domain.internal_domain: {b.private_zone!r} is also the internal domain of "
+            f"{first.name}; set internal_domain (e.g. internal.{second.name}.{b.zone_name})"
+        )
+    return problems
+
+
 __all__ = [
     "ACM_DOMAIN_NAMES_DEFAULT_QUOTA",
     "DnsMode",
     "DomainConfig",
     "dns_name_problem",
     "domain_problems",
+    "placeholder_warning",
+    "shared_names",
 ]

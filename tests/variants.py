@@ -75,6 +75,40 @@ HTTPS_SHOP = {
     },
 }
 
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
+DOMAIN_SHARED = {
+    "domain": {
+        "zone_name": "shop.example.org",
+        "zone_id": ZONE_ID,
+        "hosts": {
+            "frontend": ["shop.example.org", "www.shop.example.org"],
+            "admin": ["admin.shop.example.org"],
+        },
+    },
+    "services": {
+        "admin": {"exposure": "public", "container_port": 3001},
+        "backend": {"allowed_callers": ["frontend", "admin"]},
+    },
+}
+"""Two public services sharing the public ALB by host name; zone looked up by id."""
+DNS_EXTERNAL = {
+    "domain": {
+        "zone_name": "corp.example.net",
+        "dns": "external",
+        "hosts": {"frontend": ["app.corp.example.net"]},
+    }
+}
+"""DNS outside Route 53: certificates are validated through records the outputs list."""
+CERTIFICATE_EXISTING = {
+    "public_alb": {"certificate_arn": CERTIFICATE},
+    "domain": {
+        "zone_name": "example.org",
+        "hosts": {"frontend": ["app.example.org"]},
+        "internal_tls": False,
+    },
+}
+"""An existing certificate plus a zone: records, no new certificate; internal ALB stays HTTP."""
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
@@ -94,6 +128,9 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
+        variant("domain-shared", "10.14.0.0/24", DOMAIN_SHARED),
+        variant("dns-external", "10.15.0.0/24", DNS_EXTERNAL),
+        variant("cert-existing", "10.16.0.0/24", CERTIFICATE_EXISTING),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
