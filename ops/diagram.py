@@ -268,9 +268,9 @@ class Builder:
             if target is not None and target.type == "aws_lb" and target.name == lb_name:
                 hosts.append(str(record.get("name")))
         external = (self.stack.document.get("output", {}).get("dns_target") or {}).get("value")
-        if isinstance(external, dict) and (target := ref(external.get("target"))):
-            if target.name == lb_name:
-                hosts.extend(str(host) for host in external.get("hosts") or [])
+        target = ref(external.get("target")) if isinstance(external, dict) else None
+        if isinstance(external, dict) and target is not None and target.name == lb_name:
+            hosts.extend(str(host) for host in external.get("hosts") or [])
         return list(dict.fromkeys(hosts))
 
     def workloads(self, vpc: str | None) -> None:

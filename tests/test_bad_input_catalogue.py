@@ -257,6 +257,26 @@ CASES: tuple[Case, ...] = (
         "in us-east-1",
         "from its own region ap-northeast-1",
     ),
+    # HTTPS names (envs/domain.py).
+    Case(
+        "domain-host-outside-zone",
+        {"domain": {"zone_name": "example.org", "hosts": {"frontend": ["app.example.net"]}}},
+        "domain.hosts.frontend",
+        "'app.example.net'",
+        "use a name ending in .example.org or change zone_name",
+    ),
+    Case(
+        "domain-more-names-than-acm-allows",
+        {
+            "domain": {
+                "zone_name": "example.org",
+                "hosts": {"frontend": [f"h{i}.example.org" for i in range(11)]},
+            }
+        },
+        "domain.hosts",
+        "11 host names",
+        "ACM allows 10 per certificate",
+    ),
     Case(
         "ssl-policy-unknown",
         {"public_alb": {"certificate_arn": CERTIFICATE, "ssl_policy": "ELBSecurityPolicy-TLS99"}},

@@ -118,3 +118,33 @@ def test_broken_env_file_is_a_config_error(tmp_path: Path, dev_file: str, expect
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"  - {expected}" in result.stderr.splitlines()
+
+
+def readme_check_examples() -> list[tuple[str, list[str]]]:
+    """Every `$ make check...` console example in the README: (command line, output lines)."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    examples = []
+    for index, line in enumerate(lines):
+        if line.strip().startswith("$ make check"):
+            output = []
+            for following in lines[index + 2 :]:  # skip make's echo of the command
+                if following.strip() == "```":
+                    break
+                output.append(following.strip())
+            examples.append((line.strip(), output))
+    return examples
+
+
+def test_readme_check_examples_are_the_real_output() -> None:
+    examples = readme_check_examples()
+    assert len(examples) == 2
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for command, output in examples:
+        shown = result.stdout if "2>/dev/null" in command else result.stdout + result.stderr
+        assert output == shown.splitlines(), command
