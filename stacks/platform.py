@@ -99,15 +99,18 @@ class PlatformStack(TerraformStack):
             if alb.certificate_arn is not None
         }
         self.domain = self._domain(existing_certificates)
+        # Existing ARNs, then what the domain requests (an ALB the domain does not name keeps
+        # its certificate_arn, e.g. the internal one with internal_tls off).
+        certificates = {
+            **existing_certificates,
+            **(self.domain.certificate_arns if self.domain else {}),
+        }
         self.load_balancers: dict[Exposure, LoadBalancer] = {}
         for exposure, alb_config in (
             (Exposure.PUBLIC, config.public_alb),
             (Exposure.INTERNAL, config.internal_alb),
         ):
             if config.services_behind(exposure):
-                certificates = (
-                    self.domain.certificate_arns if self.domain else existing_certificates
-                )
                 self.load_balancers[exposure] = LoadBalancer(
                     self,
                     f"{exposure}-alb",

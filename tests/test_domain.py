@@ -59,6 +59,40 @@ def internal_names(env: EnvironmentConfig) -> list[str]:
     return [env.domain.internal_host(s.name) for s in env.services_behind(Exposure.INTERNAL)]
 
 
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_each_alb_serves_https_exactly_when_the_config_says(
+    env: str, synthesized: dict[str, Json]
+) -> None:
+    config, stack = CONFIGS[env], synthesized[env]
+    for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
+        if not config.services_behind(exposure):
+            continue
+        arn = ref("aws_lb", alb(stack, str(exposure)), "arn")
+        protocols = {
+            body["port"]: body["protocol"]
+            for body in where(stack, "aws_lb_listener", load_balancer_arn=arn).values()
+        }
+        https = config.https(exposure)
+        assert protocols == ({80: "HTTP", 443: "HTTPS"} if https else {80: "HTTP"})
+
+
+def test_no_listener_uses_a_certificate_before_validation(synthesized: dict[str, Json]) -> None:
+    """ELB refuses a pending certificate: every certificate the stack requests reaches a
+    listener only through its aws_acm_certificate_validation (so the listener waits)."""
+    checked = 0
+    for stack in synthesized.values():
+        for body in resources(stack, "aws_lb_listener").values():
+            arn = body.get("certificate_arn")
+            if arn is None:
+                continue
+            checked += 1
+            assert "aws_acm_certificate." not in arn, arn
+            assert arn.startswith("${aws_acm_certificate_validation.") or arn.startswith(
+                "arn:aws:acm:"
+            )
+    assert checked
+
+
 def test_stg_and_prod_have_a_domain_and_dev_stays_http(synthesized: dict[str, Json]) -> None:
     """The shipped defaults (issue #16); everything else here holds for any config."""
     assert WITH_DOMAIN == ["stg", "prod"]
@@ -258,9 +292,11 @@ def test_existing_certificate_with_a_zone_gets_records_but_no_new_certificate(
     assert not resources(stack, "aws_acm_certificate")
     assert https_listener(stack, "public")["certificate_arn"] == CERTIFICATE
     assert sorted(aliases(stack)) == [("app.example.org", "A"), ("app.example.org", "AAAA")]
-    # internal_tls false: the internal ALB stays HTTP under its own name.
-    internal_arn = ref("aws_lb", alb(stack, "internal"), "arn")
-    (internal,) = where(stack, "aws_lb_listener", load_balancer_arn=internal_arn).values()
-    assert internal["port"] == 80 and internal["protocol"] == "HTTP"
+    # internal_tls false: the internal ALB keeps its certificate_arn, under its own name.
+    assert https_listener(stack, "internal")["certificate_arn"] == CERTIFICATE
     assert not resources(stack, "aws_route53_zone")
+    _, task = by_path(stack, "aws_ecs_task_definition", "service-frontend/workload/task-definition")
+    (container,) = container_definitions(task)
+    internal_dns = ref("aws_lb", alb(stack, "internal"), "dns_name")
+    assert {"name": "BACKEND_URL", "value": f"https://{internal_dns}"} in container["environment"]
     assert stack["output"]["public_url"]["value"] == "https://app.example.org"

@@ -101,13 +101,15 @@ DNS_EXTERNAL = {
 """DNS outside Route 53: certificates are validated through records the outputs list."""
 CERTIFICATE_EXISTING = {
     "public_alb": {"certificate_arn": CERTIFICATE},
+    "internal_alb": {"certificate_arn": CERTIFICATE},
     "domain": {
         "zone_name": "example.org",
         "hosts": {"frontend": ["app.example.org"]},
         "internal_tls": False,
     },
 }
-"""An existing certificate plus a zone: records, no new certificate; internal ALB stays HTTP."""
+"""Existing certificates plus a zone: public records, no new certificate; without internal TLS
+the internal ALB keeps its own certificate_arn (and its own DNS name)."""
 
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
