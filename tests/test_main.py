@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import main
+from envs import load_environments
 from tests.project_copy import ROOT, project_copy, snapshot
 
 
@@ -148,3 +149,21 @@ def test_readme_check_examples_are_the_real_output() -> None:
     for command, output in examples:
         shown = result.stdout if "2>/dev/null" in command else result.stdout + result.stderr
         assert output == shown.splitlines(), command
+
+
+def test_synth_summary_warns_about_placeholder_zones(capsys: pytest.CaptureFixture[str]) -> None:
+    """What `make synth` prints after its summary (the README's Quickstart shows it)."""
+    environments = load_environments()
+    main.print_warnings(environments)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    warned = [line.split(":")[1].strip() for line in captured.err.splitlines()]
+    expected = [
+        f"envs/{env.name}.py"
+        for env in environments
+        if env.domain is not None and env.domain.placeholder
+    ]
+    assert warned == expected and expected
+    readme = (ROOT / "README.md").read_text()
+    quickstart = readme[readme.index("## Quickstart") : readme.index("## Deploying")]
+    assert all(line in quickstart for line in captured.err.splitlines())
