@@ -169,7 +169,11 @@ class DomainConfig(Strict):
                         f"{where}: host {host!r} is already served by {owners[host]!r}; one host "
                         "name routes to one service"
                     )
-                elif self.private_zone != self.zone_name and within(host, self.private_zone):
+                elif (
+                    self.internal_tls
+                    and self.private_zone != self.zone_name
+                    and within(host, self.private_zone)
+                ):
                     problems.append(
                         f"{where}: host {host!r} is inside the internal domain "
                         f"{self.private_zone!r}; public names must stay out of it"

@@ -383,12 +383,15 @@ class EnvironmentConfig(Strict):
         return self.domain.internal_tls
 
     def host_rule(self, service: ServiceConfig) -> tuple[str, ...]:
-        """Host names the service's listener rule matches: its `host_headers`, or its domain
-        hosts when it shares the public ALB (alone on an ALB it is the default route)."""
+        """Host names the service's listener rule matches: its `host_headers`, or, when it
+        shares its ALB with other services, its domain hosts (public) or its internal name
+        (internal TLS). Alone on an ALB a service is the default route."""
         if service.host_headers or self.domain is None:
             return service.host_headers
         if len(self.services_behind(service.exposure)) < 2:
             return ()
+        if service.exposure is Exposure.INTERNAL and self.domain.internal_tls:
+            return (self.domain.internal_host(service.name),)
         return self.domain.hosts.get(service.name, ())
 
     def alb_name(self, exposure: Exposure) -> str:

@@ -162,6 +162,21 @@ def test_hosts_on_a_shared_alb_count_as_routing() -> None:
     assert routes == {"frontend": ("app.example.org",), "admin": ()}
 
 
+def test_internal_services_sharing_the_internal_alb_route_by_their_names() -> None:
+    api = {"services": {"api": {"container_port": 9000, "allowed_callers": ["frontend"]}}}
+    env = build(merge(api, hosts(frontend=["app.example.org"])))
+    routes = {s.name: env.host_rule(s) for s in env.services_behind(Exposure.INTERNAL)}
+    assert routes == {
+        "backend": ("backend.internal.example.org",),
+        "api": ("api.internal.example.org",),
+    }
+    # Without a domain the same two services both claim the internal ALB's default route.
+    assert rejected(api) == [
+        "envs/dev.py: services: ['backend', 'api'] are all the default route of the internal "
+        "ALB; give all but one path_patterns or host_headers"
+    ]
+
+
 def test_a_service_alone_on_its_alb_stays_the_default_route() -> None:
     env = build(hosts(frontend=["app.example.org"]))
     assert [env.host_rule(s) for s in env.services] == [(), ()]
