@@ -40,9 +40,6 @@ ALB_CONDITION_VALUES_PER_RULE = 5
 # Route 53 hosted zone ids: 'Z' and up to 31 upper-case letters and digits
 # (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html, Id max 32).
 ROUTE53_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-# Second-level names reserved for documentation (RFC 2606 section 3): they synthesize, but no
-# one can validate a certificate for them.
-PLACEHOLDER_ZONES = frozenset({"example.com", "example.net", "example.org"})
 
 
 class DnsMode(enum.StrEnum):
@@ -247,11 +244,6 @@ class DomainConfig(Strict):
         """The name callers use for an internal service."""
         return f"{service}.{self.private_zone}"
 
-    @property
-    def placeholder(self) -> bool:
-        """True for the reserved example zones, which no one can validate a certificate for."""
-        return any(within(self.zone_name, zone) for zone in PLACEHOLDER_ZONES)
-
 
 def domain_problems(env: EnvironmentConfig) -> list[str]:
     """Checks that need the services: hosts name public services; names fit ACM and the ALB."""
@@ -312,17 +304,6 @@ def domain_problems(env: EnvironmentConfig) -> list[str]:
     return problems
 
 
-def placeholder_warning(env: EnvironmentConfig) -> str | None:
-    """A warning (not a failure) for a domain under a reserved documentation zone."""
-    if env.domain is None or not env.domain.placeholder:
-        return None
-    return (
-        f"envs/{env.name}.py: domain.zone_name: {env.domain.zone_name} is a reserved placeholder "
-        "zone (RFC 2606) that no one can validate a certificate for; replace the placeholder zone "
-        "before deploying"
-    )
-
-
 def shared_names(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
     """Names two environments both claim: their certificates would share validation records
     (ACM derives them from the name and account), and destroying one environment would delete
@@ -350,6 +331,5 @@ __all__ = [
     "DomainConfig",
     "dns_name_problem",
     "domain_problems",
-    "placeholder_warning",
     "shared_names",
 ]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, load_environments, merge, validate_together
+from envs import ConfigError, build_environment, merge, validate_together
 from envs.dev import OVERRIDES as DEV
-from envs.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA, placeholder_warning
+from envs.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA
 from envs.schema import EnvironmentConfig
 from envs.services import Exposure
 
@@ -218,16 +218,3 @@ def test_two_environments_never_share_names() -> None:
         "envs/qa.py: domain.internal_domain: 'internal.example.org' is also the internal domain "
         "of dev; set internal_domain (e.g. internal.qa.example.org)",
     ]
-
-
-def test_placeholder_zone_is_a_warning_for_exactly_the_placeholder_envs() -> None:
-    for env in load_environments():
-        warning = placeholder_warning(env)
-        placeholder = env.domain is not None and env.domain.zone_name.endswith("example.com")
-        assert (warning is not None) is placeholder
-        if warning:
-            assert warning.endswith("replace the placeholder zone before deploying")
-    assert (
-        placeholder_warning(build(domain(zone_name="shop.jp", hosts={"frontend": ["shop.jp"]})))
-        is None
-    )
