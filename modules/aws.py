@@ -38,6 +38,8 @@ _register_package_without_init()
 
 # Only the submodules the project uses. Add a line here when a construct needs a new resource.
 from cdktf_cdktf_provider_aws import (  # noqa: E402
+    acm_certificate,
+    acm_certificate_validation,
     appautoscaling_policy,
     appautoscaling_scheduled_action,
     appautoscaling_target,
@@ -50,6 +52,7 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     cloudwatch_metric_alarm,
     data_aws_caller_identity,
     data_aws_elb_service_account,
+    data_aws_route53_zone,
     default_security_group,
     ecr_lifecycle_policy,
     ecr_repository,
@@ -72,6 +75,8 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     nat_gateway,
     provider,
     route,
+    route53_record,
+    route53_zone,
     route_table,
     route_table_association,
     s3_bucket,
@@ -98,6 +103,8 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
 )
 
 __all__ = [
+    "acm_certificate",
+    "acm_certificate_validation",
     "appautoscaling_policy",
     "appautoscaling_scheduled_action",
     "appautoscaling_target",
@@ -110,6 +117,7 @@ __all__ = [
     "cloudwatch_metric_alarm",
     "data_aws_caller_identity",
     "data_aws_elb_service_account",
+    "data_aws_route53_zone",
     "default_security_group",
     "ecr_lifecycle_policy",
     "ecr_repository",
@@ -132,6 +140,8 @@ __all__ = [
     "nat_gateway",
     "provider",
     "route",
+    "route53_record",
+    "route53_zone",
     "route_table",
     "route_table_association",
     "s3_bucket",
