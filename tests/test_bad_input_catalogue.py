@@ -903,7 +903,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "canary-without-load-balancer",
         svc("worker", exposure="none", deployment={"strategy": "canary"}),
-        "services.worker",
+        "services.worker.deployment.strategy",
         "'canary' shifts load balancer traffic",
         "use 'rolling' for exposure 'none'",
     ),

@@ -69,12 +69,12 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
                     "worker": {"exposure": "none", "alarms": {"rollback_on": ["unhealthy_hosts"]}}
                 }
             },
-            "services.worker: alarms.rollback_on: unhealthy_hosts watches load balancer metrics "
+            "services.worker.alarms.rollback_on: unhealthy_hosts watches load balancer metrics "
             "and the service has exposure 'none'; remove it",
         ),
         (
             {"services": {"worker": {"exposure": "none", "deployment": {"strategy": "canary"}}}},
-            "services.worker: deployment.strategy: 'canary' shifts load balancer traffic and "
+            "services.worker.deployment.strategy: 'canary' shifts load balancer traffic and "
             "needs exposure 'public' or 'internal'; use 'rolling' for exposure 'none'",
         ),
         (
@@ -96,7 +96,7 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
                     "autoscaling": {"requests_per_target": 100},
                 }
             ),
-            "services.frontend: autoscaling.requests_per_target: with deployment.strategy "
+            "services.frontend.autoscaling.requests_per_target: with deployment.strategy "
             "'linear' ECS moves traffic between two target groups",
         ),
         (
