@@ -32,6 +32,10 @@ ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+# ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+_LINUX_NAME = r"(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})"
+CONTAINER_USER = re.compile(rf"^{_LINUX_NAME}(?::{_LINUX_NAME})?$")
 ECR_PRIVATE_REGISTRY = re.compile(
     r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
 )
@@ -327,6 +331,26 @@ class WorkloadConfig(Strict):
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
     internet_egress: bool = True
     """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
+    user: str | None = None
+    """Linux user the container runs as: `name`, `uid`, `name:group` or `uid:gid` (e.g.
+    '1000:1000'), never root. Unset: the image's USER (FSBP ECS.20 asks for a non-root one)."""
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not CONTAINER_USER.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a container user; use name, uid, name:group or uid:gid "
+                "(e.g. '1000:1000')"
+            )
+        if value.split(":")[0] in ("root", "0"):
+            raise ValueError(
+                f"{value!r} runs the container as root; use a non-root uid such as "
+                "'1000:1000' (FSBP ECS.20), or leave user unset to keep the image's USER"
+            )
+        return value
 
     @field_validator("name")
     @classmethod

@@ -7,7 +7,7 @@ import json
 from constructs import Construct
 
 from envs.jobs import ScheduleConfig
-from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue
+from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue, sqs_queue_policy
 from modules.workload import TaskWorkload
 
 sched = scheduler_schedule
@@ -37,6 +37,31 @@ class JobSchedule(Construct):
             )
             if config.dead_letter_queue
             else None
+        )
+        if self.dead_letter_queue is not None:
+            sqs_queue_policy.SqsQueuePolicy(
+                self,
+                "dlq-policy",
+                queue_url=self.dead_letter_queue.url,
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "DenyInsecureTransport",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "sqs:*",
+                                "Resource": self.dead_letter_queue.arn,
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    }
+                ),
+            )
+        # Schedules without a group live in the `default` group.
+        schedule_arn = (
+            f"arn:aws:scheduler:{context.region}:{context.account_id}:schedule/default/{name}"
         )
         task_family_arn = (
             f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/{name}:*"
@@ -78,8 +103,13 @@ class JobSchedule(Construct):
                             "Effect": "Allow",
                             "Principal": {"Service": "scheduler.amazonaws.com"},
                             "Action": "sts:AssumeRole",
+                            # Confused-deputy guard for Scheduler execution roles:
+                            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
                             "Condition": {
-                                "StringEquals": {"aws:SourceAccount": context.account_id}
+                                "StringEquals": {
+                                    "aws:SourceAccount": context.account_id,
+                                    "aws:SourceArn": schedule_arn,
+                                }
                             },
                         }
                     ],

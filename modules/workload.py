@@ -24,6 +24,7 @@ from modules.aws import (
 )
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
+from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
 
@@ -54,6 +55,8 @@ class WorkloadContext:
     log_retention_days: int
     logs_kms_key_arn: str
     """Customer managed key for log groups and ECS Exec sessions."""
+    logs_key: LogsKey
+    """The same key as a construct (its ECS Exec grant)."""
 
 
 def _document(statements: list[dict[str, Any]]) -> str:
@@ -151,14 +154,7 @@ class TaskWorkload(Construct):
                     "Resource": f"{context.cluster.exec_log_group_arn}:*",
                 }
             )
-            task_statements.append(
-                {
-                    "Sid": "EcsExecSessionKey",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": context.logs_kms_key_arn,
-                }
-            )
+            task_statements.append(context.logs_key.exec_decrypt_statement())
             task_statements.append(
                 {
                     "Sid": "EcsExecDescribeLogGroups",
@@ -308,6 +304,8 @@ class TaskWorkload(Construct):
                 "retries": check.retries,
                 "startPeriod": check.start_period_seconds,
             }
+        if config.user is not None:
+            container["user"] = config.user
         if command:
             container["command"] = list(command)
         if exec_enabled:
