@@ -204,7 +204,8 @@ def init(cli: TerraformCommand, endpoint: str) -> None:
     result = cli.init(
         backend_config=[
             # Dotted `endpoints.s3=...` is rejected on the command line; HCL object syntax works.
-            f'endpoints={{s3="{endpoint}"}}',
+            # sts: the backend assumes the environment's role_arn (moto grants it).
+            f'endpoints={{s3="{endpoint}",sts="{endpoint}"}}',
             "use_path_style=true",
             "skip_credentials_validation=true",
             "skip_requesting_account_id=true",
@@ -263,7 +264,9 @@ def test_backend_stores_versioned_encrypted_state(
 
     applied(apply(cli, "1"))
     head = s3.head_object(Bucket=state_bucket, Key=key)
-    assert head["ServerSideEncryption"] == "AES256"  # `encrypt = true`
+    # `encrypt = true` with the bootstrap's key: SSE-KMS, never S3-managed AES256.
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"].endswith(backend["s3"]["kms_key_id"].split(":")[-1])
     assert probe_input(read_state(s3, state_bucket, key)) == "1"
     assert s3.list_objects_v2(Bucket=state_bucket, Prefix=f"{key}.tflock")["KeyCount"] == 0
 

@@ -40,6 +40,7 @@ HTTPS_SHOP = {
         "access_logs": {"enabled": True, "retention_days": 30},
     },
     "internal_alb": {"certificate_arn": CERTIFICATE},
+    "waf": {"count_only_rules": {"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]}},
     "endpoints": {
         "interface": ["ssm", "secretsmanager", "kms", "ssmmessages"],
         "restrict_s3_gateway": True,
@@ -57,6 +58,7 @@ HTTPS_SHOP = {
         "backend": {
             "secrets": {"DB_PASSWORD": SSM_SECRET, "API_KEY": SM_SECRET},
             "secrets_kms_key_arn": KMS_KEY,
+            "user": "1000:1000",
             "enable_execute_command": False,
             "task_role_statements": [
                 {"actions": ["dynamodb:GetItem", "dynamodb:PutItem"], "resources": [ORDERS_TABLE]}
