@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from envs.common import Strict, check_bucket_name
 
@@ -100,9 +100,9 @@ class EndpointsConfig(Strict):
     """False: no endpoints at all; tasks reach AWS through NAT (needs a NAT mode)."""
     interface: tuple[InterfaceEndpoint, ...] = ()
     """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
-    restrict_s3_gateway: bool = False
-    """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket
-    plus `s3_allowed_buckets`; when false it allows all of S3 (the AWS default)."""
+    restrict_s3_gateway: bool = True
+    """The S3 gateway endpoint's policy allows only the region's ECR layer bucket plus
+    `s3_allowed_buckets`; false: all of S3 (the AWS default, lets tasks reach any bucket)."""
     s3_allowed_buckets: tuple[str, ...] = ()
     """Extra bucket names reachable through a restricted S3 gateway endpoint."""
 
@@ -164,7 +164,7 @@ class WafConfig(Strict):
     """Create the web ACL and associate it with the public ALB."""
     rate_limit_per_5_minutes: int = 2000
     """Requests one client IP may send in any 5-minute window before it is blocked."""
-    count_only_rules: dict[ManagedRuleGroup, tuple[str, ...]] = {}
+    count_only_rules: dict[ManagedRuleGroup, tuple[str, ...]] = Field(default_factory=dict)
     """Managed rules that only count (never block), by group: the way to exclude a rule that
     blocks legitimate traffic, e.g. {"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]}
     for request bodies above 8 KB. Empty: every rule of every group blocks."""

@@ -314,8 +314,9 @@ class EnvironmentConfig(Strict):
     @property
     def key_admins(self) -> tuple[str, ...]:
         """Roles that administer the environment's KMS keys: the deploy role first."""
-        return tuple(dict.fromkeys((*((self.role_arn,) if self.role_arn else ()),
-                                    *self.key_admin_role_arns)))
+        return tuple(
+            dict.fromkeys((*((self.role_arn,) if self.role_arn else ()), *self.key_admin_role_arns))
+        )
 
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:

@@ -55,7 +55,9 @@ class StateBucket(PrivateBucket):
                     "Action": "s3:PutObject",
                     "Resource": f"{bucket_arn}/*",
                     "Condition": {
-                        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_ids}
+                        "StringNotEquals": {
+                            "s3:x-amz-server-side-encryption-aws-kms-key-id": key_ids
+                        }
                     },
                 },
             ]

@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from constructs import Construct
 
+from envs.edge import ManagedRuleGroup
 from modules.aws import (
     cloudwatch_log_group,
     cloudwatch_log_resource_policy,
@@ -17,8 +18,6 @@ from modules.aws import (
 )
 
 waf = wafv2_web_acl
-
-from envs.edge import ManagedRuleGroup
 
 # Evaluation order: IP lists first (cheap), then the common OWASP-style rules, then known bad
 # inputs. IP reputation and anonymous IP lists: checkov CKV2_AWS_76 / the AWS WAF guide,

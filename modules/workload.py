@@ -9,6 +9,7 @@ from typing import Any
 
 from constructs import Construct
 
+from envs.iam import secret_policy_arn
 from envs.services import (
     ContainerHealthCheckConfig,
     SecretSource,
@@ -241,9 +242,10 @@ class TaskWorkload(Construct):
                 }
             )
         if SecretSource.SECRETS_MANAGER in by_source:
-            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret.
+            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret,
+            # with '-??????' when it is named without its random suffix.
             secrets = sorted(
-                {":".join(a.split(":")[:7]) for a in by_source[SecretSource.SECRETS_MANAGER]}
+                {secret_policy_arn(a) for a in by_source[SecretSource.SECRETS_MANAGER]}
             )
             statements.append(
                 {

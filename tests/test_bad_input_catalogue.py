@@ -313,7 +313,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "exec-with-nat-none-and-no-ssmmessages",
-        {"network": {"nat_mode": "none"}},
+        {"network": {"nat_mode": "none"}, "endpoints": {"interface": []}},
         "services.backend",
         "ssmmessages",
         "add 'ssmmessages' to endpoints.interface",

@@ -75,7 +75,9 @@ def test_scheduler_trust_names_the_schedule(synthesized: dict[str, Json]) -> Non
         account = f"${{data.aws_caller_identity.{caller}.account_id}}"
         schedules = resources(stack, "aws_scheduler_schedule")
         for job in (j for j in env.jobs if j.schedule is not None):
-            _, schedule = by_path(stack, "aws_scheduler_schedule", f"job-{job.name}/schedule/schedule")
+            _, schedule = by_path(
+                stack, "aws_scheduler_schedule", f"job-{job.name}/schedule/schedule"
+            )
             _, role = by_path(stack, "aws_iam_role", f"job-{job.name}/schedule/role")
             (trust,) = json.loads(role["assume_role_policy"])["Statement"]
             assert trust["Condition"] == {
@@ -134,8 +136,9 @@ def test_waf_count_only_rules_override_exactly_the_named_rules(
         {"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}
     ]
     for name, rule in rules.items():
-        if name != "AWSManagedRulesCommonRuleSet" and "managed_rule_group_statement" in (
-            rule["statement"]
+        if (
+            name != "AWSManagedRulesCommonRuleSet"
+            and "managed_rule_group_statement" in (rule["statement"])
         ):
             assert "rule_action_override" not in rule["statement"]["managed_rule_group_statement"]
 
@@ -167,7 +170,9 @@ def test_container_user_reaches_the_task_definition(synthesized: dict[str, Json]
     _, task = by_path(stack, "aws_ecs_task_definition", "service-backend/workload/task-definition")
     (container,) = json.loads(task["container_definitions"])
     assert container["user"] == "1000:1000"
-    _, other = by_path(stack, "aws_ecs_task_definition", "service-frontend/workload/task-definition")
+    _, other = by_path(
+        stack, "aws_ecs_task_definition", "service-frontend/workload/task-definition"
+    )
     assert "user" not in json.loads(other["container_definitions"])[0]
 
 

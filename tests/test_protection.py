@@ -26,8 +26,8 @@ def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Js
 def test_logs_key_policy_limits_cloudwatch_to_this_environments_log_groups(
     synthesized: dict[str, Json],
 ) -> None:
-    """Every log group of the stack is covered by the key policy's log-group patterns, and
-    the patterns name nothing outside `/ecs/<prefix>/`, `/vpc/<prefix>/`, `aws-waf-logs-<prefix>-`."""
+    """Every log group of the stack is covered by the key policy's log-group patterns, and the
+    patterns name nothing outside `/ecs/<p>/`, `/vpc/<p>/`, `aws-waf-logs-<p>-`."""
     for env in load_environments():
         stack = synthesized[env.name]
         _, key = only(stack, "aws_kms_key")
@@ -64,9 +64,7 @@ def test_logs_key_is_administered_by_named_roles_not_the_whole_account(
         (exec_statement,) = rooted
         assert exec_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
         assert exec_statement["Condition"] == {
-            "StringLike": {
-                "kms:EncryptionContext:aws:ssm:TargetId": f"ecs:{env.resource_prefix}_*"
-            }
+            "StringLike": {"kms:EncryptionContext:aws:ssm:TargetId": f"ecs:{env.resource_prefix}_*"}
         }
 
 

@@ -31,14 +31,12 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-frontend-tasks", "fargate-dev-internal-alb", 80),
         ("fargate-dev-frontend-tasks", "fargate-dev-vpc-endpoints", 443),
         ("fargate-dev-frontend-tasks", "prefix-list", 443),
-        ("fargate-dev-frontend-tasks", "0.0.0.0/0", 443),
         ("fargate-dev-backend-tasks", "fargate-dev-vpc-endpoints", 443),
         ("fargate-dev-backend-tasks", "prefix-list", 443),
-        ("fargate-dev-backend-tasks", "0.0.0.0/0", 443),
         *(
             (f"fargate-dev-{job}-tasks", peer, 443)
             for job in ("migrate", "nightly-report")
-            for peer in ("fargate-dev-vpc-endpoints", "prefix-list", "0.0.0.0/0")
+            for peer in ("fargate-dev-vpc-endpoints", "prefix-list")
         ),
     }
 
