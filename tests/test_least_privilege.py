@@ -13,6 +13,7 @@ from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
 from envs.iam import RESOURCE_STAR_ACTIONS, secret_policy_arn
 from tests.tf import by_path
+from tests.variants import SM_SECRET_BY_NAME
 
 Json = dict[str, Any]
 POLICY_ATTRIBUTES = ("policy", "policy_document", "assume_role_policy")
@@ -162,6 +163,6 @@ def test_execution_role_grants_name_only_secrets_with_the_suffix(
     assert container["secrets"] == [
         {
             "name": "WORKER_TOKEN",
-            "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:shop/worker-token",
+            "valueFrom": SM_SECRET_BY_NAME,
         }
     ]
