@@ -248,6 +248,10 @@ class PlatformStack(TerraformStack):
         TerraformOutput(
             self,
             "run_task_specs",
-            value={name: job.run_task_spec for name, job in self.jobs.items()},
+            # `environment` lets ops run-task refuse a spec used with another --env.
+            value={
+                name: {**job.run_task_spec, "environment": self.config.name}
+                for name, job in self.jobs.items()
+            },
             description="Per job: everything `python -m ops run-task` needs (one JSON object).",
         )

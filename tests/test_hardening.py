@@ -199,3 +199,13 @@ def test_container_user_refuses_root_and_malformed_users(user: str, message: str
 def test_container_user_accepts_names_and_ids(user: str) -> None:
     env = build_environment(merge(DEV, {"services": {"backend": {"user": user}}}))
     assert next(s for s in env.services if s.name == "backend").user == user
+
+
+def test_run_task_specs_name_their_environment(synthesized: dict[str, Json]) -> None:
+    """What `ops run-task` checks --env against, for every job of every environment."""
+    for env in load_environments():
+        specs = synthesized[env.name]["output"]["run_task_specs"]["value"]
+        assert set(specs) == {job.name for job in env.jobs}
+        for spec in specs.values():
+            assert spec["environment"] == env.name
+            assert spec["assign_public_ip"] == "DISABLED"
