@@ -45,6 +45,7 @@ def test_run_task_specs_output_is_complete(dev: Json) -> None:
     group, _ = by_path(dev, "aws_security_group", "job-migrate/workload/tasks/sg")
     logs, _ = by_path(dev, "aws_cloudwatch_log_group", "job-migrate/workload/logs")
     assert spec == {
+        "environment": "dev",
         "cluster_arn": ref("aws_ecs_cluster", cluster, "arn"),
         "task_definition_arn": ref("aws_ecs_task_definition", task, "arn"),
         "task_definition_family": "fargate-dev-migrate",
