@@ -59,9 +59,11 @@ class JobSchedule(Construct):
                     }
                 ),
             )
-        # Schedules without a group live in the `default` group.
-        schedule_arn = (
-            f"arn:aws:scheduler:{context.region}:{context.account_id}:schedule/default/{name}"
+        # Scheduler assumes the role as the schedule's group (schedules without a group live in
+        # `default`); that group's ARN is the aws:SourceArn it presents:
+        # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+        schedule_group_arn = (
+            f"arn:aws:scheduler:{context.region}:{context.account_id}:schedule-group/default"
         )
         task_family_arn = (
             f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/{name}:*"
@@ -103,12 +105,10 @@ class JobSchedule(Construct):
                             "Effect": "Allow",
                             "Principal": {"Service": "scheduler.amazonaws.com"},
                             "Action": "sts:AssumeRole",
-                            # Confused-deputy guard for Scheduler execution roles:
-                            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
                             "Condition": {
                                 "StringEquals": {
                                     "aws:SourceAccount": context.account_id,
-                                    "aws:SourceArn": schedule_arn,
+                                    "aws:SourceArn": schedule_group_arn,
                                 }
                             },
                         }

@@ -68,7 +68,7 @@ def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_on_every_subnet(
         ]
 
 
-def test_scheduler_trust_names_the_schedule(synthesized: dict[str, Json]) -> None:
+def test_scheduler_trust_names_the_schedule_group(synthesized: dict[str, Json]) -> None:
     for env in load_environments():
         stack = synthesized[env.name]
         caller = next(iter(stack["data"]["aws_caller_identity"]))
@@ -83,8 +83,8 @@ def test_scheduler_trust_names_the_schedule(synthesized: dict[str, Json]) -> Non
             assert trust["Condition"] == {
                 "StringEquals": {
                     "aws:SourceAccount": account,
-                    "aws:SourceArn": f"arn:aws:scheduler:{env.region}:{account}:schedule/"
-                    f"default/{schedule['name']}",
+                    "aws:SourceArn": f"arn:aws:scheduler:{env.region}:{account}:"
+                    "schedule-group/default",
                 }
             }
             assert schedule.get("group_name") in (None, "default")
