@@ -351,6 +351,9 @@ class WorkloadConfig(Strict):
     """Host names of internet HTTPS APIs the workload calls (e.g. 'api.stripe.com'); declaring
     one makes the egress proof require `internet_egress` and a NAT mode. Documentation only:
     security groups cannot filter by host name."""
+    user: str | None = None
+    """Linux user the container runs as: `name`, `uid`, `name:group` or `uid:gid` (e.g.
+    '1000:1000'), never root. Unset: the image's USER (FSBP ECS.20 asks for a non-root one)."""
 
     @field_validator("external_apis")
     @classmethod
@@ -362,10 +365,6 @@ class WorkloadConfig(Strict):
                 "(no scheme, port or path)"
             )
         return value
-
-    user: str | None = None
-    """Linux user the container runs as: `name`, `uid`, `name:group` or `uid:gid` (e.g.
-    '1000:1000'), never root. Unset: the image's USER (FSBP ECS.20 asks for a non-root one)."""
 
     @field_validator("user")
     @classmethod
