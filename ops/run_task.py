@@ -78,7 +78,6 @@ TERMINAL_ESCAPE = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]"  # remaining control characters (tab kept)
 )
-ANSI_ESCAPE = TERMINAL_ESCAPE
 # ECS limits for a capacity provider strategy item (weight 0-1000, base 0-100000):
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
 STRATEGY_LIMITS = {"weight": (0, 1000), "base": (0, 100_000)}
@@ -446,7 +445,7 @@ def terraform_outputs(stack_dir: Path, env: str) -> Any:
 
 
 def _tail(text: str, lines: int = 15) -> str:
-    kept = [line.rstrip() for line in ANSI_ESCAPE.sub("", text).splitlines() if line.strip()]
+    kept = [line.rstrip() for line in TERMINAL_ESCAPE.sub("", text).splitlines() if line.strip()]
     return "\n".join(f"  {line}" for line in kept[-lines:]) or "  (no error output)"
 
 
