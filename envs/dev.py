@@ -13,8 +13,8 @@ OVERRIDES: dict[str, Any] = {
         "nat_mode": "single",
         "flow_logs": {"retention_days": 14},
     },
-    # ECS Exec on the backend reaches SSM through its endpoint, not the internet.
-    "endpoints": {"interface": ["ssmmessages"]},
+    # ECS Exec on the backend reaches SSM and KMS through endpoints, not the internet.
+    "endpoints": {"interface": ["ssmmessages", "kms"]},
     "ecs": {
         "capacity_provider_strategy": [
             {"capacity_provider": "FARGATE_SPOT", "weight": 3},

@@ -20,6 +20,7 @@ SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
 SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
 SM_SECRET_BY_NAME = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/worker-token"
 KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TEMPLATE_LOOKALIKE = "echo ${HOME} $${x} %{ if true }100%{ endif } ${"
 ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
 
 
@@ -69,6 +70,13 @@ HTTPS_SHOP = {
             },
             "allowed_callers": ["frontend", "admin"],
         },
+        # A second internal service frontend calls: one caller, two callees on one ALB.
+        "api": {
+            "exposure": "internal",
+            "container_port": 9000,
+            "path_patterns": ["/api/*"],
+            "allowed_callers": ["frontend"],
+        },
         "worker": {
             "exposure": "none",
             # Given by name: the execution role's policy must add '-??????'.
@@ -81,6 +89,8 @@ HTTPS_SHOP = {
             "desired_count": 1,
         },
     },
+    # Runs the ARM64 admin image: inherits ARM64 (issue #9, defect 7).
+    "jobs": {"admin-report": {"same_image_as": "admin", "command": ["report"]}},
 }
 
 VARIANTS: dict[str, EnvironmentConfig] = {
@@ -89,7 +99,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant(
             "nat-none",
             "10.10.0.0/24",
-            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages"]}},
+            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages", "kms"]}},
         ),
         variant(
             "nat-per-az",
@@ -100,6 +110,9 @@ VARIANTS: dict[str, EnvironmentConfig] = {
                     "nat_mode": "per_az",
                     "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
                 },
+                # User text that looks like Terraform template syntax must arrive literally.
+                "services": {"frontend": {"environment": {"GREETING": TEMPLATE_LOOKALIKE}}},
+                "jobs": {"migrate": {"command": ["sh", "-c", TEMPLATE_LOOKALIKE]}},
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
