@@ -104,8 +104,8 @@ IAM_ROLE_ARN = re.compile(
 def check_account_id(value: str) -> str:
     if not ACCOUNT_ID_PATTERN.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not an AWS account ID; use the 12 digits of the account this "
-            "environment deploys to (quote it as a string to keep leading zeros)"
+            f"{value!r} is not an AWS account ID (12 digits, as a string); use the account "
+            "this environment deploys to, quoted to keep leading zeros"
         )
     return value
 

@@ -258,13 +258,6 @@ CASES: tuple[Case, ...] = (
         extra=("RESOURCE_STAR_ACTIONS",),
     ),
     Case(
-        "account-id-not-12-digits",
-        {"account_id": "12345"},
-        "account_id",
-        "'12345'",
-        "use the 12 digits of the account",
-    ),
-    Case(
         "deploy-role-in-another-account",
         {"role_arn": "arn:aws:iam::210987654321:role/deploy"},
         "role_arn",

@@ -68,18 +68,3 @@ def test_readme_embeds_the_current_dev_diagram() -> None:
     embedded = readme[start : readme.index("\n<!-- diagram:dev:end -->")]
     diagram = (ROOT / "docs" / "diagrams" / "dev.md").read_text()
     assert embedded == diagram[diagram.index("```mermaid") : diagram.rindex("```") + 3]
-
-
-def test_readme_waf_exclusion_example_is_valid_config() -> None:
-    """The README's WAF exclusion snippet, merged into dev, validates and counts that rule."""
-    import ast
-
-    from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
-    from envs.edge import ManagedRuleGroup
-
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- example:waf-exclusion -->\n```python\n", 1)[1].split("```", 1)[0]
-    snippet = ast.literal_eval("{" + block.strip().rstrip(",") + "}")
-    env = build_environment(merge(DEV, snippet), source="README.md")
-    assert env.waf.count_only_rules == {ManagedRuleGroup.COMMON: ("SizeRestrictions_BODY",)}

@@ -24,6 +24,7 @@ def test_dev_interface_endpoints_in_private_subnets_with_private_dns(dev: Json) 
     assert sorted(e["service_name"] for e in interface.values()) == [
         "com.amazonaws.ap-northeast-1.ecr.api",
         "com.amazonaws.ap-northeast-1.ecr.dkr",
+        "com.amazonaws.ap-northeast-1.kms",
         "com.amazonaws.ap-northeast-1.logs",
         "com.amazonaws.ap-northeast-1.ssmmessages",
     ]
