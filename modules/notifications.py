@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from constructs import Construct
 
 from envs.alarms import AlarmsConfig
 from modules.aws import kms_alias, kms_key, sns_topic, sns_topic_policy, sns_topic_subscription
+from modules.kms import key_admin_statement
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 """CloudWatch alarms and EventBridge rules publish to the topic."""
@@ -17,8 +19,8 @@ PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 class AlarmTopic(Construct):
     """A KMS-encrypted SNS topic with the configured subscriptions.
 
-    The topic has its own customer managed key: SNS encrypts with it, and only CloudWatch and
-    EventBridge (besides the account's administrators) may use it to publish. The topic policy
+    The topic has its own customer managed key: the roles in `admin_role_arns` administer it,
+    and only CloudWatch and EventBridge may use it (to publish encrypted messages). The topic policy
     admits those two publishers only for alarms and rules of this account.
     """
 
@@ -31,24 +33,19 @@ class AlarmTopic(Construct):
         name: str,
         region: str,
         account_id: str,
+        admin_role_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, id_)
         key_policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                key_admin_statement(admin_role_arns),
                 {
                     # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
                     "Sid": "PublishersEncrypt",
                     "Effect": "Allow",
                     "Principal": {"Service": list(PUBLISHERS)},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                     "Resource": "*",
                 },
             ],
