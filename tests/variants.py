@@ -147,6 +147,7 @@ ROLLOUTS = {
         "worker": {
             "exposure": "none",
             "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
             "desired_count": 1,
             "alarms": {"memory_high_percent": None, "rollback_on": ["cpu_high"]},
         },
@@ -154,12 +155,14 @@ ROLLOUTS = {
     "jobs": {
         "sync": {
             "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
             "command": ["sync"],
             "schedule": {"expression": "rate(15 minutes)"},
             "alarms": {"dead_letter_messages": 5},
         },
         "weekly": {
             "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
             "schedule": {"expression": "cron(0 4 ? * SUN *)", "dead_letter_queue": False},
             "alarms": {"missed_run_window_hours": 170 - 2},
         },
