@@ -237,6 +237,16 @@ def scanned(synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     return scan(synth_outdir / "stacks", tmp_path_factory.mktemp("checkov"))
 
 
+def test_checkov_is_the_locked_release() -> None:
+    """The scan runs the checkov of requirements-checkov.txt, not whatever is on PATH."""
+    (pinned,) = re.findall(r"^checkov==(\S+)", CHECKOV_LOCK.read_text(), re.MULTILINE)
+    assert CHECKOV.is_file(), f"{CHECKOV} missing: `make test` builds .venv-checkov"
+    version = subprocess.run(
+        [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
+    assert version == pinned, f"{CHECKOV} is checkov {version}, the lock pins {pinned}"
+
+
 def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
