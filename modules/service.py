@@ -94,6 +94,9 @@ class FargateService(Construct):
             deployment_circuit_breaker=ecs_service.EcsServiceDeploymentCircuitBreaker(
                 enable=True, rollback=True
             ),
+            # `terraform apply` returns only once the service is steady (one deployment, all
+            # desired tasks running), so the deploy workflow's next environment waits for it.
+            wait_for_steady_state=True,
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             enable_execute_command=config.enable_execute_command,
