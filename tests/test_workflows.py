@@ -313,9 +313,7 @@ def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
 
 @pytest.mark.parametrize(("where", "name", "job"), step_jobs())
 def test_jobs_that_check_out_code_hold_only_contents_read(where: str, name: str, job: Json) -> None:
-    shell = "\n".join(
-        step.get("run", "") for step in job["steps"] if step.get("shell") != "python"
-    )
+    shell = "\n".join(step.get("run", "") for step in job["steps"] if step.get("shell") != "python")
     if steps_using(job, "actions/checkout") or REPO_CODE.search(shell):
         assert job["permissions"] == {"contents": "read"}, f"{where}:{name}"
 
