@@ -650,3 +650,58 @@ def test_every_service_waits_for_steady_state_with_rollback(
         assert body.get("wait_for_steady_state") is True, f"{env}: {name}"
         breaker = body["deployment_circuit_breaker"]
         assert breaker == {"enable": True, "rollback": True}, f"{env}: {name}"
+
+
+# --- the plan role (policy/plan-role-*.json, documented in the README) -------------------
+
+PLAN_ROLE_POLICY = ROOT / "policy" / "plan-role-policy.json"
+PLAN_ROLE_TRUST = ROOT / "policy" / "plan-role-trust.json"
+
+
+def _statements(path: Path) -> list[Json]:
+    statements = json.loads(path.read_text())["Statement"]
+    for statement in statements:
+        for key in ("Action", "Resource"):
+            if isinstance(statement.get(key), str):
+                statement[key] = [statement[key]]
+    return statements
+
+
+def test_plan_role_policy_reads_state_and_can_never_write_it() -> None:
+    statements = _statements(PLAN_ROLE_POLICY)
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+    assert allowed == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+    denied = [s for s in statements if s["Effect"] == "Deny"]
+    assert len(denied) == 1
+    assert {"s3:PutObject", "s3:DeleteObject"} <= set(denied[0]["Action"])
+    assert "arn:aws:s3:::${STATE_BUCKET}/*" in denied[0]["Resource"]
+    assert not any("*" in a for s in statements for a in s["Action"])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_plan_role_policy_reads_exactly_the_backend_of_each_environment(
+    env: str, synthesized: dict[str, Json]
+) -> None:
+    backend = synthesized[env]["terraform"]["backend"]["s3"]
+    prefix, key_env, filename = backend["key"].split("/")
+    assert (key_env, filename) == (env, "terraform.tfstate"), backend["key"]
+    text = PLAN_ROLE_POLICY.read_text()
+    for name, value in {
+        "STATE_BUCKET": backend["bucket"],
+        "STATE_PREFIX": prefix,
+        "ENV": env,
+    }.items():
+        text = text.replace("${" + name + "}", value)
+    statements = json.loads(text)["Statement"]
+    (read,) = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert read["Resource"] == f"arn:aws:s3:::{backend['bucket']}/{backend['key']}"
+
+
+def test_plan_role_trust_names_the_plan_environment_of_the_workflow() -> None:
+    (statement,) = _statements(PLAN_ROLE_TRUST)
+    subject = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    job_environment = the_plan_job()["environment"]
+    assert job_environment == "${{ inputs.env }}-plan"
+    assert subject == "repo:${GITHUB_REPOSITORY}:environment:${ENV}-plan"
+    aud = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"]
+    assert aud == "sts.amazonaws.com"
