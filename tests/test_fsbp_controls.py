@@ -23,11 +23,11 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
-from stacks.bootstrap import BOOTSTRAP_STACK_NAME
+from tests.test_policy_scan import BOOTSTRAP_STACK
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "fsbp-allowlist.yaml"
-STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK_NAME)
+STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 
 Json = dict[str, Any]
@@ -362,6 +362,12 @@ def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
 
+def test_bootstrap_stack_name_is_the_synthesized_one() -> None:
+    from stacks.bootstrap import BOOTSTRAP_STACK_NAME  # loads cdktf: only here
+
+    assert BOOTSTRAP_STACK == BOOTSTRAP_STACK_NAME
+
+
 @pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.id)
 def test_control_passes_or_is_allowlisted_per_environment(
     control: Control, synthesized: dict[str, Json]
@@ -490,7 +496,7 @@ MUTATIONS: dict[str, tuple[str, Callable[[Json], None]]] = {
     ),
     "S3.12": ("prod", lambda s: s["resource"].pop("aws_s3_bucket_ownership_controls")),
     "S3.17": (
-        BOOTSTRAP_STACK_NAME,
+        BOOTSTRAP_STACK,
         lambda s: _first(s, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0][
             "apply_server_side_encryption_by_default"
         ].update(sse_algorithm="AES256"),

@@ -6,7 +6,7 @@ are copied into one scan directory (the variants stay out) and scanned with
 separate runs, at a quarter of the cost. checkov runs offline (`--skip-download`,
 `BC_SKIP_MAPPING`), so it never waits on the network.
 
-    python tests/test_policy_scan.py [CDKTF_OUT]   # per-env counts; synthesizes when no dir
+    python -m tests.test_policy_scan [CDKTF_OUT]   # per-env counts; synthesizes when no dir
 """
 
 from __future__ import annotations
@@ -25,13 +25,16 @@ from typing import Any
 import pytest
 import yaml
 
+from envs import DEFAULT_ENVIRONMENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
 # checkov lives in its own venv (requirements-checkov.in says why); `make test` builds it and
 # passes its path in CHECKOV.
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
-DEFAULT_STACKS = ("dev", "stg", "prod", "state-bootstrap")
+BOOTSTRAP_STACK = "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (test_fsbp_controls)
+DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}
 OPTIONAL_KEYS = {"paths"}
@@ -299,7 +302,6 @@ def test_allowlist_names_match_checkov(
 if __name__ == "__main__":
     import tempfile
 
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         if len(sys.argv) > 1:
             out = Path(sys.argv[1])
