@@ -555,6 +555,22 @@ def test_pr_workflow_tests_synthesizes_and_preflights_without_credentials() -> N
     assert uploads["cdktf-out"]["with"]["path"] == "cdktf.out"
 
 
+@pytest.mark.parametrize("path", [PLAN, DEPLOY], ids=lambda p: p.name)
+def test_preflight_gates_the_artifact_before_any_plan(path: Path) -> None:
+    """Preflight runs after synth and before the stacks are uploaded, and may not be skipped."""
+    synth = dict(jobs(path))["synth"]
+    ((synth_at, _),) = run_steps(synth, "make synth")
+    preflight_at, preflight = named_step(synth, "Preflight")
+    assert preflight["run"].strip() == ".venv/bin/python -m ops preflight"
+    assert not preflight.get("continue-on-error") and "if" not in preflight
+    upload_at = next(
+        i
+        for i, step in enumerate(synth["steps"])
+        if action(step) == "actions/upload-artifact" and step["with"]["name"] == "cdktf-out"
+    )
+    assert synth_at < preflight_at < upload_at
+
+
 def test_pr_plan_matrix_is_envs_default_environments() -> None:
     by_name = dict(jobs(PLAN))
     _, step = named_step(by_name["synth"], "Environments")
