@@ -26,19 +26,22 @@ install = if [ -x $(UV) ]; then \
 	  $(1) -m pip install --quiet --no-input --require-hashes $(addprefix -r ,$(2)); \
 	fi
 
-.PHONY: synth test check bench lint diagrams lock clean
+.PHONY: synth test check bench bench-setup lint diagrams lock clean
 
 synth: $(RUNTIME_STAMP) ## Synthesize every environment into cdktf.out/
 	$(WITH_NODE22) $(PY) main.py
 
 test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session)
-	$(WITH_NODE22) CHECKOV="$(CURDIR)/$(CHECKOV_VENV)/bin/checkov" $(PY) -m pytest
+	$(WITH_NODE22) $(PY) -m pytest
 
 check: $(RUNTIME_STAMP) ## Validate the environment config only (no provider load)
 	$(PY) main.py --check
 
 bench: $(DEV_STAMP) ## Naive provider import vs make synth: wall time, peak RSS, identical JSON
 	$(WITH_NODE22) $(PY) bench/synth_bench.py
+
+bench-setup: ## First make synth and make test set-up on a fresh clone (empty installer caches)
+	$(PYTHON) bench/setup_bench.py
 
 lint: $(DEV_STAMP) ## ruff (lint + format check) on the whole repo, then mypy (strict; files in pyproject.toml)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy

@@ -29,8 +29,8 @@ from envs import DEFAULT_ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
-# checkov lives in its own venv (requirements-checkov.in says why); `make test` builds it and
-# passes its path in CHECKOV.
+# checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
+# CHECKOV overrides the path.
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
 BOOTSTRAP_STACK = "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (test_fsbp_controls)
