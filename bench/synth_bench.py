@@ -40,7 +40,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
-REQUIREMENTS_STAMP = ".venv/.requirements-installed"
+REQUIREMENTS_STAMP = ".venv/.runtime-installed"
 BENCH_OUT = PROJECT_ROOT / "bench.out"
 
 WALL_TARGET = 0.35

@@ -145,6 +145,9 @@ class FargateService(Construct):
                 else None
             ),
             deployment_configuration=deployment_configuration(config.deployment),
+            # `terraform apply` returns only once the service is steady (one deployment, all
+            # desired tasks running), so the deploy workflow's next environment waits for it.
+            wait_for_steady_state=True,
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             enable_execute_command=config.enable_execute_command,
