@@ -24,6 +24,7 @@ from envs.edge import (
     certificate_region,
 )
 from envs.jobs import JobConfig
+from envs.release import ReleaseConfig
 from envs.services import EcsConfig, Exposure, ImageConfig, ServiceConfig, WorkloadConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
@@ -211,6 +212,8 @@ class EnvironmentConfig(Strict):
     """Web application firewall for the public ALB."""
     ecs: EcsConfig = EcsConfig()
     """Cluster, capacity providers, logs and ECR settings."""
+    release: ReleaseConfig = ReleaseConfig()
+    """Release rules for `python -m ops deploy|promote|rollback` (see README "Releasing")."""
     services: tuple[ServiceConfig, ...] = ()
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()

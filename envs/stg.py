@@ -17,4 +17,5 @@ OVERRIDES: dict[str, Any] = {
             {"capacity_provider": "FARGATE_SPOT", "weight": 1},
         ],
     },
+    "release": {"promote_from": "dev"},
 }

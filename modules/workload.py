@@ -191,6 +191,7 @@ class TaskWorkload(Construct):
             )
 
         container = self._container(image, extra_environment or {}, command, enable_execute_command)
+        self.container_definition: dict[str, Any] = container
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",

@@ -15,6 +15,7 @@ from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
 from modules.network import Network
+from modules.release import ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
@@ -145,6 +146,29 @@ class PlatformStack(TerraformStack):
                 target_group_name=config.target_group_name(service.name),
                 extra_environment=self._callee_urls(service),
             )
+        self.releases = {
+            name: ServiceRelease(
+                self,
+                f"release-{name}",
+                service=service,
+                prefix=prefix,
+                cluster_name=self.cluster.name,
+                image=self._image(service.config),
+                repository=self.repositories.get(name),
+            )
+            for name, service in self.services.items()
+        }
+        self.release_policy = (
+            ReleasePolicy(
+                self,
+                "release-policy",
+                name=f"{prefix}-release",
+                cluster_arn=self.cluster.arn,
+                releases=list(self.releases.values()),
+            )
+            if self.releases
+            else None
+        )
         self.jobs = {
             job.name: Job(
                 self, f"job-{job.name}", job, context=self.context, image=self._image(job)
@@ -219,6 +243,13 @@ class PlatformStack(TerraformStack):
                 for name, service in self.services.items()
             },
         )
+        if self.release_policy is not None:
+            TerraformOutput(
+                self,
+                "release_policy_arn",
+                value=self.release_policy.arn,
+                description="Attach to the CI role that runs `python -m ops deploy`.",
+            )
         TerraformOutput(
             self,
             "run_task_specs",

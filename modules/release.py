@@ -1,0 +1,211 @@
+"""Release parameters of a service and the least-privilege policy of the release process.
+
+Terraform writes the task template (reviewed in a PR, its diff visible in `terraform plan`);
+`python -m ops deploy` writes the release record and registers revisions. See envs/release.py
+for the contract both sides share, and README "Releasing" for the ownership table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from envs.release import (
+    IMAGE_PLACEHOLDER,
+    SSM_PARAMETER_TIER,
+    ReleaseRecord,
+    ReleaseTemplate,
+    release_parameter_name,
+    template_parameter_name,
+)
+from modules.aws import iam_policy, ssm_parameter
+from modules.ecr import EcrRepository
+from modules.service import FargateService
+from modules.workload import TMP_VOLUME, TaskWorkload
+
+# Actions without resource-level permissions must name Resource "*" (the "Resource types"
+# column is empty): ecs:RegisterTaskDefinition, ecs:DescribeTaskDefinition and
+# elasticloadbalancing:DescribeTargetHealth. ecs:ListTasks is scoped by the ecs:cluster key.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+UNSCOPED_ACTIONS = (
+    "ecs:RegisterTaskDefinition",
+    "ecs:DescribeTaskDefinition",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+
+
+def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
+    """The RegisterTaskDefinition input (ECS API names) equal to the workload's Terraform task
+    definition, with the container running `image` (tests compare the two field by field)."""
+    config = workload.config
+    container = {**workload.container_definition, "image": image}
+    request: dict[str, Any] = {
+        "family": workload.family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": str(config.cpu),
+        "memory": str(config.memory_mib),
+        "executionRoleArn": workload.execution_role.arn,
+        "taskRoleArn": workload.task_role.arn,
+        "runtimePlatform": {
+            "operatingSystemFamily": "LINUX",
+            "cpuArchitecture": config.cpu_architecture.value,
+        },
+        "containerDefinitions": [container],
+    }
+    if config.readonly_root_filesystem:
+        request["volumes"] = [{"name": TMP_VOLUME}]
+    return request
+
+
+class ServiceRelease(Construct):
+    """The two SSM parameters of one service: the task template and the release record.
+
+    The template is a String parameter written from config (`insecure_value`, so a plan shows
+    its diff). The release record starts as the configured image; Terraform ignores its value
+    afterwards, so a release never shows up as drift.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        service: FargateService,
+        prefix: str,
+        cluster_name: str,
+        image: str,
+        repository: EcrRepository | None,
+    ) -> None:
+        super().__init__(scope, id_)
+        workload = service.workload
+        self.template = ReleaseTemplate(
+            cluster=cluster_name,
+            service=service.name,
+            container_name=workload.container_name,
+            repository_url=repository.url if repository is not None else None,
+            log_group=workload.log_group_name,
+            log_stream_prefix=workload.log_stream_prefix,
+            task_definition=task_definition_input(workload, IMAGE_PLACEHOLDER),
+        )
+        self.template_parameter = ssm_parameter.SsmParameter(
+            self,
+            "template",
+            name=template_parameter_name(prefix, service.config.name),
+            description=f"Task template of {service.name} (Terraform-owned; ops deploy renders it)",
+            type="String",
+            tier=SSM_PARAMETER_TIER,
+            insecure_value=self.template.to_json(),
+        )
+        self.release_parameter = ssm_parameter.SsmParameter(
+            self,
+            "image",
+            name=release_parameter_name(prefix, service.config.name),
+            description=f"Released image of {service.name} (written by ops deploy)",
+            type="String",
+            tier=SSM_PARAMETER_TIER,
+            insecure_value=ReleaseRecord(image=image).to_json(),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["insecure_value"]),
+        )
+        self.service = service
+        self.repository = repository
+
+
+class ReleasePolicy(Construct):
+    """An IAM policy with exactly what `ops deploy|promote|rollback|status|logs` need.
+
+    Attach it to the CI role an application repository assumes through OIDC (the role and its
+    trust policy belong to the organisation's identity setup, not to this stack).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        cluster_arn: str,
+        releases: list[ServiceRelease],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.document = self._document(cluster_arn, releases)
+        self.policy = iam_policy.IamPolicy(
+            self,
+            "policy",
+            name=name,
+            description="Release images to the environment's ECS services (python -m ops)",
+            policy=json.dumps(self.document),
+        )
+        self.arn: str = self.policy.arn
+
+    @staticmethod
+    def _document(cluster_arn: str, releases: list[ServiceRelease]) -> dict[str, Any]:
+        workloads = [release.service.workload for release in releases]
+        repositories = sorted(
+            {release.repository.arn for release in releases if release.repository is not None}
+        )
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "ReadTemplates",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
+                "Resource": [release.template_parameter.arn for release in releases],
+            },
+            {
+                "Sid": "RecordReleases",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
+                "Resource": [release.release_parameter.arn for release in releases],
+            },
+            {
+                "Sid": "RegisterRevisions",
+                "Effect": "Allow",
+                "Action": list(UNSCOPED_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "UpdateServices",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+                "Resource": [release.service.service.id for release in releases],
+            },
+            {
+                "Sid": "FollowTasks",
+                "Effect": "Allow",
+                "Action": ["ecs:ListTasks", "ecs:DescribeTasks"],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+            },
+            {
+                "Sid": "PassWorkloadRoles",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": [
+                    arn
+                    for workload in workloads
+                    for arn in (workload.execution_role.arn, workload.task_role.arn)
+                ],
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            },
+            {
+                "Sid": "ReadLogs",
+                "Effect": "Allow",
+                "Action": ["logs:FilterLogEvents", "logs:GetLogEvents"],
+                "Resource": [f"{workload.log_group.arn}:*" for workload in workloads],
+            },
+        ]
+        if repositories:
+            statements.insert(
+                2,
+                {
+                    "Sid": "ResolveImages",
+                    "Effect": "Allow",
+                    "Action": ["ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+                    "Resource": repositories,
+                },
+            )
+        return {"Version": "2012-10-17", "Statement": statements}
