@@ -9,6 +9,7 @@ from typing import Any
 
 from constructs import Construct
 
+from envs.release import log_group_name
 from envs.services import (
     ContainerHealthCheckConfig,
     SecretSource,
@@ -97,7 +98,7 @@ class TaskWorkload(Construct):
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "logs",
-            name=f"/ecs/{context.prefix}/{config.name}",
+            name=log_group_name(context.prefix, config.name),
             retention_in_days=context.log_retention_days,
             kms_key_id=context.logs_kms_key_arn,
         )
