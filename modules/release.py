@@ -1,8 +1,8 @@
 """Release parameters of a service and the least-privilege policy of the release process.
 
 Terraform writes the task template (reviewed in a PR, its diff visible in `terraform plan`);
-`python -m ops deploy` writes the release record and registers revisions. See envs/release.py
-for the contract both sides share, and README "Releasing" for the ownership table.
+`python -m ops deploy` writes the release record and registers revisions. The contract both
+sides share is ops/release_contract.py; README "Releasing" has the ownership table.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.release import (
+from modules.aws import iam_policy, ssm_parameter
+from modules.ecr import EcrRepository
+from modules.service import FargateService
+from modules.workload import TMP_VOLUME, TaskWorkload
+from ops.release_contract import (
     IMAGE_PLACEHOLDER,
     SSM_PARAMETER_TIER,
     ReleaseRecord,
@@ -21,10 +25,6 @@ from envs.release import (
     release_parameter_name,
     template_parameter_name,
 )
-from modules.aws import iam_policy, ssm_parameter
-from modules.ecr import EcrRepository
-from modules.service import FargateService
-from modules.workload import TMP_VOLUME, TaskWorkload
 
 # Actions without resource-level permissions must name Resource "*" (the "Resource types"
 # column is empty): ecs:RegisterTaskDefinition, ecs:DescribeTaskDefinition and

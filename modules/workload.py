@@ -9,7 +9,6 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.release import log_group_name
 from envs.services import (
     ContainerHealthCheckConfig,
     SecretSource,
@@ -27,6 +26,7 @@ from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.network import Network
 from modules.security_group import SecurityGroup
+from ops.release_contract import log_group_name
 
 HTTPS = 443
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"

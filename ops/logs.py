@@ -14,8 +14,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from envs.release import log_group_name
 from ops.aws import EXIT_OK, OpsError, connect, environment, error_code, handle, now
+from ops.release_contract import log_group_name
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

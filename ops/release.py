@@ -29,13 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from envs.release import (
-    DIGEST,
-    ReleaseRecord,
-    ReleaseTemplate,
-    release_parameter_name,
-    template_parameter_name,
-)
 from ops.aws import (
     EXIT_AWS_ERROR,
     EXIT_FAILED,
@@ -53,6 +46,13 @@ from ops.aws import (
     handle,
     now,
     say,
+)
+from ops.release_contract import (
+    DIGEST,
+    ReleaseRecord,
+    ReleaseTemplate,
+    release_parameter_name,
+    template_parameter_name,
 )
 
 IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
