@@ -61,7 +61,7 @@ def run_exec(args: argparse.Namespace) -> int:
     release = load_release(aws, args.service)
     template = release.template
     described = describe_service(aws, template)
-    if not described.get("enableExecuteCommand"):
+    if described.get("enableExecuteCommand") is False:
         raise OpsError(
             f"{template.service} has ECS Exec off in AWS although the config enables it; "
             "apply the stack, then let a deployment replace the tasks",

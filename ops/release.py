@@ -59,6 +59,8 @@ IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 EVENTS_SHOWN = 5
 STOPPED_TASKS_SHOWN = 5
 LOG_LINES_SHOWN = 5
+RESTORED = "restore"
+"""The action of a record written back after a failed rollout (the failed one never ran)."""
 
 
 # --------------------------------------------------------------------------- arguments
@@ -188,6 +190,16 @@ def release_history(aws: Aws, service: str) -> list[tuple[int, ReleaseRecord]]:
     return sorted(history, key=lambda entry: entry[0])
 
 
+def ran(history: list[tuple[int, ReleaseRecord]]) -> list[tuple[int, ReleaseRecord]]:
+    """The releases that became steady: drop each one a `restore` record undid."""
+    followers = [*history[1:], None]
+    return [
+        entry
+        for entry, successor in zip(history, followers, strict=True)
+        if successor is None or successor[1].action != RESTORED
+    ]
+
+
 def _aws(error: Exception, doing: str) -> Exception:
     described = aws_error(error)
     if described is None:
@@ -276,7 +288,7 @@ def check_promotion_rule(aws: Aws, service: str, image: str, connect_to: Any = N
         return
     digest = ReleaseRecord(image=image).digest
     source = (connect_to or connect)(environment(source_name))
-    released = {record.digest for _, record in release_history(source, service)}
+    released = {record.digest for _, record in ran(release_history(source, service))}
     if digest is None or digest not in released:
         raise OpsError(
             f"{digest or image} was never released to {service} in {source_name}, and "
@@ -536,7 +548,7 @@ def release_image(
         ) from None
     if code == EXIT_FAILED and previous.image != resolved:
         # ECS rolled back to the previous revision: the record follows what runs.
-        _write_record(release, replace(previous, action="rollback", released_at=_stamp()))
+        _write_record(release, replace(previous, action=RESTORED, released_at=_stamp()))
         say(f"release record of {service} restored to {previous.image}")
     return code
 
@@ -633,7 +645,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     env = environment(args.env)
     check_service(env, args.service)
     aws = connect(env)
-    history = release_history(aws, args.service)
+    history = ran(release_history(aws, args.service))
     current = history[-1][1].digest if history else None
     target: str | None = None
     if args.to is None:

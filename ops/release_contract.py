@@ -97,7 +97,8 @@ class ReleaseRecord:
     released_at: str | None = None
     """ISO 8601 UTC."""
     action: str = "terraform"
-    """`terraform` (initial), `deploy`, `promote` or `rollback`."""
+    """`terraform` (initial), `deploy`, `promote`, `rollback`, or `restore` (written back after
+    a failed rollout: the record before it never became steady)."""
     source: str | None = None
     """For a promotion: the environment the digest came from."""
 
