@@ -756,3 +756,30 @@ def test_release_commands_import_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_release_workflow_deploys_dev_then_promotes_through_protected_environments() -> None:
+    """The reusable workflow: dev deploy, then stg and prod promotions in order, each in its
+    GitHub environment with its own OIDC release role; only contents: read + id-token: write."""
+    import yaml
+
+    path = os.path.join(os.path.dirname(__file__), "..", ".github", "workflows", "release.yml")
+    with open(path, encoding="utf-8") as handle:
+        workflow = yaml.safe_load(handle)
+    assert set(workflow[True]) == {"workflow_call"}
+    jobs = workflow["jobs"]
+    expected = {
+        "dev": (None, 'python -m ops deploy --env dev --service "$SERVICE" --image "$IMAGE"'),
+        "stg": ("dev", 'python -m ops promote --from dev --to stg --service "$SERVICE"'),
+        "prod": ("stg", 'python -m ops promote --from stg --to prod --service "$SERVICE"'),
+    }
+    for name, (needs, command) in expected.items():
+        job = jobs[name]
+        assert job["environment"] == name and job.get("needs") == needs
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        steps = job["steps"]
+        role = next(s for s in steps if "configure-aws-credentials" in s.get("uses", ""))
+        assert (
+            role["with"]["role-to-assume"] == f"${{{{ vars.AWS_RELEASE_ROLE_ARN_{name.upper()} }}}}"
+        )
+        assert steps[-1]["run"] == command
