@@ -146,14 +146,17 @@ def validate_together(
                     f"overlaps {env.name} ({env.network.vpc_cidr}); give each environment its "
                     "own range so they can be peered or routed later"
                 )
-    names = [env.name for env in environments]
     for env, origin in zip(environments, origins, strict=True):
         source = env.release.promote_from
-        if source is not None and (source == env.name or source not in names):
+        if (
+            not problems
+            and source is not None
+            and (source == env.name or source not in DEFAULT_ENVIRONMENTS)
+        ):
             problems.append(
                 f"{origin}: release.promote_from: {source!r} is not another environment "
-                f"(environments: {', '.join(names)}); name the environment releases come from, "
-                "or remove it"
+                f"(environments: {', '.join(DEFAULT_ENVIRONMENTS)}); name the environment "
+                "releases come from, or remove it"
             )
     if problems:
         raise ConfigError(problems)

@@ -230,6 +230,7 @@ class Rollouts:
         if self._outcome == "steady":
             new.update(rolloutState="COMPLETED", runningCount=new["desiredCount"], pendingCount=0)
             service.deployments = [new]
+            service.running_count, service.pending_count = new["desiredCount"], 0
         else:
             old = rest[0]
             task = start_task(self._backend, service.cluster_name, new["taskDefinition"])
@@ -310,7 +311,11 @@ def rollouts(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             staticmethod(lambda definition: {"CPU": 0, "MEMORY": 0, "PORTS": [], "PORTS_UDP": []}),
         )
         yield script
-    reset = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    reset_moto(moto_url)
+
+
+def reset_moto(url: str) -> None:
+    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
     urllib.request.urlopen(reset, timeout=10).close()
 
 
@@ -340,7 +345,11 @@ def push(repository: str, tag: str) -> str:
 
 @pytest.fixture(scope="module")
 def seeded(rollouts: Rollouts, synthesized: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """dev and stg as `terraform apply` leaves them; image tags 1.0.0 and 1.1.0 pushed."""
+    return seed(synthesized)
+
+
+def seed(synthesized: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """dev and stg as `terraform apply` leaves them; image tags 1.0.0, 1.1.0, 2.0.0 pushed."""
     digests: dict[str, dict[str, str]] = {}
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -783,3 +792,119 @@ def test_release_workflow_deploys_dev_then_promotes_through_protected_environmen
             role["with"]["role-to-assume"] == f"${{{{ vars.AWS_RELEASE_ROLE_ARN_{name.upper()} }}}}"
         )
         assert steps[-1]["run"] == command
+
+
+# --------------------------------------------------------------------------- README samples
+
+README = os.path.join(os.path.dirname(__file__), "..", "README.md")
+SAMPLES_START, SAMPLES_END = "<!-- release-examples:start -->\n", "<!-- release-examples:end -->"
+SAMPLE_COMMANDS = (
+    "python -m ops deploy --env dev --service backend --image 1.0.0",
+    "python -m ops deploy --env dev --service backend --image 1.1.0",
+    "python -m ops deploy --env dev --service backend --image 1.1.0",
+    "python -m ops deploy --env dev --service backend --image 9.9.9",
+    "python -m ops status --env dev",
+    "python -m ops promote --from dev --to stg --service backend",
+    "python -m ops rollback --env dev --service backend",
+    "python -m ops logs --env dev --service backend --since 15m",
+    "python -m ops logs --env dev --service backend --filter ERROR",
+    "python -m ops exec --env dev --service backend -- /bin/sh",
+    "python -m ops release-impact --env dev --plan plan.json",
+)
+SAMPLE_TASK_ID = "0f8e7d6c5b4a49388271605f4e3d2c1b"
+UUID = re.compile(
+    r"(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})"
+    r"(?![0-9a-f])"
+)
+SERVER_LOG = re.compile(r"^127\.0\.0\.1 - - \[")
+CLOCK = re.compile(r"\[\d\d:\d\d:\d\d\]")
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+def normalise(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines() if not SERVER_LOG.match(line)]
+    text = "".join(f"{line}\n" for line in lines)
+    text = CLOCK.sub("[09:30:00]", text)
+    text = ISO.sub("2026-11-30T09:30:00Z", text)
+    return UUID.sub(SAMPLE_TASK_ID, text)
+
+
+def readme_samples(text: str) -> list[tuple[str, str]]:
+    block = text[text.index(SAMPLES_START) + len(SAMPLES_START) : text.index(SAMPLES_END)]
+    samples = []
+    for body in re.findall(r"```console\n(.*?)```", block, flags=re.DOTALL):
+        first, _, output = body.partition("\n")
+        samples.append((first.removeprefix("$ "), output))
+    return samples
+
+
+def test_readme_release_examples_are_real(
+    moto_url: str,
+    rollouts: Rollouts,
+    synthesized: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """Runs the README's release commands in order on fresh environments and compares."""
+    import shlex
+    import time as clock
+
+    reset_moto(moto_url)
+    seed(synthesized)
+    rollouts.outcome = "steady"
+    monkeypatch.setattr(release.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(ecs_exec.shutil, "which", lambda name: None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.json").write_text(
+        json.dumps(
+            {
+                "resource_changes": [
+                    {
+                        "address": "aws_ssm_parameter.release-backend_template_0D2C1F3E",
+                        "type": "aws_ssm_parameter",
+                        "change": {
+                            "actions": ["update"],
+                            "after": {"name": "/fargate-dev/release/backend/template"},
+                        },
+                    },
+                    {
+                        "address": "aws_lb_listener_rule.internal-alb_backend_5A7B9C1D",
+                        "type": "aws_lb_listener_rule",
+                        "change": {"actions": ["delete", "create"], "after": {}},
+                    },
+                ]
+            }
+        )
+    )
+    logs = client("logs")
+    group = "/ecs/fargate-dev/backend"
+    now_ms = int(clock.time() * 1000)
+    for task, message in ((SAMPLE_TASK_ID, "GET /health 200"), ("1a2b3c", "ERROR db timeout")):
+        stream = f"backend/backend/{task}"
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now_ms, "message": message}],
+        )
+    with open(README, encoding="utf-8") as handle:
+        text = handle.read()
+    update = os.environ.get("UPDATE_README_SAMPLES") == "1"
+    commands = list(SAMPLE_COMMANDS) if update else [c for c, _ in readme_samples(text)]
+    assert commands, "README has no release samples"
+    produced = []
+    for command in commands:
+        if " exec " in command:
+            arn = service_state("dev", "backend")["taskDefinition"]
+            start_task(ecs_backends[ACCOUNT][REGION], "fargate-dev", arn)
+        main(shlex.split(command)[3:])
+        out, err = capsys.readouterr()
+        produced.append((command, normalise(err + out)))
+    if update:
+        blocks = "".join(f"```console\n$ {c}\n{o}```\n\n" for c, o in produced)
+        start = text.index(SAMPLES_START) + len(SAMPLES_START)
+        text = text[:start] + blocks + text[text.index(SAMPLES_END) :]
+        with open(README, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    assert readme_samples(text) == produced
