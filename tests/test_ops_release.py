@@ -794,6 +794,122 @@ def test_release_workflow_deploys_dev_then_promotes_through_protected_environmen
         assert steps[-1]["run"] == command
 
 
+def test_critical_scan_findings_are_refused_where_a_clean_scan_is_required(
+    seeded: dict[str, dict[str, str]],
+    moto_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dev = next(e for e in load_environments() if e.name == "dev")
+    strict = dev.model_copy(update={"release": ReleaseConfig(require_clean_scan=True)})
+    monkeypatch.setattr(release, "environment", lambda name: strict)
+    findings = {
+        "results": [
+            {
+                "registryId": ACCOUNT,
+                "repositoryName": "fargate-dev/backend",
+                "imageId": {"imageDigest": seeded["dev/backend"]["2.0.0"]},
+                "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 2, "HIGH": 1}},
+                "imageScanStatus": {"status": "COMPLETE"},
+            }
+        ],
+        "region": REGION,
+    }
+    request = urllib.request.Request(
+        f"{moto_url}/moto-api/static/ecr/scan-finding-results",
+        data=json.dumps(findings).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    before = (record("dev", "backend")[0], revisions("dev", "backend"))
+    code, _, err = run(capsys, *DEPLOY_BACKEND, "2.0.0", *FAST)
+    assert code == 4 and "has no scan in fargate-dev/backend" in err
+    client("ecr").start_image_scan(
+        repositoryName="fargate-dev/backend", imageId={"imageTag": "2.0.0"}
+    )
+    code, _, err = run(capsys, *DEPLOY_BACKEND, "2.0.0", *FAST)
+    assert code == 4
+    assert "2 CRITICAL finding(s) (release.require_clean_scan)" in err
+    assert (record("dev", "backend")[0], revisions("dev", "backend")) == before
+
+
+def test_logs_follow_picks_up_a_replacement_task(
+    seeded: dict[str, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ops import logs as ops_logs
+
+    group = "/ecs/fargate-dev/frontend"
+    polls = []
+
+    def write(task: str, message: str) -> None:
+        stream = f"frontend/frontend/{task}"
+        client("logs").create_log_stream(logGroupName=group, logStreamName=stream)
+        client("logs").put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[
+                {"timestamp": int(datetime.now(UTC).timestamp() * 1000), "message": message}
+            ],
+        )
+
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 1:
+            write("new0task", "started on the new revision")
+        else:
+            raise KeyboardInterrupt
+
+    write("old0task", "draining")
+    monkeypatch.setattr(ops_logs.time, "sleep", sleep)
+    code, out, _ = run(capsys, "logs", "--env", "dev", "--service", "frontend", "--follow")
+    assert code == 0
+    assert out.splitlines() == ["[old0task] draining", "[new0task] started on the new revision"]
+
+
+def test_exec_runs_the_aws_cli_when_the_plugin_is_installed(
+    seeded: dict[str, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = ecs_backends[ACCOUNT][REGION]
+    task = start_task(backend, "fargate-dev", service_state("dev", "backend")["taskDefinition"])
+    ran: list[list[str]] = []
+
+    class Done:
+        returncode = 7
+
+    monkeypatch.setattr(ecs_exec.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(
+        ecs_exec.subprocess, "run", lambda command, check: ran.append(command) or Done()
+    )
+    code, _, _ = run(
+        capsys, "exec", "--env", "dev", "--service", "backend", "--task", task.id, "--", "id"
+    )
+    backend.stop_task("fargate-dev", task.task_arn, "test over")
+    assert code == 7
+    assert ran == [
+        [
+            "aws",
+            "ecs",
+            "execute-command",
+            "--region",
+            REGION,
+            "--cluster",
+            "fargate-dev",
+            "--task",
+            task.id,
+            "--container",
+            "backend",
+            "--interactive",
+            "--command",
+            "id",
+        ]
+    ]
+
+
 # --------------------------------------------------------------------------- README samples
 
 README = os.path.join(os.path.dirname(__file__), "..", "README.md")
