@@ -2,6 +2,7 @@
 
     python -m ops deploy   --env dev --service backend --image 1.4.2       # tag or sha256 digest
     python -m ops deploy   --env dev --service backend                     # roll out the template
+    python -m ops deploy   --env dev --all                                 # ... of every service
     python -m ops promote  --from dev --to stg --service backend
     python -m ops rollback --env dev --service backend [--to sha256:...|VERSION]
     python -m ops status   --env dev [--service backend] [--json]
@@ -70,7 +71,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `deploy`, `promote`, `rollback` and `status`."""
     deploy = _parser(subparsers, "deploy", "release an image (tag or digest) to a service")
     deploy.add_argument("--env", required=True, help="environment, e.g. dev")
-    deploy.add_argument("--service", required=True, help="service name")
+    which = deploy.add_mutually_exclusive_group(required=True)
+    which.add_argument("--service", help="service name")
+    which.add_argument(
+        "--all",
+        action="store_true",
+        help="every service with its released image (after `terraform apply` changed templates)",
+    )
     deploy.add_argument(
         "--image",
         help="tag (1.4.2), digest (sha256:...) or <repository>:<tag>|@<digest>; default: the "
@@ -513,8 +520,8 @@ def release_image(
     release = load_release(aws, service)
     reference = image or release.record.image
     resolved = resolve_image(release, reference)
-    if action != "rollback":
-        check_promotion_rule(aws, service, resolved)
+    if action != "rollback" and resolved != release.record.image:
+        check_promotion_rule(aws, service, resolved)  # a new image for this environment
     rendered = release.template.render(resolved)
     current = describe_service(aws, release.template)
     deadline = time.monotonic() + (timeout or aws.env.release.rollout_timeout_seconds)
@@ -584,16 +591,22 @@ def _write_record(release: ServiceRelease, record: ReleaseRecord) -> None:
 
 def run_deploy(args: argparse.Namespace) -> int:
     env = environment(args.env)
-    check_service(env, args.service)
+    if args.all and args.image:
+        raise OpsError("--all rolls out each service's released image; drop --image")
+    names = [s.name for s in env.services] if args.all else [check_service(env, args.service)]
     aws = connect(env)
-    return release_image(
-        aws,
-        args.service,
-        args.image,
-        action="deploy",
-        timeout=args.timeout,
-        poll_interval=args.poll_interval,
-    )
+    for name in names:
+        code = release_image(
+            aws,
+            name,
+            args.image,
+            action="deploy",
+            timeout=args.timeout,
+            poll_interval=args.poll_interval,
+        )
+        if code != EXIT_OK:
+            return code
+    return EXIT_OK
 
 
 def run_promote(args: argparse.Namespace) -> int:

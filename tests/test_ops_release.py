@@ -386,7 +386,7 @@ def seed(synthesized: dict[str, Any]) -> dict[str, dict[str, str]]:
             repository = f"{prefix}/{service.name}"
             client("ecr").create_repository(repositoryName=repository)
             digests[f"{env.name}/{service.name}"] = {
-                tag: push(repository, tag) for tag in ("1.0.0", "1.1.0", "2.0.0")
+                tag: push(repository, tag) for tag in ("latest", "1.0.0", "1.1.0", "2.0.0")
             }
             client("logs").create_log_group(logGroupName=f"/ecs/{prefix}/{service.name}")
     return digests
@@ -910,6 +910,37 @@ def test_exec_runs_the_aws_cli_when_the_plugin_is_installed(
     ]
 
 
+def test_deploy_all_rolls_out_an_applied_template_change_once(
+    seeded: dict[str, dict[str, str]], rollouts: Rollouts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `terraform apply` changed a template, `deploy --all` gives the running services
+    the new template with their released images; a second run changes nothing."""
+    assert run(capsys, *DEPLOY_BACKEND, "1.1.0", *FAST)[0] == 0
+    images = {name: record("dev", name)[1].image for name in ("frontend", "backend")}
+    name = template_parameter_name("fargate-dev", "backend")
+    template = json.loads(client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    template["task_definition"]["cpu"], template["task_definition"]["memory"] = "512", "1024"
+    client("ssm").put_parameter(
+        Name=name, Value=json.dumps(template), Type="String", Overwrite=True
+    )
+    updates = len(rollouts.updates)
+    code, _, err = run(capsys, "deploy", "--env", "dev", "--all", *FAST)
+    assert code == 0, err
+    definition = client("ecs").describe_task_definition(
+        taskDefinition=service_state("dev", "backend")["taskDefinition"]
+    )["taskDefinition"]
+    assert (definition["cpu"], definition["memory"]) == ("512", "1024")
+    assert definition["containerDefinitions"][0]["image"] == images["backend"]
+    frontend = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-dev/frontend"
+    assert running_image("dev", "frontend") == f"{frontend}@{seeded['dev/frontend']['latest']}"
+    assert record("dev", "backend")[1].image == images["backend"]
+    after_first = len(rollouts.updates)
+    assert after_first > updates
+    code, _, err = run(capsys, "deploy", "--env", "dev", "--all", *FAST)
+    assert code == 0 and len(rollouts.updates) == after_first
+    assert err.count("already runs") == 2
+
+
 # --------------------------------------------------------------------------- README samples
 
 README = os.path.join(os.path.dirname(__file__), "..", "README.md")
@@ -926,6 +957,7 @@ SAMPLE_COMMANDS = (
     "python -m ops logs --env dev --service backend --filter ERROR",
     "python -m ops exec --env dev --service backend -- /bin/sh",
     "python -m ops release-impact --env dev --plan plan.json",
+    "python -m ops deploy --env dev --all",
 )
 SAMPLE_TASK_ID = "0f8e7d6c5b4a49388271605f4e3d2c1b"
 UUID = re.compile(
