@@ -520,7 +520,7 @@ def release_image(
     release = load_release(aws, service)
     reference = image or release.record.image
     resolved = resolve_image(release, reference)
-    if action != "rollback" and resolved != release.record.image:
+    if action != "rollback" and image is not None and resolved != release.record.image:
         check_promotion_rule(aws, service, resolved)  # a new image for this environment
     rendered = release.template.render(resolved)
     current = describe_service(aws, release.template)
