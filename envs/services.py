@@ -8,6 +8,8 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from envs.common import Strict, check_log_retention, check_name
+from ops.release_contract import DIGEST as IMAGE_DIGEST
+from ops.release_contract import IMAGE_TAG
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -29,8 +31,6 @@ SECRETS_MANAGER_ARN = re.compile(
 )
 KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 ECR_PRIVATE_REGISTRY = re.compile(
     r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"

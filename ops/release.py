@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections.abc import Mapping
@@ -50,13 +49,13 @@ from ops.aws import (
 )
 from ops.release_contract import (
     DIGEST,
+    IMAGE_TAG,
     ReleaseRecord,
     ReleaseTemplate,
     release_parameter_name,
     template_parameter_name,
 )
 
-IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 EVENTS_SHOWN = 5
 STOPPED_TASKS_SHOWN = 5
 LOG_LINES_SHOWN = 5

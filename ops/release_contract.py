@@ -24,6 +24,10 @@ from typing import Any
 IMAGE_PLACEHOLDER = "{{image}}"
 """Stands for the released image in the template's container definition."""
 
+# Image references, as the Docker/OCI reference grammar ECR follows: a tag is a word
+# character then up to 127 of [A-Za-z0-9_.-]; a digest is sha256:<64 lowercase hex>.
+# https://github.com/distribution/reference/blob/main/reference.go
+IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 # SSM parameter values: 4 KB on the Standard tier, 8 KB on Advanced; "Intelligent-Tiering"
