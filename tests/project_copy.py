@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ("envs", "modules", "stacks")
+CODE = ("envs", "modules", "stacks", "ops")  # ops: the release contract the synth shares
 
 
 def project_copy(parent: Path) -> Path:
