@@ -30,7 +30,7 @@ COGNITO = {
     "user_pool_client_id": "3abc4defg5hij6klm7nop8qrs",
     "user_pool_domain": "shop-auth",
 }
-PROJECT_ENTRIES = ["cdktf.out", "envs", "main.py", "modules", "stacks"]
+PROJECT_ENTRIES = ["cdktf.out", "envs", "main.py", "modules", "ops", "stacks"]
 TRIPWIRE = "tripwire: jsii imported"
 
 
