@@ -40,6 +40,7 @@ def test_bad_config_exits_2_with_message_and_keeps_old_output(tmp_path: Path) ->
         "envs",
         "main.py",
         "modules",
+        "ops",
         "stacks",
     ]
 
