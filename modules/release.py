@@ -8,6 +8,7 @@ sides share is ops/release_contract.py; README "Releasing" has the ownership tab
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import TerraformResourceLifecycle
@@ -22,6 +23,7 @@ from ops.release_contract import (
     SSM_PARAMETER_TIER,
     ReleaseRecord,
     ReleaseTemplate,
+    parameter_path,
     release_parameter_name,
     template_parameter_name,
 )
@@ -115,6 +117,30 @@ class ServiceRelease(Construct):
         self.repository = repository
 
 
+@dataclass(frozen=True)
+class PromotionSource:
+    """The environment releases are promoted from (`release.promote_from`): `ops promote` and
+    the promotion rule read its release history and what its services run."""
+
+    resource_prefix: str
+    """`<project>-<source env>`: the source's parameter path and cluster name."""
+    account_id: str
+    """This account: a source in another account would need a cross-account role instead."""
+
+    def statement(self) -> dict[str, Any]:
+        # Any region: the source environment's region is its own config's, not this stack's.
+        ssm = f"arn:aws:ssm:*:{self.account_id}:parameter"
+        return {
+            "Sid": "ReadPromotionSource",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ecs:DescribeServices"],
+            "Resource": [
+                f"{ssm}{parameter_path(self.resource_prefix, '*')}",
+                f"arn:aws:ecs:*:{self.account_id}:service/{self.resource_prefix}/*",
+            ],
+        }
+
+
 class ReleasePolicy(Construct):
     """An IAM policy with exactly what `ops deploy|promote|rollback|status|logs` need.
 
@@ -130,9 +156,12 @@ class ReleasePolicy(Construct):
         name: str,
         cluster_arn: str,
         releases: list[ServiceRelease],
+        promotion_source: PromotionSource | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.document = self._document(cluster_arn, releases)
+        if promotion_source is not None:
+            self.document["Statement"].append(promotion_source.statement())
         self.policy = iam_policy.IamPolicy(
             self,
             "policy",

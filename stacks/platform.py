@@ -15,7 +15,7 @@ from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
 from modules.network import Network
-from modules.release import ReleasePolicy, ServiceRelease
+from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
@@ -165,6 +165,14 @@ class PlatformStack(TerraformStack):
                 name=f"{prefix}-release",
                 cluster_arn=self.cluster.arn,
                 releases=list(self.releases.values()),
+                promotion_source=(
+                    PromotionSource(
+                        resource_prefix=f"{config.project}-{config.release.promote_from}",
+                        account_id=caller.account_id,
+                    )
+                    if config.release.promote_from
+                    else None
+                ),
             )
             if self.releases
             else None

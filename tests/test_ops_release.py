@@ -173,6 +173,15 @@ def test_release_policy_is_least_privilege(synthesized: dict[str, Any], env_name
     assert statements["PassWorkloadRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
+    source = env.release.promote_from
+    if source is None:
+        assert "ReadPromotionSource" not in statements
+    else:  # ops promote reads the source's release history and services, and nothing more
+        caller = "${data.aws_caller_identity.caller.account_id}"
+        assert statements["ReadPromotionSource"]["Resource"] == [
+            f"arn:aws:ssm:*:{caller}:parameter/{env.project}-{source}/release/*",
+            f"arn:aws:ecs:*:{caller}:service/{env.project}-{source}/*",
+        ]
     writers = [s for s in statements.values() if "ssm:PutParameter" in s["Action"]]
     assert len(writers) == 1
     written = {
