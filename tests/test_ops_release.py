@@ -950,6 +950,35 @@ def test_deploy_all_rolls_out_an_applied_template_change_once(
     assert err.count("already runs") == 2
 
 
+def test_status_reports_target_health_of_the_service_target_group(
+    seeded: dict[str, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    elbv2 = client("elbv2")
+    vpc = client("ec2").describe_vpcs()["Vpcs"][-1]["VpcId"]
+    group = elbv2.create_target_group(
+        Name="fargate-dev-backend", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(
+        TargetGroupArn=group, Targets=[{"Id": "10.0.0.10", "Port": 8080}, {"Id": "10.0.0.11"}]
+    )
+    service = ecs_backends[ACCOUNT][REGION].services["fargate-dev:fargate-dev-backend"]
+    service.load_balancers = [
+        {"targetGroupArn": group, "containerName": "backend", "containerPort": 8080}
+    ]
+    try:
+        code, out, err = run(capsys, "status", "--env", "dev", "--service", "backend", "--json")
+    finally:
+        service.load_balancers = []
+    assert code == 0, err
+    expected: dict[str, int] = {}
+    for target in elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]:
+        state = target["TargetHealth"]["State"]
+        expected[state] = expected.get(state, 0) + 1
+    health = json.loads(out)["services"]["backend"]["target_health"]
+    assert health == {"fargate-dev-backend": expected}
+    assert sum(expected.values()) == 2
+
+
 # --------------------------------------------------------------------------- README samples
 
 README = os.path.join(os.path.dirname(__file__), "..", "README.md")
