@@ -9,9 +9,10 @@
 
 Terraform owns each service's task template (SSM parameter `/<prefix>/release/<svc>/template`);
 these commands own the released image (`/<prefix>/release/<svc>/image`, whose parameter
-history is the release history). A deploy resolves the image to its ECR digest, records the
-release, registers template + digest as a task definition revision, updates the service and
-follows the rollout until it is steady (exit 0) or rolled back (exit 1).
+history is the release history). A deploy resolves the image to its ECR digest, registers
+template + digest as a task definition revision, updates the service, records the release and
+follows the rollout until it is steady (exit 0) or rolled back (exit 1, and the record is
+restored to the image that runs again).
 
 Exit status: 0 steady; 1 the rollout failed (rolled back); 2 bad input or refused credentials
 (wrong account/region); 3 AWS error; 4 image refused (missing, critical scan findings, not
@@ -529,10 +530,7 @@ def release_image(
     if current_arn and matches(rendered, task_definition(aws, current_arn)):
         _record(release, resolved, action=action, source=source)
         say(f"{service} in {aws.env.name} already runs {resolved} with the current template")
-        rollout = Rollout(release, current_arn, deadline, poll_interval)
-        return rollout.follow(started)
-    previous = release.record
-    _record(release, resolved, action=action, source=source)
+        return _follow(Rollout(release, current_arn, deadline, poll_interval), started)
     ecs = aws.client("ecs")
     try:
         arn = str(ecs.register_task_definition(**rendered)["taskDefinition"]["taskDefinitionArn"])
@@ -543,20 +541,25 @@ def release_image(
     except Exception as error:
         raise _aws(error, "registering the revision / updating the service") from None
     say(f"updated {release.template.service}: rolling out {_revision(arn)}")
-    rollout = Rollout(release, arn, deadline, poll_interval)
-    try:
-        code = rollout.follow(started)
-    except KeyboardInterrupt:
-        raise OpsError(
-            f"interrupted; the deployment of {_revision(arn)} keeps going. Follow it with:\n"
-            f"  {release.status_command()}",
-            EXIT_INTERRUPTED,
-        ) from None
+    previous = release.record
+    _record(release, resolved, action=action, source=source)
+    code = _follow(Rollout(release, arn, deadline, poll_interval), started)
     if code == EXIT_FAILED and previous.image != resolved:
         # ECS rolled back to the previous revision: the record follows what runs.
         _write_record(release, replace(previous, action=RESTORED, released_at=_stamp()))
         say(f"release record of {service} restored to {previous.image}")
     return code
+
+
+def _follow(rollout: Rollout, started: Any) -> int:
+    try:
+        return rollout.follow(started)
+    except KeyboardInterrupt:
+        raise OpsError(
+            f"interrupted; the deployment of {_revision(rollout.task_definition_arn)} keeps "
+            f"going. Follow it with:\n  {rollout.release.status_command()}",
+            EXIT_INTERRUPTED,
+        ) from None
 
 
 def _stamp() -> str:
