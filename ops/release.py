@@ -468,7 +468,11 @@ def stopped_tasks(release: ServiceRelease, task_definition_arn: str | None) -> l
     except Exception as error:
         raise _aws(error, "listing stopped tasks") from None
     found = []
+    family = str(template.task_definition["family"])
     for task in tasks:
+        revision = _revision(str(task.get("taskDefinitionArn", "")))
+        if revision.rpartition(":")[0] != family:
+            continue  # not this service's (ListTasks filters by service; this is a safeguard)
         if task_definition_arn and task.get("taskDefinitionArn") != task_definition_arn:
             continue
         task_id = str(task["taskArn"]).rsplit("/", 1)[-1]

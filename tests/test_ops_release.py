@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.logs.models import logs_backends
 from moto.server import ThreadedMotoServer
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
@@ -42,6 +43,7 @@ REGION = "ap-northeast-1"
 FAST = ["--poll-interval", "0.01", "--timeout", "5"]
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
+LAST_WORDS = "panic: DATABASE_URL is not set"
 
 
 # --------------------------------------------------------------------------- synth side
@@ -246,7 +248,14 @@ class Rollouts:
             self._backend.stop_task(
                 service.cluster_name, task.task_arn, "Essential container in task exited"
             )
+            task_id = task.task_arn.rsplit("/", 1)[-1]
+            logs = logs_backends[ACCOUNT][REGION]
+            group, stream = f"/ecs/{service.cluster_name}/backend", f"backend/backend/{task_id}"
+            logs.create_log_stream(group, stream)
+            stamp = int(datetime.now(UTC).timestamp() * 1000)
+            logs.put_log_events(group, stream, [{"timestamp": stamp, "message": LAST_WORDS}])
             new.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER, failedTasks=1)
+            new["status"] = "ACTIVE"
             old.update(status="PRIMARY")
             service.task_definition = old["taskDefinition"]
             service.deployments = [old, new]
@@ -502,6 +511,7 @@ def test_circuit_breaker_failure_exits_1_with_reasons_and_restores_the_record(
     assert code == 1
     assert f"failed and was rolled back: {CIRCUIT_BREAKER}" in err
     assert "Essential container in task exited" in err
+    assert f"| {LAST_WORDS}" in err
     assert record("dev", "backend")[1].image == f"{REPO}@{seeded['dev/backend']['1.0.0']}"
     assert running_image("dev", "backend") == f"{REPO}@{seeded['dev/backend']['1.0.0']}"
 
@@ -988,6 +998,7 @@ SAMPLE_COMMANDS = (
     "python -m ops deploy --env dev --service backend --image 1.1.0",
     "python -m ops deploy --env dev --service backend --image 1.1.0",
     "python -m ops deploy --env dev --service backend --image 9.9.9",
+    "python -m ops deploy --env dev --service backend --image 2.0.0",
     "python -m ops status --env dev",
     "python -m ops promote --from dev --to stg --service backend",
     "python -m ops rollback --env dev --service backend",
@@ -998,6 +1009,8 @@ SAMPLE_COMMANDS = (
     "python -m ops deploy --env dev --all",
 )
 SAMPLE_TASK_ID = "0f8e7d6c5b4a49388271605f4e3d2c1b"
+FAILING_SAMPLE = "--image 2.0.0"
+"""The sample whose rollout the circuit breaker rolls back."""
 UUID = re.compile(
     r"(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})"
     r"(?![0-9a-f])"
@@ -1084,7 +1097,9 @@ def test_readme_release_examples_are_real(
         if " exec " in command:
             arn = service_state("dev", "backend")["taskDefinition"]
             start_task(ecs_backends[ACCOUNT][REGION], "fargate-dev", arn)
+        rollouts.outcome = "fail" if command.endswith(FAILING_SAMPLE) else "steady"
         main(shlex.split(command)[3:])
+        rollouts.outcome = "steady"
         out, err = capsys.readouterr()
         produced.append((command, normalise(err + out)))
     if update:
