@@ -6,21 +6,14 @@ ops/release_contract.py; README "Releasing" explains the ownership split.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import field_validator
 
 from envs.common import Strict
-
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 class ReleaseConfig(Strict):
     """How images reach this environment's services (`python -m ops deploy|promote|rollback`)."""
 
-    account_id: str | None = None
-    """12-digit AWS account the environment lives in; when set, `ops` refuses credentials of
-    any other account before writing anything. Default: not checked."""
     promote_from: str | None = None
     """Environment whose releases this one must follow: an image may be deployed here only
     after it was released there (e.g. `stg` for prod). Default: any image may be deployed."""
@@ -28,13 +21,6 @@ class ReleaseConfig(Strict):
     """Refuse images whose ECR scan reports CRITICAL findings (or that have no finished scan)."""
     rollout_timeout_seconds: int = 1800
     """How long `ops deploy` follows a rollout before giving up (the deployment goes on)."""
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, value: str | None) -> str | None:
-        if value is not None and not ACCOUNT_ID.match(value):
-            raise ValueError(f"{value!r} is not an AWS account id; expected 12 digits")
-        return value
 
     @field_validator("rollout_timeout_seconds")
     @classmethod

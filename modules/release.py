@@ -17,7 +17,7 @@ from constructs import Construct
 from modules.aws import iam_policy, ssm_parameter
 from modules.ecr import EcrRepository
 from modules.service import FargateService
-from modules.workload import TMP_VOLUME, TaskWorkload
+from modules.workload import TaskWorkload
 from ops.release_contract import (
     IMAGE_PLACEHOLDER,
     SSM_PARAMETER_TIER,
@@ -59,8 +59,8 @@ def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
         },
         "containerDefinitions": [container],
     }
-    if config.readonly_root_filesystem:
-        request["volumes"] = [{"name": TMP_VOLUME}]
+    if workload.volume_names:
+        request["volumes"] = [{"name": name} for name in workload.volume_names]
     return request
 
 

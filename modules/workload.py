@@ -37,6 +37,13 @@ ECS_EXEC_ACTIONS = (
     "ssmmessages:OpenDataChannel",
 )
 TMP_VOLUME = "tmp"
+# ECS Exec's SSM agent writes its state and logs inside the container; AWS: "The SSM agent
+# requires that the container file system is able to be written to ... making the root file
+# system read-only ... isn't supported" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html,
+# Considerations). With a read-only root, exec-enabled containers get these paths as writable
+# task volumes instead (the workaround AWS's ECS Exec team documents in
+# github.com/aws/containers-roadmap/issues/1359 and aws-containers/amazon-ecs-exec-checker#21).
+EXEC_WRITABLE_PATHS = {"ssm-agent-state": "/var/lib/amazon", "ssm-agent-logs": "/var/log/amazon"}
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,9 @@ class TaskWorkload(Construct):
       key when one is configured).
     - The task role (used by the application) has only the configured statements, plus the
       ssmmessages channel actions when ECS Exec is on.
-    - The security group has no ingress; egress to the VPC endpoints (443), S3's prefix
-      list and, when the environment has NAT and the workload allows it, HTTPS to the internet.
+    - The security group has no ingress and, when the environment has NAT and the workload
+      allows it, egress HTTPS to the internet. Tasks also carry the endpoints' shared
+      `workloads` group (443 to the VPC endpoints and S3's prefix list): `security_group_ids`.
     """
 
     def __init__(
@@ -184,8 +192,10 @@ class TaskWorkload(Construct):
             description=f"{config.name} tasks",
             vpc_id=context.network.vpc_id,
         )
+        # Every task also carries the shared group that alone may reach the VPC endpoints.
+        self.security_group_ids: list[str] = [self.security_group.id]
         if context.endpoints is not None:
-            context.endpoints.grant_access(self.security_group)
+            self.security_group_ids.append(context.endpoints.workloads_security_group.id)
         if context.internet_egress and config.internet_egress:
             self.security_group.allow_to_anywhere(
                 HTTPS, description="HTTPS to the internet through NAT"
@@ -193,6 +203,7 @@ class TaskWorkload(Construct):
 
         container = self._container(image, extra_environment or {}, command, enable_execute_command)
         self.container_definition: dict[str, Any] = container
+        self.volume_names = tuple(self._writable_paths(enable_execute_command))
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -207,14 +218,20 @@ class TaskWorkload(Construct):
                 operating_system_family="LINUX",
                 cpu_architecture=config.cpu_architecture.value,
             ),
-            volume=(
-                [ecs_task_definition.EcsTaskDefinitionVolume(name=TMP_VOLUME)]
-                if config.readonly_root_filesystem
-                else None
-            ),
+            volume=[
+                ecs_task_definition.EcsTaskDefinitionVolume(name=volume)
+                for volume in self.volume_names
+            ]
+            or None,
             container_definitions=json.dumps([container]),
         )
         self.task_definition_arn: str = self.task_definition.arn
+
+    def _writable_paths(self, exec_enabled: bool) -> dict[str, str]:
+        """Task volume name -> writable path in the container (none with a writable root)."""
+        if not self.config.readonly_root_filesystem:
+            return {}
+        return {TMP_VOLUME: "/tmp", **(EXEC_WRITABLE_PATHS if exec_enabled else {})}
 
     def _role(self, id_: str, name: str) -> iam_role.IamRole:
         """A role only ECS tasks of this account can assume (confused-deputy guarded)."""
@@ -295,9 +312,11 @@ class TaskWorkload(Construct):
                 },
             },
         }
-        if config.readonly_root_filesystem:
+        writable = self._writable_paths(exec_enabled)
+        if writable:
             container["mountPoints"] = [
-                {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+                {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+                for volume, path in writable.items()
             ]
         if self.container_port is not None:
             container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from ops import cost, diagram, ecs_exec, logs, release, release_impact, run_task
+from ops import cost, diagram, ecs_exec, logs, preflight, release, release_impact, run_task
 
 
 class Command(Protocol):
@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     release_impact,
     cost,
     diagram,
+    preflight,
 )
 
 

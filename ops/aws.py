@@ -129,11 +129,11 @@ def connect(env: EnvironmentConfig) -> Aws:
     except (BotoCoreError, ClientError) as error:
         raise OpsError(f"cannot reach AWS: {error}", EXIT_AWS_ERROR) from None
     account = str(identity["Account"])
-    expected = env.release.account_id
+    expected = env.account_id
     if expected is not None and account != expected:
         raise OpsError(
             f"the credentials belong to account {account} but {env.name} lives in {expected} "
-            f"(envs/{env.name}.py release.account_id); use that account's credentials"
+            f"(envs/{env.name}.py account_id); use that account's credentials"
         )
     return Aws(env=env, session=session, account=account, caller=str(identity["Arn"]))
 

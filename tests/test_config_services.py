@@ -96,7 +96,8 @@ def rejected(overrides: dict[str, Any]) -> str:
                     }
                 },
             },
-            "services.checkoutpayments.name: its target group would be named "
+            "services.checkoutpayments.name: the target group of service 'checkoutpayments' "
+            "would be named "
             "'platformproducts-dev-checkoutpayments' (37 characters) but AWS allows 32",
         ),
         (

@@ -537,7 +537,7 @@ def test_wrong_credentials_are_refused_before_any_write(
 ) -> None:
     if wrong == "account":
         dev = next(e for e in load_environments() if e.name == "dev")
-        other = dev.model_copy(update={"release": ReleaseConfig(account_id="999999999999")})
+        other = dev.model_copy(update={"account_id": "999999999999"})
         monkeypatch.setattr(release, "environment", lambda name: other)
         expected = f"credentials belong to account {ACCOUNT} but dev lives in 999999999999"
     else:
@@ -1031,7 +1031,7 @@ def normalise(text: str) -> str:
 def readme_samples(text: str) -> list[tuple[str, str]]:
     block = text[text.index(SAMPLES_START) + len(SAMPLES_START) : text.index(SAMPLES_END)]
     samples = []
-    for body in re.findall(r"```console\n(.*?)```", block, flags=re.DOTALL):
+    for body in re.findall(r"```shell-session\n(.*?)```", block, flags=re.DOTALL):
         first, _, output = body.partition("\n")
         samples.append((first.removeprefix("$ "), output))
     return samples
@@ -1103,7 +1103,7 @@ def test_readme_release_examples_are_real(
         out, err = capsys.readouterr()
         produced.append((command, normalise(err + out)))
     if update:
-        blocks = "".join(f"```console\n$ {c}\n{o}```\n\n" for c, o in produced)
+        blocks = "".join(f"```shell-session\n$ {c}\n{o}```\n\n" for c, o in produced)
         start = text.index(SAMPLES_START) + len(SAMPLES_START)
         text = text[:start] + blocks + text[text.index(SAMPLES_END) :]
         with open(README, "w", encoding="utf-8") as handle:
