@@ -28,6 +28,7 @@ from moto.server import ThreadedMotoServer
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from envs.release import ReleaseConfig
+from ops import aws as ops_aws
 from ops import ecs_exec, release
 from ops.__main__ import main
 from ops.release_contract import (
@@ -320,6 +321,17 @@ def rollouts(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "NO_PROXY": "127.0.0.1",
         }.items():
             patch.setenv(name, value)
+        # Creating botocore clients dominates a command's time: share them across commands
+        # (same endpoint and credentials; the CLI creates each once per run anyway).
+        clients: dict[tuple[str, str], Any] = {}
+        create = ops_aws.Aws.client
+
+        def shared_client(self: ops_aws.Aws, name: str) -> Any:
+            if (name, self.region) not in clients:
+                clients[name, self.region] = create(self, name)
+            return clients[name, self.region]
+
+        patch.setattr(ops_aws.Aws, "client", shared_client)
         patch.setattr(EC2ContainerServiceBackend, "update_service", update_service)
         patch.setattr(EC2ContainerServiceBackend, "describe_services", describe_services)
         # Fargate task definitions size the task, not the container; moto sums containers.
