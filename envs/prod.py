@@ -6,6 +6,8 @@ from typing import Any
 OVERRIDES: dict[str, Any] = {
     "name": "prod",
     "region": "ap-northeast-1",
+    "account_id": "123456789012",
+    "role_arn": "arn:aws:iam::123456789012:role/fargate-prod-deploy",
     "network": {
         "vpc_cidr": "10.2.0.0/16",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],

@@ -5,6 +5,8 @@ from typing import Any
 OVERRIDES: dict[str, Any] = {
     "name": "stg",
     "region": "ap-northeast-1",
+    "account_id": "123456789012",
+    "role_arn": "arn:aws:iam::123456789012:role/fargate-stg-deploy",
     "network": {
         "vpc_cidr": "10.1.0.0/16",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from constructs import Construct
 
+from envs.iam import secret_policy_arn
 from envs.services import (
     ContainerHealthCheckConfig,
     SecretSource,
@@ -24,6 +25,7 @@ from modules.aws import (
 )
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
+from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
 from ops.release_contract import log_group_name
@@ -62,6 +64,8 @@ class WorkloadContext:
     log_retention_days: int
     logs_kms_key_arn: str
     """Customer managed key for log groups and ECS Exec sessions."""
+    logs_key: LogsKey
+    """The same key as a construct (its ECS Exec grant)."""
 
 
 def _document(statements: list[dict[str, Any]]) -> str:
@@ -160,14 +164,7 @@ class TaskWorkload(Construct):
                     "Resource": f"{context.cluster.exec_log_group_arn}:*",
                 }
             )
-            task_statements.append(
-                {
-                    "Sid": "EcsExecSessionKey",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": context.logs_kms_key_arn,
-                }
-            )
+            task_statements.append(context.logs_key.exec_decrypt_statement())
             task_statements.append(
                 {
                     "Sid": "EcsExecDescribeLogGroups",
@@ -264,9 +261,10 @@ class TaskWorkload(Construct):
                 }
             )
         if SecretSource.SECRETS_MANAGER in by_source:
-            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret.
+            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret,
+            # with '-??????' when it is named without its random suffix.
             secrets = sorted(
-                {":".join(a.split(":")[:7]) for a in by_source[SecretSource.SECRETS_MANAGER]}
+                {secret_policy_arn(a) for a in by_source[SecretSource.SECRETS_MANAGER]}
             )
             statements.append(
                 {
@@ -329,6 +327,8 @@ class TaskWorkload(Construct):
                 "retries": check.retries,
                 "startPeriod": check.start_period_seconds,
             }
+        if config.user is not None:
+            container["user"] = config.user
         if command:
             container["command"] = list(command)
         if exec_enabled:
