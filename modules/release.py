@@ -14,6 +14,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from envs.iam import RESOURCE_STAR_ACTIONS
 from modules.aws import iam_policy, ssm_parameter
 from modules.ecr import EcrRepository
 from modules.service import FargateService
@@ -28,16 +29,16 @@ from ops.release_contract import (
     template_parameter_name,
 )
 
-# Actions without resource-level permissions must name Resource "*" (the "Resource types"
-# column is empty): ecs:RegisterTaskDefinition, ecs:DescribeTaskDefinition and
-# elasticloadbalancing:DescribeTargetHealth. ecs:ListTasks is scoped by the ecs:cluster key.
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+# Release actions AWS cannot scope to a resource: they take Resource "*" (their sources are in
+# envs/iam.py RESOURCE_STAR_ACTIONS, the one table of such actions). ecs:ListTasks (also in
+# that table) is narrowed by the ecs:cluster condition key; ecs:DescribeTasks by task ARN.
 UNSCOPED_ACTIONS = (
     "ecs:RegisterTaskDefinition",
     "ecs:DescribeTaskDefinition",
     "elasticloadbalancing:DescribeTargetHealth",
 )
+if not set(UNSCOPED_ACTIONS) <= RESOURCE_STAR_ACTIONS.keys():
+    raise ImportError("modules/release.py: add its unscoped actions to envs/iam.py first")
 
 
 def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
@@ -155,11 +156,13 @@ class ReleasePolicy(Construct):
         *,
         name: str,
         cluster_arn: str,
+        cluster_name: str,
+        account_id: str,
         releases: list[ServiceRelease],
         promotion_source: PromotionSource | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        self.document = self._document(cluster_arn, releases)
+        self.document = self._document(cluster_arn, cluster_name, account_id, releases)
         if promotion_source is not None:
             self.document["Statement"].append(promotion_source.statement())
         self.policy = iam_policy.IamPolicy(
@@ -172,7 +175,9 @@ class ReleasePolicy(Construct):
         self.arn: str = self.policy.arn
 
     @staticmethod
-    def _document(cluster_arn: str, releases: list[ServiceRelease]) -> dict[str, Any]:
+    def _document(
+        cluster_arn: str, cluster_name: str, account_id: str, releases: list[ServiceRelease]
+    ) -> dict[str, Any]:
         workloads = [release.service.workload for release in releases]
         repositories = sorted(
             {release.repository.arn for release in releases if release.repository is not None}
@@ -203,11 +208,17 @@ class ReleasePolicy(Construct):
                 "Resource": [release.service.service.id for release in releases],
             },
             {
-                "Sid": "FollowTasks",
+                "Sid": "ListTasks",
                 "Effect": "Allow",
-                "Action": ["ecs:ListTasks", "ecs:DescribeTasks"],
+                "Action": ["ecs:ListTasks"],
                 "Resource": "*",
                 "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+            },
+            {
+                "Sid": "DescribeTasks",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeTasks"],
+                "Resource": f"arn:aws:ecs:*:{account_id}:task/{cluster_name}/*",
             },
             {
                 "Sid": "PassWorkloadRoles",

@@ -215,6 +215,8 @@ class PlatformStack(TerraformStack):
                 "release-policy",
                 name=f"{prefix}-release",
                 cluster_arn=self.cluster.arn,
+                cluster_name=self.cluster.name,
+                account_id=caller.account_id,
                 releases=list(self.releases.values()),
                 promotion_source=(
                     PromotionSource(
