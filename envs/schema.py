@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from envs.alarms import AlarmsConfig
 from envs.common import (
     Strict,
     check_account_id,
@@ -34,6 +35,7 @@ from envs.common import (
     region_zones,
     role_account,
 )
+from envs.deployment import TEST_TRAFFIC_HEADER
 from envs.domain import DomainConfig, domain_problems
 from envs.edge import (
     AlbConfig,
@@ -46,6 +48,7 @@ from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
 from envs.release import ReleaseConfig
 from envs.services import (
+    RULE_VALUES_PER_RULE,
     CpuArchitecture,
     EcsConfig,
     Exposure,
@@ -323,6 +326,8 @@ class EnvironmentConfig(Strict):
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
     """One-off and scheduled tasks, given as {name: settings} in env files."""
+    alarms: AlarmsConfig = AlarmsConfig()
+    """The alarm topic (SNS), its subscriptions, load balancer alarms and the dashboard."""
 
     @field_validator("name", "project")
     @classmethod
@@ -488,6 +493,7 @@ class EnvironmentConfig(Strict):
             problems.append(f"services: service name {name!r} is used more than once")
         for service in self.services:
             where = f"services.{service.name}"
+            problems.extend(self._deployment_problems(service))
             for caller in service.allowed_callers:
                 if caller not in names:
                     problems.append(
@@ -509,6 +515,29 @@ class EnvironmentConfig(Strict):
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "
                     "all but one path_patterns or host_headers"
                 )
+        return problems
+
+    def _deployment_problems(self, service: ServiceConfig) -> list[str]:
+        """What ECS's traffic-shifting strategies need from the ALB (see envs/deployment.py);
+        the alternate target group's name is checked with every name (envs/names.py)."""
+        if not service.deployment.strategy.shifts_traffic or service.exposure is Exposure.NONE:
+            return []
+        where = f"services.{service.name}.deployment.strategy"
+        problems = []
+        alb = self.public_alb if service.exposure is Exposure.PUBLIC else self.internal_alb
+        if alb.cognito is not None:
+            problems.append(
+                f"{where}: '{service.deployment.strategy}' is not supported behind a listener "
+                "with Cognito authentication (ECS refuses rules that mix forward and non-forward "
+                "actions); use 'rolling' or remove public_alb.cognito"
+            )
+        values = len(service.path_patterns) + len(service.host_headers) + 1
+        if values > RULE_VALUES_PER_RULE:
+            problems.append(
+                f"{where}: the deployment's test rule would need {values} condition values "
+                f"(path_patterns + host_headers + the {TEST_TRAFFIC_HEADER} header) but an ALB "
+                f"rule allows {RULE_VALUES_PER_RULE}; use fewer paths or hosts"
+            )
         return problems
 
     def _job_problems(self) -> list[str]:
@@ -573,6 +602,10 @@ class EnvironmentConfig(Strict):
 
     def target_group_name(self, service: str) -> str:
         return f"{self.resource_prefix}-{service}"
+
+    def alternate_target_group_name(self, service: str) -> str:
+        """The second target group of a blue/green, linear or canary service."""
+        return f"{self.resource_prefix}-{service}-g"
 
     def services_behind(self, exposure: Exposure) -> tuple[ServiceConfig, ...]:
         return tuple(s for s in self.services if s.exposure is exposure)

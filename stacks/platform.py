@@ -7,8 +7,10 @@ from constructs import Construct
 
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig
+from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_caller_identity, provider
+from modules.dashboard import Dashboard, Section
 from modules.domain import Domain
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
@@ -17,6 +19,7 @@ from modules.job import Job
 from modules.kms import LogsKey
 from modules.literal import literal
 from modules.network import Network
+from modules.notifications import AlarmTopic
 from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
@@ -151,6 +154,26 @@ class PlatformStack(TerraformStack):
         if self.domain is not None:
             self.domain.add_aliases(self.load_balancers)
 
+        self.alarm_topic = AlarmTopic(
+            self,
+            "alarm-topic",
+            config.alarms,
+            name=prefix,
+            region=config.region,
+            account_id=caller.account_id,
+            admin_role_arns=config.key_admins,
+        )
+        self.load_balancer_alarms = {
+            exposure: LoadBalancerAlarms(
+                self,
+                f"{exposure}-alb-alarms",
+                config.alarms,
+                name=config.alb_name(exposure),
+                arn_suffix=alb.alb.arn_suffix,
+                topic_arn=self.alarm_topic.arn,
+            )
+            for exposure, alb in self.load_balancers.items()
+        }
         public_alb = self.load_balancers.get(Exposure.PUBLIC)
         if public_alb is not None and config.waf.enabled:
             WebAcl(
@@ -195,6 +218,8 @@ class PlatformStack(TerraformStack):
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
+                alternate_target_group_name=config.alternate_target_group_name(service.name),
+                alarm_topic_arn=self.alarm_topic.arn,
                 extra_environment=self._callee_urls(service),
             )
         self.releases = {
@@ -232,7 +257,12 @@ class PlatformStack(TerraformStack):
         )
         self.jobs = {
             job.name: Job(
-                self, f"job-{job.name}", job, context=self.context, image=self._image(job)
+                self,
+                f"job-{job.name}",
+                job,
+                context=self.context,
+                image=self._image(job),
+                alarm_topic_arn=self.alarm_topic.arn,
             )
             for job in config.jobs
         }
@@ -247,7 +277,41 @@ class PlatformStack(TerraformStack):
                     self.services[caller_name].security_group,
                     description=f"{caller_name} calls {', '.join(called)}",
                 )
+        self.dashboard = (
+            Dashboard(
+                self,
+                "dashboard",
+                name=prefix,
+                region=config.region,
+                sections=self._dashboard_sections(),
+            )
+            if config.alarms.dashboard
+            else None
+        )
         self._outputs()
+
+    def _dashboard_sections(self) -> list[Section]:
+        sections = [
+            Section(
+                title=f"service {name} ({service.strategy} deployments)",
+                specs=tuple(service.alarms.specs.values()),
+                requests=service.alarms.request_metrics,
+            )
+            for name, service in self.services.items()
+        ]
+        sections += [
+            Section(title=f"{exposure} ALB", specs=tuple(alarms.specs))
+            for exposure, alarms in self.load_balancer_alarms.items()
+        ]
+        sections += [
+            Section(
+                title=f"job {name}",
+                specs=tuple(job.alarms.specs),
+                log_group_name=job.workload.log_group_name,
+            )
+            for name, job in self.jobs.items()
+        ]
+        return sections
 
     def _domain(self, existing_certificates: dict[Exposure, str]) -> Domain | None:
         """Zones, certificates and names when the environment has a domain."""
@@ -309,6 +373,12 @@ class PlatformStack(TerraformStack):
             TerraformOutput(self, "public_url", value=named or public.url)
         if internal is not None:
             TerraformOutput(self, "internal_alb_dns_name", value=internal.dns_name)
+        TerraformOutput(
+            self,
+            "alarm_topic_arn",
+            value=self.alarm_topic.arn,
+            description="SNS topic every alarm notifies; subscribe chat integrations here.",
+        )
         if self.domain is not None and self.domain.public_zone is None:
             self._external_dns_outputs(public)
         TerraformOutput(self, "cluster_name", value=self.cluster.name)
