@@ -153,10 +153,12 @@ class FargateService(Construct):
             enable_execute_command=config.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            lifecycle=(
-                TerraformResourceLifecycle(ignore_changes=["desired_count"])
-                if config.ignores_desired_count
-                else None
+            # task_definition belongs to the release process (`ops deploy`, README "Releasing").
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=[
+                    "task_definition",
+                    *(["desired_count"] if config.ignores_desired_count else []),
+                ]
             ),
             depends_on=depends_on,
         )

@@ -28,6 +28,7 @@ from modules.endpoints import Endpoints
 from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
+from ops.release_contract import log_group_name
 
 HTTPS = 443
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -109,7 +110,7 @@ class TaskWorkload(Construct):
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "logs",
-            name=f"/ecs/{context.prefix}/{config.name}",
+            name=log_group_name(context.prefix, config.name),
             retention_in_days=context.log_retention_days,
             kms_key_id=context.logs_kms_key_arn,
         )
@@ -198,6 +199,8 @@ class TaskWorkload(Construct):
             )
 
         container = self._container(image, extra_environment or {}, command, enable_execute_command)
+        self.container_definition: dict[str, Any] = container
+        self.volume_names = tuple(self._writable_paths(enable_execute_command))
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -214,7 +217,7 @@ class TaskWorkload(Construct):
             ),
             volume=[
                 ecs_task_definition.EcsTaskDefinitionVolume(name=volume)
-                for volume in self._writable_paths(enable_execute_command)
+                for volume in self.volume_names
             ]
             or None,
             container_definitions=json.dumps([container]),

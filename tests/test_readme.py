@@ -272,6 +272,15 @@ def check_testing_snippet(block: Block, synthesized_copy: tuple[Path, str], tmp_
     exec(compile(block.text, block.id, "exec"), {})  # the README's own example, verbatim
 
 
+def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
+    """Release samples need AWS: tests/test_ops_release.py runs each against moto's server and
+    compares its output (test_readme_release_examples_are_real); here: they are those blocks."""
+    from tests.test_ops_release import readme_samples
+
+    command = block.text.splitlines()[0].removeprefix("$ ")
+    assert command in [c for c, _ in readme_samples((ROOT / "README.md").read_text())]
+
+
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
@@ -293,6 +302,7 @@ Handler = Callable[[Block, tuple[Path, str], Path], None]
 HANDLERS: list[tuple[Callable[[Block], bool], Handler]] = [
     (lambda b: b.lang == "console", check_console),
     (lambda b: b.lang == "sh", check_shell),
+    (lambda b: b.lang == "shell-session", check_release_sample),
     (lambda b: b.lang == "python" and b.text.startswith('"services": {'), check_add_service),
     (lambda b: b.lang == "python" and "Testing.synth" in b.text, check_testing_snippet),
     (lambda b: b.lang == "python" and b.text.startswith("OVERRIDES = {"), check_overrides_example),

@@ -287,9 +287,44 @@ def test_job_write_scopes_only_where_needed(where: str, name: str, job: Json) ->
         assert not steps_using(job, "actions/checkout"), f"{where}:{name} checks out code"
 
 
+RELEASE_WORKFLOW = "release.yml"
+"""Called by application repositories: its jobs hold the *caller's* release role (OIDC subject
+`repo:<app-repo>:environment:<env>`, release permissions only) and run the platform's `ops` at a
+commit the caller pins. No pull-request code of this repository runs there."""
+
+
+def platform_jobs() -> list[tuple[str, Json]]:
+    return [(where, job) for where, job in oidc_jobs() if not where.startswith(RELEASE_WORKFLOW)]
+
+
+def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
+    found = [(where, job) for where, job in oidc_jobs() if where.startswith(RELEASE_WORKFLOW)]
+    assert {where for where, _ in found} == {
+        f"{RELEASE_WORKFLOW}:{n}" for n in ("dev", "stg", "prod")
+    }
+    for where, job in found:
+        (checkout,) = steps_using(job, "actions/checkout")
+        assert checkout["with"] == {
+            "repository": "${{ inputs.platform_repository }}",
+            "ref": "${{ inputs.platform_ref }}",
+            "persist-credentials": False,
+        }, where
+        (credentials,) = steps_using(job, AWS_CREDENTIALS)
+        assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}", where
+        code = [
+            line.strip()
+            for step in job["steps"]
+            for line in step.get("run", "").splitlines()
+            if REPO_CODE.search(line)
+        ]
+        install = "python -m pip install --no-input --require-hashes -r requirements.txt"
+        assert code[0] == install, code
+        assert code[1:] and all(re.match(r"python -m ops (deploy|promote) ", c) for c in code[1:])
+
+
 def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
     """Jobs with `id-token: write` run only pinned actions, terraform and inline scripts."""
-    found = oidc_jobs()
+    found = platform_jobs()
     assert {where for where, _ in found} == {
         "terraform-plan.yml:plan",
         "deploy-env.yml:apply",
@@ -318,6 +353,8 @@ def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
 
 @pytest.mark.parametrize(("where", "name", "job"), step_jobs())
 def test_jobs_that_check_out_code_hold_only_contents_read(where: str, name: str, job: Json) -> None:
+    if where == RELEASE_WORKFLOW:
+        return  # the caller's release role; see test_release_jobs_run_only_pinned_ops_...
     shell = "\n".join(step.get("run", "") for step in job["steps"] if step.get("shell") != "python")
     if steps_using(job, "actions/checkout") or REPO_CODE.search(shell):
         assert job["permissions"] == {"contents": "read"}, f"{where}:{name}"
