@@ -3,12 +3,11 @@ strategy block and the IAM role ECS assumes to move listener-rule weights."""
 
 from __future__ import annotations
 
-import json
-
 from constructs import Construct
 
 from envs.deployment import DeploymentConfig, DeploymentStrategy
 from modules.aws import ecs_service, iam_role, iam_role_policy_attachment
+from modules.iam import service_trust
 
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html
 LOAD_BALANCER_POLICY_ARN = (
@@ -54,19 +53,12 @@ class LoadBalancerDeploymentRole(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, name: str, account_id: str) -> None:
         super().__init__(scope, id_)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EcsShiftsTraffic",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        }
-        self.role = iam_role.IamRole(self, "role", name=name, assume_role_policy=json.dumps(trust))
+        trust = service_trust(
+            "ecs.amazonaws.com",
+            sid="EcsShiftsTraffic",
+            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+        )
+        self.role = iam_role.IamRole(self, "role", name=name, assume_role_policy=trust)
         iam_role_policy_attachment.IamRolePolicyAttachment(
             self, "policy", role=self.role.name, policy_arn=LOAD_BALANCER_POLICY_ARN
         )

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from constructs import Construct
 
 from envs.services import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
+
+
+class CapacityShare(TypedDict):
+    """One capacity provider's share, keyed as the provider's strategy blocks name them."""
+
+    capacity_provider: str
+    weight: int
+    base: int
 
 
 class EcsCluster(Construct):
@@ -52,7 +62,16 @@ class EcsCluster(Construct):
         self.arn: str = self.cluster.arn
         self.exec_log_group_name: str = self.exec_log_group.name
         self.exec_log_group_arn: str = self.exec_log_group.arn
-        self.capacity_provider_strategy = config.capacity_provider_strategy
+        self.capacity_provider_strategy: list[CapacityShare] = [
+            {
+                "capacity_provider": share.capacity_provider.value,
+                "weight": share.weight,
+                "base": share.base,
+            }
+            for share in config.capacity_provider_strategy
+        ]
+        """The strategy as keyword arguments, in the one shape every consumer takes: each
+        provider block (`Cls(**share)`) and the job run-task contract."""
         self.container_insights: bool = config.container_insights is not ContainerInsights.DISABLED
         """Whether ECS/ContainerInsights metrics (running and desired task counts) exist."""
         self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
@@ -62,10 +81,8 @@ class EcsCluster(Construct):
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategy=[
                 ecs_cluster_capacity_providers.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
-                    capacity_provider=share.capacity_provider.value,
-                    weight=share.weight,
-                    base=share.base,
+                    **share
                 )
-                for share in config.capacity_provider_strategy
+                for share in self.capacity_provider_strategy
             ],
         )

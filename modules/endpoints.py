@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from constructs import Construct
 
 from envs.edge import EndpointsConfig, InterfaceEndpoint
 from modules.aws import vpc_endpoint
+from modules.iam import policy_json
 from modules.network import Network
 from modules.security_group import SecurityGroup
 
@@ -112,7 +111,7 @@ class Endpoints(Construct):
                     "Resource": [*arns, *(f"{arn}/*" for arn in arns)],
                 }
             )
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return policy_json(statements)
 
     def _open_workloads_group(self) -> None:
         """The shared group's only rules: 443 to the interface endpoints and to S3."""

@@ -73,12 +73,7 @@ class Job(Construct):
             "security_groups": self.workload.security_group_ids,
             "assign_public_ip": "DISABLED",
             "capacity_provider_strategy": [
-                {
-                    "capacity_provider": share.capacity_provider.value,
-                    "weight": share.weight,
-                    "base": share.base,
-                }
-                for share in context.cluster.capacity_provider_strategy
+                dict(share) for share in context.cluster.capacity_provider_strategy
             ],
             "log_group": self.workload.log_group_name,
             "log_stream_prefix": self.workload.log_stream_prefix,

@@ -11,6 +11,7 @@ from cdktf import TerraformProvider
 from constructs import Construct
 
 from modules.aws import kms_alias, kms_key
+from modules.iam import policy_document
 
 # Key administration without use of the key: the console's "key administrators" set, spelled
 # out (no wildcards). https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
@@ -95,9 +96,8 @@ class LogsKey(Construct):
         cluster_name: str,
     ) -> None:
         super().__init__(scope, id_)
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
+        policy = policy_document(
+            [
                 key_admin_statement(admin_role_arns),
                 {
                     "Sid": "CloudWatchLogsForThisEnvironment",
@@ -119,8 +119,8 @@ class LogsKey(Construct):
                         "StringLike": {EXEC_TARGET_CONTEXT: exec_target_pattern(cluster_name)}
                     },
                 },
-            ],
-        }
+            ]
+        )
         self.cluster_name = cluster_name
         self.key = kms_key.KmsKey(
             self,
@@ -167,9 +167,8 @@ class StateKey(Construct):
     ) -> None:
         super().__init__(scope, id_)
         users = list(dict.fromkeys((*admin_role_arns, *user_role_arns)))
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
+        policy = policy_document(
+            [
                 key_admin_statement(admin_role_arns),
                 {
                     "Sid": "StateThroughS3",
@@ -179,8 +178,8 @@ class StateKey(Construct):
                     "Resource": "*",
                     "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
                 },
-            ],
-        }
+            ]
+        )
         self.key = kms_key.KmsKey(
             self,
             "key",

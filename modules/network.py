@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from constructs import Construct
 
 from envs.schema import NatMode, NetworkConfig
@@ -23,6 +21,7 @@ from modules.aws import (
     subnet,
     vpc,
 )
+from modules.iam import policy_json, service_trust
 from modules.security_group import ANYWHERE_IPV4
 
 ADMIN_PORTS = (22, 3389)
@@ -273,27 +272,16 @@ class Network(Construct):
             self,
             "flow-logs-role",
             name=f"{name}-vpc-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard, as AWS documents for flow logs:
-                            # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": (
-                                        f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
-                                    )
-                                },
-                            },
-                        }
-                    ],
-                }
+            # Confused-deputy guard, as AWS documents for flow logs:
+            # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+            assume_role_policy=service_trust(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
+                    },
+                },
             ),
         )
         iam_role_policy.IamRolePolicy(
@@ -301,21 +289,18 @@ class Network(Construct):
             "flow-logs-policy",
             role=role.id,
             name="write-flow-logs",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": f"{log_group.arn}:*",
-                        }
-                    ],
-                }
+            policy=policy_json(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "logs:CreateLogStream",
+                            "logs:PutLogEvents",
+                            "logs:DescribeLogStreams",
+                        ],
+                        "Resource": f"{log_group.arn}:*",
+                    }
+                ]
             ),
         )
         flow_log.FlowLog(

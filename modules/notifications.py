@@ -10,6 +10,7 @@ from constructs import Construct
 
 from envs.alarms import AlarmsConfig
 from modules.aws import kms_alias, kms_key, sns_topic, sns_topic_policy, sns_topic_subscription
+from modules.iam import policy_document, policy_json
 from modules.kms import key_admin_statement
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
@@ -36,9 +37,8 @@ class AlarmTopic(Construct):
         admin_role_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, id_)
-        key_policy = {
-            "Version": "2012-10-17",
-            "Statement": [
+        key_policy = policy_document(
+            [
                 key_admin_statement(admin_role_arns),
                 {
                     # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
@@ -48,8 +48,8 @@ class AlarmTopic(Construct):
                     "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                     "Resource": "*",
                 },
-            ],
-        }
+            ]
+        )
         self.key = kms_key.KmsKey(
             self,
             "key",
@@ -73,39 +73,36 @@ class AlarmTopic(Construct):
             self,
             "policy",
             arn=self.topic.arn,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
+            policy=policy_json(
+                [
+                    {
+                        "Sid": "OwnerManages",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                        "Action": [
+                            "sns:GetTopicAttributes",
+                            "sns:SetTopicAttributes",
+                            "sns:Subscribe",
+                            "sns:ListSubscriptionsByTopic",
+                            "sns:Publish",
+                        ],
+                        "Resource": self.topic.arn,
+                    },
+                    *(
                         {
-                            "Sid": "OwnerManages",
+                            "Sid": "PublishFrom" + principal.split(".")[0].capitalize(),
                             "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                            "Action": [
-                                "sns:GetTopicAttributes",
-                                "sns:SetTopicAttributes",
-                                "sns:Subscribe",
-                                "sns:ListSubscriptionsByTopic",
-                                "sns:Publish",
-                            ],
+                            "Principal": {"Service": principal},
+                            "Action": "sns:Publish",
                             "Resource": self.topic.arn,
-                        },
-                        *(
-                            {
-                                "Sid": "PublishFrom" + principal.split(".")[0].capitalize(),
-                                "Effect": "Allow",
-                                "Principal": {"Service": principal},
-                                "Action": "sns:Publish",
-                                "Resource": self.topic.arn,
-                                "Condition": {
-                                    "StringEquals": {"aws:SourceAccount": account_id},
-                                    "ArnLike": {"aws:SourceArn": source},
-                                },
-                            }
-                            for principal, source in sources.items()
-                        ),
-                    ],
-                }
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {"aws:SourceArn": source},
+                            },
+                        }
+                        for principal, source in sources.items()
+                    ),
+                ]
             ),
         )
         for subscription in config.subscriptions:

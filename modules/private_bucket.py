@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from modules.aws import (
     s3_bucket_server_side_encryption_configuration,
     s3_bucket_versioning,
 )
+from modules.iam import deny_insecure_transport, policy_json
 
 lifecycle = s3_bucket_lifecycle_configuration
 sse = s3_bucket_server_side_encryption_configuration
@@ -105,21 +105,14 @@ class PrivateBucket(Construct):
                 object_ownership="BucketOwnerEnforced"
             ),
         )
-        deny_plain_http = {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        deny_plain_http = deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])
         extra = statements(self.bucket.arn) if statements else []
         self.policy = s3_bucket_policy.S3BucketPolicy(
             self,
             "policy",
             provider=provider,
             bucket=self.bucket.id,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [*extra, deny_plain_http]}),
+            policy=policy_json([*extra, deny_plain_http]),
             depends_on=[self.public_access_block],
         )
         lifecycle.S3BucketLifecycleConfiguration(

@@ -17,6 +17,7 @@ from constructs import Construct
 from envs.iam import RESOURCE_STAR_ACTIONS
 from modules.aws import iam_policy, ssm_parameter
 from modules.ecr import EcrRepository
+from modules.iam import policy_document
 from modules.service import FargateService
 from modules.workload import TaskWorkload
 from ops.release_contract import (
@@ -248,4 +249,4 @@ class ReleasePolicy(Construct):
                     "Resource": repositories,
                 },
             )
-        return {"Version": "2012-10-17", "Statement": statements}
+        return policy_document(statements)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from constructs import Construct
 
 from envs.jobs import ScheduleConfig
 from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue, sqs_queue_policy
+from modules.iam import deny_insecure_transport, policy_json, service_trust
 from modules.workload import TaskWorkload
 
 sched = scheduler_schedule
@@ -43,21 +42,7 @@ class JobSchedule(Construct):
                 self,
                 "dlq-policy",
                 queue_url=self.dead_letter_queue.url,
-                policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "DenyInsecureTransport",
-                                "Effect": "Deny",
-                                "Principal": "*",
-                                "Action": "sqs:*",
-                                "Resource": self.dead_letter_queue.arn,
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ],
-                    }
-                ),
+                policy=policy_json([deny_insecure_transport("sqs:*", self.dead_letter_queue.arn)]),
             )
         # Scheduler assumes the role as the schedule's group (schedules without a group live in
         # `default`); that group's ARN is the aws:SourceArn it presents:
@@ -97,23 +82,14 @@ class JobSchedule(Construct):
             self,
             "role",
             name=f"{name}-scheduler",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {
-                                    "aws:SourceAccount": context.account_id,
-                                    "aws:SourceArn": schedule_group_arn,
-                                }
-                            },
-                        }
-                    ],
-                }
+            assume_role_policy=service_trust(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": context.account_id,
+                        "aws:SourceArn": schedule_group_arn,
+                    }
+                },
             ),
         )
         iam_role_policy.IamRolePolicy(
@@ -121,7 +97,7 @@ class JobSchedule(Construct):
             "policy",
             role=self.role.id,
             name="run-job",
-            policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+            policy=policy_json(statements),
         )
         self.schedule = sched.SchedulerSchedule(
             self,
@@ -138,11 +114,7 @@ class JobSchedule(Construct):
                     task_definition_arn=workload.task_definition_arn,
                     task_count=1,
                     capacity_provider_strategy=[
-                        sched.SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(
-                            capacity_provider=share.capacity_provider.value,
-                            weight=share.weight,
-                            base=share.base,
-                        )
+                        sched.SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(**share)
                         for share in context.cluster.capacity_provider_strategy
                     ],
                     network_configuration=sched.SchedulerScheduleTargetEcsParametersNetworkConfiguration(

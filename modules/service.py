@@ -118,11 +118,7 @@ class FargateService(Construct):
             task_definition=self.workload.task_definition_arn,
             desired_count=config.desired_count,
             capacity_provider_strategy=[
-                ecs_service.EcsServiceCapacityProviderStrategy(
-                    capacity_provider=share.capacity_provider.value,
-                    weight=share.weight,
-                    base=share.base,
-                )
+                ecs_service.EcsServiceCapacityProviderStrategy(**share)
                 for share in context.cluster.capacity_provider_strategy
             ],
             network_configuration=ecs_service.EcsServiceNetworkConfiguration(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TypedDict
 
@@ -16,6 +15,7 @@ from modules.aws import (
     wafv2_web_acl_association,
     wafv2_web_acl_logging_configuration,
 )
+from modules.iam import policy_json
 
 waf = wafv2_web_acl
 
@@ -137,25 +137,20 @@ class WebAcl(Construct):
             self,
             "log-delivery",
             policy_name=f"{name}-waf-log-delivery",
-            policy_document=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "WafLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{group.arn}:*",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"
-                                },
-                            },
-                        }
-                    ],
-                }
+            policy_document=policy_json(
+                [
+                    {
+                        "Sid": "WafLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": f"{group.arn}:*",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": account_id},
+                            "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"},
+                        },
+                    }
+                ]
             ),
         )
         logging = wafv2_web_acl_logging_configuration

@@ -25,6 +25,7 @@ from modules.aws import (
 )
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
+from modules.iam import policy_json, service_trust
 from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
@@ -66,10 +67,6 @@ class WorkloadContext:
     """Customer managed key for log groups and ECS Exec sessions."""
     logs_key: LogsKey
     """The same key as a construct (its ECS Exec grant)."""
-
-
-def _document(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class TaskWorkload(Construct):
@@ -131,7 +128,7 @@ class TaskWorkload(Construct):
                 "execution-secrets",
                 role=self.execution_role.id,
                 name="read-own-secrets",
-                policy=_document(secret_statements),
+                policy=policy_json(secret_statements),
             )
 
         self.task_role = self._role("task-role", f"{self.family}-task")
@@ -179,7 +176,7 @@ class TaskWorkload(Construct):
                 "task-policy",
                 role=self.task_role.id,
                 name="application",
-                policy=_document(task_statements),
+                policy=policy_json(task_statements),
             )
 
         self.security_group = SecurityGroup(
@@ -232,19 +229,17 @@ class TaskWorkload(Construct):
 
     def _role(self, id_: str, name: str) -> iam_role.IamRole:
         """A role only ECS tasks of this account can assume (confused-deputy guarded)."""
-        trust = {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {
+        trust = service_trust(
+            "ecs-tasks.amazonaws.com",
+            conditions={
                 "StringEquals": {"aws:SourceAccount": self.context.account_id},
                 "ArnLike": {
                     "aws:SourceArn": f"arn:aws:ecs:{self.context.region}:"
                     f"{self.context.account_id}:*"
                 },
             },
-        }
-        return iam_role.IamRole(self, id_, name=name, assume_role_policy=_document([trust]))
+        )
+        return iam_role.IamRole(self, id_, name=name, assume_role_policy=trust)
 
     def _secret_statements(self) -> list[dict[str, Any]]:
         by_source: dict[SecretSource, list[str]] = {}
