@@ -10,7 +10,6 @@ A refactoring that must not change behaviour compares the dump before and after:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -41,7 +40,9 @@ def dump(outdir: Path) -> None:
 
 def compare(outdir: Path, refdir: Path) -> int:
     differing = []
-    names = sorted({p.name for p in outdir.glob("*.json")} | {p.name for p in refdir.glob("*.json")})
+    names = sorted(
+        {p.name for p in outdir.glob("*.json")} | {p.name for p in refdir.glob("*.json")}
+    )
     for name in names:
         new, old = outdir / name, refdir / name
         if not new.exists() or not old.exists() or new.read_bytes() != old.read_bytes():

@@ -48,6 +48,7 @@ from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
 from envs.release import ReleaseConfig
 from envs.services import (
+    RULE_PRIORITY_STEP,
     RULE_VALUES_PER_RULE,
     CpuArchitecture,
     EcsConfig,
@@ -510,6 +511,15 @@ class EnvironmentConfig(Strict):
                     "ALB; give each service on one ALB its own port"
                 )
             defaults = [s.name for s in attached if not (s.path_patterns or self.host_rule(s))]
+            ruled = [s for s in attached if s.name not in defaults]
+            priorities = [s.rule_priority for s in ruled]
+            for priority in sorted({p for p in priorities if priorities.count(p) > 1}):
+                sharing = [s.name for s in ruled if s.rule_priority == priority]
+                problems.append(
+                    f"services: {sharing} all get listener rule priority {priority} on the "
+                    f"{exposure} ALB; set listener_priority on all but one to a free multiple "
+                    f"of {RULE_PRIORITY_STEP}"
+                )
             if len(defaults) > 1:
                 problems.append(
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "

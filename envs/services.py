@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+import zlib
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
@@ -62,6 +63,16 @@ CAPACITY_BASE_MAX = 100_000
 # condition, 5 per rule and 5 wildcards per rule.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
 RULE_VALUE_MAX_CHARS = 128
+# Listener-rule priorities: 1-50000 per listener, unique
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html).
+# A service's production rule sits on a multiple of RULE_PRIORITY_STEP; its deployment test rule
+# (traffic-shifting strategies) RULE_PRIORITY_STEP/2 before it; the catch-all of a traffic-shifting
+# default-route service takes the last priority.
+RULE_PRIORITY_MAX = 50000
+RULE_PRIORITY_STEP = 10
+CATCH_ALL_PRIORITY = RULE_PRIORITY_MAX
+TEST_RULE_OFFSET = RULE_PRIORITY_STEP // 2
+RULE_PRIORITY_SLOTS = RULE_PRIORITY_MAX // RULE_PRIORITY_STEP - 1
 RULE_VALUES_PER_CONDITION = 3
 RULE_VALUES_PER_RULE = 5
 RULE_WILDCARDS_PER_RULE = 5
@@ -486,6 +497,10 @@ class ServiceConfig(WorkloadConfig):
     """Listener rule paths (e.g. '/api/*'). Empty with no host_headers: the ALB's default."""
     host_headers: tuple[str, ...] = ()
     """Listener rule host names (e.g. 'api.example.com')."""
+    listener_priority: StrictInt | None = None
+    """Priority of the service's listener rule (a multiple of 10, 10-49990; the ALB evaluates
+    lower first: set it where two services' paths or hosts overlap). Unset: derived from the
+    service name, so adding, removing or reordering services never renumbers a rule."""
     deregistration_delay_seconds: StrictInt = 60
     """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
@@ -524,6 +539,16 @@ class ServiceConfig(WorkloadConfig):
                 f"{self.health_check_grace_period_seconds}"
             )
         problems.extend(self._rule_problems())
+        highest = RULE_PRIORITY_SLOTS * RULE_PRIORITY_STEP
+        priority = self.listener_priority
+        if priority is not None and (
+            priority % RULE_PRIORITY_STEP or not RULE_PRIORITY_STEP <= priority <= highest
+        ):
+            problems.append(
+                f"listener_priority must be a multiple of {RULE_PRIORITY_STEP} from "
+                f"{RULE_PRIORITY_STEP} to {highest} (ALB rule priorities; the deployment test "
+                f"rule sits {TEST_RULE_OFFSET} before); got {priority}"
+            )
         scaling = self.autoscaling
         if scaling and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
             problems.append(
@@ -577,6 +602,15 @@ class ServiceConfig(WorkloadConfig):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def rule_priority(self) -> int:
+        """The listener rule's priority: `listener_priority`, else a stable function of the
+        name (CRC-32 onto the RULE_PRIORITY_SLOTS slots), independent of the service's place."""
+        if self.listener_priority is not None:
+            return self.listener_priority
+        slot = zlib.crc32(self.name.encode()) % RULE_PRIORITY_SLOTS
+        return RULE_PRIORITY_STEP * (1 + slot)
 
     def _rule_problems(self) -> list[str]:
         """AWS's limits on the listener rule built from path_patterns and host_headers."""

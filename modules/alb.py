@@ -10,7 +10,7 @@ from constructs import Construct
 
 from envs.deployment import TEST_TRAFFIC_HEADER
 from envs.edge import AlbConfig
-from envs.services import Exposure, ServiceConfig
+from envs.services import CATCH_ALL_PRIORITY, TEST_RULE_OFFSET, Exposure, ServiceConfig
 from modules.aws import (
     data_aws_caller_identity,
     data_aws_elb_service_account,
@@ -25,11 +25,6 @@ from modules.security_group import SecurityGroup
 
 HTTP = 80
 HTTPS = 443
-FIRST_RULE_PRIORITY = 10
-# ALB rule priorities are 1-50000 (ELBv2 CreateRule API); the catch-all of a traffic-shifting
-# default-route service goes last, and each test rule just before its production rule.
-CATCH_ALL_PRIORITY = 50000
-TEST_RULE_OFFSET = 5
 ActionT = TypeVar("ActionT")
 
 
@@ -159,7 +154,6 @@ class LoadBalancer(Construct):
         # ECS service must be created after it (CreateService rejects a target group that is
         # not yet associated with a load balancer).
         self.routes: dict[str, lb_listener.LbListener | lb_listener_rule.LbListenerRule] = {}
-        self._next_priority = FIRST_RULE_PRIORITY
 
     def _log_bucket(self, name: str) -> LogBucket:
         elb_account = data_aws_elb_service_account.DataAwsElbServiceAccount(self, "elb-account")
@@ -237,7 +231,7 @@ class LoadBalancer(Construct):
                 self,
                 f"rule-{service.name}",
                 listener_arn=self.listener.arn,
-                priority=self._next_priority,
+                priority=service.rule_priority,
                 action=self._forward_actions(
                     group.arn,
                     lb_listener_rule.LbListenerRuleAction,
@@ -245,7 +239,6 @@ class LoadBalancer(Construct):
                 ),
                 condition=conditions,
             )
-            self._next_priority += FIRST_RULE_PRIORITY
         else:
             self.routes[service.name] = self.listener
             self.listener.put_default_action(
@@ -337,8 +330,7 @@ class LoadBalancer(Construct):
         """
         rule = lb_listener_rule
         if conditions:
-            priority = self._next_priority
-            self._next_priority += FIRST_RULE_PRIORITY
+            priority = service.rule_priority
         else:
             conditions = [
                 rule.LbListenerRuleCondition(

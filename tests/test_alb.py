@@ -127,7 +127,7 @@ def test_path_rule_routes_second_service_on_shared_alb(synthesized: dict[str, Js
     _, rule = by_path(stack, "aws_lb_listener_rule", "public-alb/rule-admin")
     admin_tg, admin = by_path(stack, "aws_lb_target_group", "public-alb/tg-admin")
     assert rule["listener_arn"] == ref("aws_lb_listener", listener, "arn")
-    assert rule["priority"] == 10
+    assert rule["priority"] == 100  # its explicit listener_priority
     assert rule["condition"] == [{"path_pattern": {"values": ["/admin/*"]}}]
     assert rule["action"][-1]["target_group_arn"] == ref("aws_lb_target_group", admin_tg, "arn")
     assert admin["port"] == 3001
@@ -186,3 +186,48 @@ def test_internet_facing_albs_wait_for_the_internet_gateway(synthesized: dict[st
                 assert not waits, (name, lb_name)
             else:
                 assert waits == set(igw) and len(igw) == 1, (name, lb_name)
+
+
+def test_listener_rule_priorities_come_from_each_service_not_its_position(
+    synthesized: dict[str, Json],
+) -> None:
+    """Every service's production rule carries its own `rule_priority` (explicit or derived
+    from its name), so reordering services in a config file never renumbers a rule."""
+    from envs import load_environments
+    from tests.variants import VARIANTS
+
+    checked = 0
+    for env in (*load_environments(), *VARIANTS.values()):
+        stack = synthesized[env.name]
+        for service in env.services:
+            exposure = str(service.exposure)
+            suffix = f"{exposure}-alb/rule-{service.name}"
+            rules = [
+                body
+                for body in resources(stack, "aws_lb_listener_rule").values()
+                if body["//"]["metadata"]["path"].endswith(suffix)
+            ]
+            if rules and rules[0]["priority"] != 50000:  # 50000: a shifting default route
+                assert rules[0]["priority"] == service.rule_priority, (env.name, service.name)
+                checked += 1
+    assert checked >= 3
+
+
+def test_derived_listener_priority_does_not_depend_on_service_order() -> None:
+    from envs import build_environment, merge
+    from envs.dev import OVERRIDES as DEV
+
+    services = {
+        "api": {"exposure": "public", "container_port": 3001, "path_patterns": ["/api/*"]},
+        "admin": {"exposure": "public", "container_port": 3002, "path_patterns": ["/admin/*"]},
+    }
+    forward = build_environment(merge(DEV, {"services": services}), source="forward")
+    backward = build_environment(
+        merge(DEV, {"services": dict(reversed(services.items()))}), source="backward"
+    )
+
+    def priorities(env: Any) -> dict[str, int]:
+        return {s.name: s.rule_priority for s in env.services if s.path_patterns}
+
+    assert priorities(forward) == priorities(backward)
+    assert len(set(priorities(forward).values())) == 2

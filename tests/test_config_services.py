@@ -210,3 +210,32 @@ def test_services_merge_per_service_over_the_base() -> None:
     backend = next(s for s in env.services if s.name == "backend")
     assert (backend.cpu, backend.memory_mib, backend.container_port) == (1024, 2048, 8080)
     assert backend.enable_execute_command is True  # from envs/dev.py, kept by the merge
+
+
+@pytest.mark.parametrize("priority", [0, 15, 50000, 49995])
+def test_listener_priority_must_be_a_free_multiple_of_ten(priority: int) -> None:
+    message = rejected(
+        {"services": {"frontend": {"path_patterns": ["/x/*"], "listener_priority": priority}}}
+    )
+    assert "listener_priority must be a multiple of 10 from 10 to 49990" in message
+    assert f"got {priority}" in message
+
+
+def test_listener_priority_collision_names_both_services_and_the_fix() -> None:
+    message = rejected(
+        {
+            "services": {
+                "frontend": {"path_patterns": ["/a/*"], "listener_priority": 40},
+                "admin": {
+                    "exposure": "public",
+                    "container_port": 3001,
+                    "path_patterns": ["/b/*"],
+                    "listener_priority": 40,
+                },
+            }
+        }
+    )
+    assert (
+        "services: ['frontend', 'admin'] all get listener rule priority 40 on the public ALB; "
+        "set listener_priority on all but one to a free multiple of 10"
+    ) in message

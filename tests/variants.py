@@ -54,6 +54,7 @@ HTTPS_SHOP = {
             "exposure": "public",
             "container_port": 3001,
             "path_patterns": ["/admin/*"],
+            "listener_priority": 100,
             "cpu_architecture": "ARM64",
             "image": {"digest": "sha256:" + "ab" * 32},
         },
