@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def dump(outdir: Path) -> None:
-    from cdktf import App
+    from stacks import runtime  # noqa: F401  (configures the jsii runtime before cdktf starts it)
+
+    from cdktf import App  # isort: skip
 
     from envs import load_environments
     from stacks.bootstrap import StateBootstrapStack

@@ -1,3 +1,6 @@
 """Stacks: one `PlatformStack` per environment plus the `StateBootstrapStack`."""
 
-import modules  # noqa: F401  (sets the jsii runtime's environment before cdktf starts it)
+from stacks.runtime import configure_jsii_runtime
+
+# Before any stack module imports cdktf (which starts the jsii runtime).
+configure_jsii_runtime()

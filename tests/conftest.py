@@ -19,7 +19,9 @@ from tests.variants import VARIANTS
 @pytest.fixture(scope="session")
 def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cdktf.out directory with every default environment, the bootstrap and the variants."""
-    from cdktf import App
+    from stacks import runtime  # noqa: F401  (configures the jsii runtime before cdktf starts it)
+
+    from cdktf import App  # isort: skip
 
     from envs import load_environments
     from stacks.bootstrap import StateBootstrapStack

@@ -36,8 +36,8 @@ def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None
 
 
 def test_lazy_node_index_changes_nothing_in_the_output(synth_outdir: Path, tmp_path: Path) -> None:
-    """modules/lazy_provider_index.mjs only defers loading: an eager synth is byte-identical."""
-    import modules  # noqa: F401  (the session already set NODE_OPTIONS through it)
+    """stacks/lazy_provider_index.mjs only defers loading: an eager synth is byte-identical."""
+    import stacks  # noqa: F401  (the session already set NODE_OPTIONS through stacks.runtime)
 
     assert "--import=data:text/javascript," in os.environ["NODE_OPTIONS"]
     eager = {
@@ -55,3 +55,27 @@ def test_lazy_node_index_changes_nothing_in_the_output(synth_outdir: Path, tmp_p
     )
     produced = (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").read_bytes()
     assert produced == (synth_outdir / "stacks" / "dev" / "cdk.tf.json").read_bytes()
+
+
+def test_importing_the_constructs_package_leaves_the_environment_alone() -> None:
+    """The jsii set-up lives in stacks/runtime.py, run by `stacks`; `modules` is inert."""
+    probe = "import os; old = dict(os.environ); import modules; print(dict(os.environ) == old)"
+    clean = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "True"
+    configured = subprocess.run(
+        [sys.executable, "-c", "import os, stacks; print(os.environ.get('NODE_OPTIONS', ''))"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--import=data:text/javascript," in configured.stdout
