@@ -21,10 +21,9 @@ from modules.aws import (
 )
 from modules.log_bucket import LogBucket
 from modules.network import Network
+from modules.ports import HTTP, HTTPS
 from modules.security_group import SecurityGroup
 
-HTTP = 80
-HTTPS = 443
 ActionT = TypeVar("ActionT")
 
 

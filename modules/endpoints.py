@@ -8,9 +8,9 @@ from envs.edge import EndpointsConfig, InterfaceEndpoint
 from modules.aws import vpc_endpoint
 from modules.iam import policy_json
 from modules.network import Network
+from modules.ports import HTTPS
 from modules.security_group import SecurityGroup
 
-HTTPS = 443
 # What tasks may do to the env's named buckets through the gateway (object read/write, list).
 NAMED_BUCKET_ACTIONS = (
     "s3:AbortMultipartUpload",

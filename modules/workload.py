@@ -28,10 +28,10 @@ from modules.endpoints import Endpoints
 from modules.iam import policy_json, service_trust
 from modules.kms import LogsKey
 from modules.network import Network
+from modules.ports import HTTPS
 from modules.security_group import SecurityGroup
 from ops.release_contract import log_group_name
 
-HTTPS = 443
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 ECS_EXEC_ACTIONS = (
     "ssmmessages:CreateControlChannel",

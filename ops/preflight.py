@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from modules.ports import HTTPS
 from ops.synth_reader import (
     Resource,
     Stack,
@@ -40,7 +41,6 @@ from ops.synth_reader import (
 )
 
 EXIT_FINDINGS = 1
-HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
 
 
