@@ -8,6 +8,7 @@ from constructs import Construct
 
 from envs.services import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
+from modules.kms import LogsKey
 
 
 class CapacityShare(TypedDict):
@@ -26,7 +27,7 @@ class EcsCluster(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, config: EcsConfig, *, name: str, kms_key_arn: str
+        self, scope: Construct, id_: str, config: EcsConfig, *, name: str, logs_key: LogsKey
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -35,7 +36,7 @@ class EcsCluster(Construct):
             "exec-logs",
             name=f"/ecs/{name}/exec",
             retention_in_days=config.log_retention_days,
-            kms_key_id=kms_key_arn,
+            kms_key_id=logs_key.arn,
         )
         self.cluster = ecs_cluster.EcsCluster(
             self,
@@ -50,7 +51,7 @@ class EcsCluster(Construct):
                 execute_command_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfiguration(
                     logging="OVERRIDE",
                     # Encrypts the session data channel; exec-enabled task roles may decrypt.
-                    kms_key_id=kms_key_arn,
+                    kms_key_id=logs_key.arn,
                     log_configuration=ecs_cluster.EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
                         cloud_watch_log_group_name=self.exec_log_group.name,
                         cloud_watch_encryption_enabled=True,

@@ -22,6 +22,7 @@ from modules.aws import (
     vpc,
 )
 from modules.iam import policy_json, service_trust
+from modules.kms import LogsKey
 from modules.security_group import ANYWHERE_IPV4
 
 ADMIN_PORTS = (22, 3389)
@@ -57,7 +58,7 @@ class Network(Construct):
         config: NetworkConfig,
         *,
         name: str,
-        logs_kms_key_arn: str,
+        logs_key: LogsKey,
         account_id: str,
         region: str,
     ) -> None:
@@ -168,7 +169,7 @@ class Network(Construct):
 
         self._default_network_acl(name)
         if config.flow_logs.enabled:
-            self._flow_logs(name, logs_kms_key_arn, account_id, region)
+            self._flow_logs(name, logs_key, account_id, region)
 
     def _default_network_acl(self, name: str) -> None:
         """Every subnet stays on the VPC's default network ACL, which is adopted with rules
@@ -260,13 +261,13 @@ class Network(Construct):
             ids.append(gateway.id)
         return ids
 
-    def _flow_logs(self, name: str, kms_key_arn: str, account_id: str, region: str) -> None:
+    def _flow_logs(self, name: str, logs_key: LogsKey, account_id: str, region: str) -> None:
         log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "flow-logs",
             name=f"/vpc/{name}/flow-logs",
             retention_in_days=self.config.flow_logs.retention_days,
-            kms_key_id=kms_key_arn,
+            kms_key_id=logs_key.arn,
         )
         role = iam_role.IamRole(
             self,

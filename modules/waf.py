@@ -7,7 +7,8 @@ from typing import TypedDict
 
 from constructs import Construct
 
-from envs.edge import ManagedRuleGroup
+from envs.edge import ManagedRuleGroup, WafConfig
+from modules.alb import LoadBalancer
 from modules.aws import (
     cloudwatch_log_group,
     cloudwatch_log_resource_policy,
@@ -16,6 +17,7 @@ from modules.aws import (
     wafv2_web_acl_logging_configuration,
 )
 from modules.iam import policy_json
+from modules.kms import LogsKey
 
 waf = wafv2_web_acl
 
@@ -43,7 +45,8 @@ def _visibility(metric: str) -> _Visibility:
 
 class WebAcl(Construct):
     """A regional web ACL allowing by default, blocking what AWS's managed rule groups match
-    and any client above `rate_limit_per_5_minutes` requests, associated with the ALB.
+    and any client above `config.rate_limit_per_5_minutes` requests, associated with
+    `load_balancer`.
 
     Requests are logged to a KMS-encrypted log group (`aws-waf-logs-<name>`) with the
     Authorization and Cookie headers redacted.
@@ -53,17 +56,17 @@ class WebAcl(Construct):
         self,
         scope: Construct,
         id_: str,
+        config: WafConfig,
         *,
+        load_balancer: LoadBalancer,
+        logs_key: LogsKey,
         name: str,
-        load_balancer_arn: str,
-        rate_limit_per_5_minutes: int,
-        count_only_rules: Mapping[ManagedRuleGroup, tuple[str, ...]],
         region: str,
         account_id: str,
         log_retention_days: int,
-        logs_kms_key_arn: str,
     ) -> None:
         super().__init__(scope, id_)
+        count_only_rules: Mapping[ManagedRuleGroup, tuple[str, ...]] = config.count_only_rules
         rules = [
             waf.Wafv2WebAclRule(
                 name=group.value,
@@ -98,7 +101,7 @@ class WebAcl(Construct):
                 action=waf.Wafv2WebAclRuleAction(block=waf.Wafv2WebAclRuleActionBlock()),
                 statement={
                     "rate_based_statement": {
-                        "limit": rate_limit_per_5_minutes,
+                        "limit": config.rate_limit_per_5_minutes,
                         "aggregate_key_type": "IP",
                     }
                 },
@@ -117,13 +120,13 @@ class WebAcl(Construct):
             visibility_config=waf.Wafv2WebAclVisibilityConfig(**_visibility(name)),
         )
         wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self, "association", resource_arn=load_balancer_arn, web_acl_arn=self.acl.arn
+            self, "association", resource_arn=load_balancer.arn, web_acl_arn=self.acl.arn
         )
         self.arn: str = self.acl.arn
-        self._logging(name, region, account_id, log_retention_days, logs_kms_key_arn)
+        self._logging(name, region, account_id, log_retention_days, logs_key)
 
     def _logging(
-        self, name: str, region: str, account_id: str, retention_days: int, kms_key_arn: str
+        self, name: str, region: str, account_id: str, retention_days: int, logs_key: LogsKey
     ) -> None:
         # WAF only delivers to log groups whose name starts with aws-waf-logs-.
         group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -131,7 +134,7 @@ class WebAcl(Construct):
             "logs",
             name=f"aws-waf-logs-{name}",
             retention_in_days=retention_days,
-            kms_key_id=kms_key_arn,
+            kms_key_id=logs_key.arn,
         )
         delivery = cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
             self,

@@ -63,10 +63,8 @@ class WorkloadContext:
     internet_egress: bool
     """True when the private subnets have a NAT route."""
     log_retention_days: int
-    logs_kms_key_arn: str
-    """Customer managed key for log groups and ECS Exec sessions."""
     logs_key: LogsKey
-    """The same key as a construct (its ECS Exec grant)."""
+    """Customer managed key for log groups and ECS Exec sessions (its ARN and ECS Exec grant)."""
 
 
 class TaskWorkload(Construct):
@@ -109,7 +107,7 @@ class TaskWorkload(Construct):
             "logs",
             name=log_group_name(context.prefix, config.name),
             retention_in_days=context.log_retention_days,
-            kms_key_id=context.logs_kms_key_arn,
+            kms_key_id=context.logs_key.arn,
         )
         self.log_group_name: str = self.log_group.name
         self.log_stream_prefix = config.name

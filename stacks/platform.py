@@ -105,7 +105,7 @@ class PlatformStack(TerraformStack):
             "network",
             config.network,
             name=prefix,
-            logs_kms_key_arn=self.logs_key.arn,
+            logs_key=self.logs_key,
             account_id=caller.account_id,
             region=config.region,
         )
@@ -179,18 +179,15 @@ class PlatformStack(TerraformStack):
             WebAcl(
                 self,
                 "waf",
+                config.waf,
+                load_balancer=public_alb,
+                logs_key=self.logs_key,
                 name=f"{prefix}-public",
-                load_balancer_arn=public_alb.arn,
-                rate_limit_per_5_minutes=config.waf.rate_limit_per_5_minutes,
-                count_only_rules=config.waf.count_only_rules,
                 region=config.region,
                 account_id=caller.account_id,
                 log_retention_days=config.ecs.log_retention_days,
-                logs_kms_key_arn=self.logs_key.arn,
             )
-        self.cluster = EcsCluster(
-            self, "ecs", config.ecs, name=prefix, kms_key_arn=self.logs_key.arn
-        )
+        self.cluster = EcsCluster(self, "ecs", config.ecs, name=prefix, logs_key=self.logs_key)
         self.context = WorkloadContext(
             prefix=prefix,
             region=config.region,
@@ -200,12 +197,11 @@ class PlatformStack(TerraformStack):
             endpoints=self.endpoints,
             internet_egress=config.network.nat_mode is not NatMode.NONE,
             log_retention_days=config.ecs.log_retention_days,
-            logs_kms_key_arn=self.logs_key.arn,
             logs_key=self.logs_key,
         )
         self.repositories: dict[str, EcrRepository] = {}
         self.services: dict[str, FargateService] = {}
-        for service in config.services:  # config order decides listener rule priorities
+        for service in config.services:  # rule priorities come from each service (rule_priority)
             image = self._image(service)
             # Routing as resolved for this environment: domain hosts become host rules where
             # several services share an ALB (EnvironmentConfig.host_rule).
