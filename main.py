@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, EnvironmentConfig, load_environments
-from ops.synth_reader import OUTDIR_VARIABLE, PROJECT_ROOT, default_outdir
+from ops.common import EXIT_BAD_INPUT, OUTDIR_VARIABLE, PROJECT_ROOT, default_outdir
 
-EXIT_CONFIG_ERROR = 2
+EXIT_CONFIG_ERROR = EXIT_BAD_INPUT
 MANIFEST = "manifest.json"
 BOOTSTRAP_STACK = "state-bootstrap"
 SWAP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}

@@ -1,14 +1,13 @@
-"""What the release commands share: exit codes, one-line errors, the environment's config and
-an AWS session checked against it (account and region) before anything is written.
+"""What the release commands share: the environment's config and an AWS session checked
+against it (account and region) before anything is written (exit codes, the error type and
+the error-to-exit wrapper are ops/common.py's).
 
 boto3 and rich are imported inside functions so `python -m ops --help` stays fast.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,40 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from envs.schema import EnvironmentConfig
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-"""The rollout failed (circuit breaker or alarm rolled it back)."""
-EXIT_BAD_INPUT = 2
-EXIT_AWS_ERROR = 3
-EXIT_REFUSED = 4
-"""The image does not exist, fails its scan, or skipped the environment it must come from."""
-EXIT_TOOL_MISSING = 127
-EXIT_TIMEOUT = 124
-EXIT_INTERRUPTED = 130
-
-
-class OpsError(Exception):
-    """A failure reported as one message and an exit code, without a traceback."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def handle(body: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Wrap a command body: OpsError -> `error: ...` on stderr and its exit code."""
-
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return body(args)
-        except OpsError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return error.exit_code
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
-
-    return handler
+from ops.common import EXIT_AWS_ERROR, OpsError
 
 
 def now() -> datetime:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.common import handle
 from ops.synth_reader import (
     Resource,
     Stack,
@@ -734,7 +735,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             metavar="N",
             help=f"{help_text} (assumption; default {default:g})",
         )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handle(run))
 
 
 def _non_negative(text: str) -> float:
@@ -750,11 +751,7 @@ def _non_negative(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """The `cost` handler."""
     assume = Assumptions(args.nat_gb, args.endpoint_gb, args.alb_lcu, args.log_gb)
-    try:
-        results = [estimate(stack, assume) for stack in load_stacks(args.outdir, args.env)]
-    except SynthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    results = [estimate(stack, assume) for stack in load_stacks(args.outdir, args.env)]
     render = render_markdown if args.format == "markdown" else render_text
     sys.stdout.write(render(results, assume))
     return 0

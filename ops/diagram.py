@@ -24,12 +24,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops.common import EXIT_FAILED, PROJECT_ROOT, handle
 from ops.synth_reader import (
-    PROJECT_ROOT,
     Ref,
     Resource,
     Stack,
-    SynthError,
     add_stack_arguments,
     container_definitions,
     endpoint_service,
@@ -40,7 +39,7 @@ from ops.synth_reader import (
 )
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "diagrams"
-EXIT_DOT_FAILED = 1
+EXIT_DOT_FAILED = EXIT_FAILED
 UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 # Edge kinds: how a renderer draws them.
@@ -659,7 +658,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="where to write (default: docs/diagrams)"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handle(run))
 
 
 def write_svg(dot: str, graph: Graph, path: Path) -> bool:
@@ -678,11 +677,7 @@ def write_svg(dot: str, graph: Graph, path: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """The `diagram` handler."""
-    try:
-        stacks = load_stacks(args.outdir, args.env)
-    except SynthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    stacks = load_stacks(args.outdir, args.env)
     args.out.mkdir(parents=True, exist_ok=True)
     dot = shutil.which("dot")
     if dot is None:

@@ -15,15 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from ops.aws import (
-    EXIT_TOOL_MISSING,
-    OpsError,
-    check_service,
-    connect,
-    environment,
-    error_code,
-    handle,
-)
+from ops.aws import check_service, connect, environment, error_code
+from ops.common import EXIT_TOOL_MISSING, OpsError, handle
 from ops.release import describe_service, load_release
 
 PLUGIN = "session-manager-plugin"

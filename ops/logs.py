@@ -14,7 +14,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from ops.aws import EXIT_OK, OpsError, connect, environment, error_code, handle, now
+from ops.aws import connect, environment, error_code, now
+from ops.common import EXIT_OK, OpsError, handle
 from ops.release_contract import log_group_name
 
 DURATION = re.compile(r"^(\d+)([smhd])$")

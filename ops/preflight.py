@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,17 +29,17 @@ from enum import StrEnum
 from typing import Any
 
 from modules.ports import HTTPS
+from ops.common import EXIT_FAILED, handle
 from ops.synth_reader import (
     Resource,
     Stack,
-    SynthError,
     add_stack_arguments,
     available,
     container_definitions,
     load_stack,
 )
 
-EXIT_FINDINGS = 1
+EXIT_FINDINGS = EXIT_FAILED
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -1337,7 +1336,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_stack_arguments(parser)
     parser.add_argument("--rules", action="store_true", help="list the rules and their sources")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handle(run))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -1345,11 +1344,7 @@ def run(args: argparse.Namespace) -> int:
         for rule_ in RULES:
             print(f"{rule_.id}: {rule_.summary}\n    source: {rule_.source}")
         return 0
-    try:
-        stacks = load(args.outdir, args.env)
-    except SynthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    stacks = load(args.outdir, args.env)
     findings = preflight(stacks)
     warnings = advisories(stacks)
     for finding in findings:

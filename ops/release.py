@@ -30,23 +30,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ops.aws import (
+from ops.aws import Aws, aws_error, check_service, connect, environment, error_code, now, say
+from ops.common import (
     EXIT_AWS_ERROR,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_TIMEOUT,
-    Aws,
     OpsError,
-    aws_error,
-    check_service,
-    connect,
-    environment,
-    error_code,
     handle,
-    now,
-    say,
 )
 from ops.release_contract import (
     DIGEST,

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ops.aws import EXIT_OK, OpsError, environment, handle
+from ops.aws import environment
+from ops.common import EXIT_OK, OpsError, handle
 from ops.release_contract import template_parameter_name
 
 REPLACED_TYPES = ("aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group")

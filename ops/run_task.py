@@ -46,13 +46,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops.synth_reader import default_outdir
-
-EXIT_BAD_INPUT = 2
-EXIT_AWS_ERROR = 3
-EXIT_TIMEOUT = 124
-EXIT_NOT_STARTED = 125
-EXIT_INTERRUPTED = 130
+from ops.common import (
+    EXIT_AWS_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    EXIT_TIMEOUT,
+    OpsError,
+    default_outdir,
+    handle,
+)
 
 SPECS_OUTPUT = "run_task_specs"
 STARTED_BY = "ops-run-task"
@@ -91,14 +93,6 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 def printable(text: str) -> str:
     """`text` without terminal escape sequences or control characters (safe to print)."""
     return TERMINAL_ESCAPE.sub("", text)
-
-
-class OpsError(Exception):
-    """A failure reported as one message and an exit code, without a traceback."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 # --------------------------------------------------------------------------- arguments
@@ -741,18 +735,6 @@ def exit_code_of(task: Mapping[str, Any], spec: JobSpec) -> int:
 # --------------------------------------------------------------------------- entry point
 
 
-def run(args: argparse.Namespace) -> int:
-    """The `run-task` handler: exit code of the job, or of the failure."""
-    try:
-        return _run(args)
-    except OpsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
 def _run(args: argparse.Namespace) -> int:
     specs, source = load_specs(args)
     spec = select_job(specs, args.job, source)
@@ -795,6 +777,10 @@ def _run(args: argparse.Namespace) -> int:
             EXIT_AWS_ERROR,
         ) from None
     return exit_code_of(stopped, spec)
+
+
+run = handle(_run)
+"""The `run-task` handler: exit code of the job, or of the failure."""
 
 
 def _is_aws_error(error: Exception) -> bool:

@@ -7,27 +7,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTDIR = PROJECT_ROOT / "cdktf.out"
-OUTDIR_VARIABLE = "CDKTF_OUTDIR"
-EXIT_BAD_INPUT = 2
+from ops.common import OUTDIR_VARIABLE, OpsError, default_outdir
+
 # "${aws_lb.public-alb_B0993804.arn}" -> type, name, attribute
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]]+)\}")
 
 Resource = dict[str, Any]
 
 
-class SynthError(Exception):
-    """A problem with the synthesized output, reported as one line and exit status 2."""
-
-    exit_code = EXIT_BAD_INPUT
+SynthError = OpsError
+"""A problem with the synthesized output: the one ops error type (exit status 2 by default)."""
 
 
 class Ref(NamedTuple):
@@ -86,14 +81,6 @@ class Stack:
     def is_platform(self) -> bool:
         """True for an environment stack (it has a VPC), False for e.g. the state bootstrap."""
         return bool(self.resources("aws_vpc"))
-
-
-def default_outdir() -> Path:
-    """Where synth writes and the ops commands read: `$CDKTF_OUTDIR` when set (the CDKTF CLI
-    sets it; relative to the working directory), else the project's `cdktf.out`. main.py uses
-    this same function, so both always agree."""
-    configured = os.environ.get(OUTDIR_VARIABLE)
-    return Path(configured) if configured else DEFAULT_OUTDIR
 
 
 def stacks_dir(outdir: Path) -> Path:
