@@ -15,6 +15,7 @@ from envs.iam import NEGATED_KEYS, action_problems
 from envs.scaling import ScheduledScalingConfig
 from ops.release_contract import DIGEST as IMAGE_DIGEST
 from ops.release_contract import IMAGE_TAG
+from ops.run_task_contract import CAPACITY_BASE_MAX, CAPACITY_WEIGHT_MAX
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -54,10 +55,6 @@ GRACE_PERIOD_MAX_SECONDS = 2_147_483_647
 # Target group matcher for an ALB (HTTP/HTTPS): codes from 200 to 499.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
 MATCHER_CODES = (200, 499)
-# Capacity provider strategy item: weight 0-1000, base 0-100000.
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
-CAPACITY_WEIGHT_MAX = 1000
-CAPACITY_BASE_MAX = 100_000
 # Listener rule conditions: each value at most 128 characters of visible ASCII (host headers:
 # letters, digits, '-', '.', '*', '?'; paths also _ $ / ~ " ' @ : + &), at most 3 values per
 # condition, 5 per rule and 5 wildcards per rule.

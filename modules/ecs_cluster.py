@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 from constructs import Construct
 
 from envs.services import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
 from modules.kms import LogsKey
-
-
-class CapacityShare(TypedDict):
-    """One capacity provider's share, keyed as the provider's strategy blocks name them."""
-
-    capacity_provider: str
-    weight: int
-    base: int
+from ops.run_task_contract import CapacityShare
 
 
 class EcsCluster(Construct):

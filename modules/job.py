@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from constructs import Construct
 
 from envs.jobs import JobConfig
 from modules.alarms import JobAlarms
 from modules.schedule import JobSchedule
 from modules.workload import TaskWorkload, WorkloadContext
+from ops.run_task_contract import RunTaskSpec
 
 
 class Job(Construct):
@@ -64,7 +63,7 @@ class Job(Construct):
             ),
             topic_arn=alarm_topic_arn,
         )
-        self.run_task_spec: dict[str, Any] = {
+        self.run_task_spec: RunTaskSpec = {
             "cluster_arn": context.cluster.arn,
             "task_definition_arn": self.workload.task_definition_arn,
             "task_definition_family": self.workload.family,
@@ -72,9 +71,7 @@ class Job(Construct):
             "subnets": context.network.private_subnet_ids,
             "security_groups": self.workload.security_group_ids,
             "assign_public_ip": "DISABLED",
-            "capacity_provider_strategy": [
-                dict(share) for share in context.cluster.capacity_provider_strategy
-            ],
+            "capacity_provider_strategy": list(context.cluster.capacity_provider_strategy),
             "log_group": self.workload.log_group_name,
             "log_stream_prefix": self.workload.log_stream_prefix,
             "region": context.region,

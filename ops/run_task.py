@@ -55,19 +55,12 @@ from ops.common import (
     default_outdir,
     handle,
 )
+from ops.run_task_contract import LAUNCH_TYPES, REQUIRED_KEYS, SPECS_OUTPUT, STRATEGY_LIMITS
 
-SPECS_OUTPUT = "run_task_specs"
 STARTED_BY = "ops-run-task"
 TERRAFORM_TIMEOUT_SECONDS = 300
 # Statuses in which the container has not started yet, so there are no logs to follow.
 BEFORE_RUNNING = frozenset({"PROVISIONING", "PENDING", "ACTIVATING"})
-REQUIRED_KEYS = (
-    "cluster_arn",
-    "task_definition_arn",
-    "container_name",
-    "subnets",
-    "security_groups",
-)
 ENV_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 # Terminal control a log line or an AWS message could carry: CSI (colours, cursor moves,
 # screen clears), OSC (window titles, hyperlinks, clipboard writes), other two-byte ESC
@@ -80,10 +73,6 @@ TERMINAL_ESCAPE = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]"  # remaining control characters (tab kept)
 )
-# ECS limits for a capacity provider strategy item (weight 0-1000, base 0-100000):
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
-STRATEGY_LIMITS = {"weight": (0, 1000), "base": (0, 100_000)}
-LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL")
 CLUSTER_ARN = re.compile(
     r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/(?P<name>[A-Za-z0-9_-]{1,255})$"
 )
@@ -208,7 +197,7 @@ def new_client_token() -> str:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One entry of the `run_task_specs` output."""
+    """One entry of the `run_task_specs` output (ops/run_task_contract.RunTaskSpec), checked."""
 
     job: str
     cluster_arn: str
@@ -222,6 +211,7 @@ class JobSpec:
     log_group: str | None = None
     log_stream_prefix: str | None = None
     region: str | None = None
+    task_definition_family: str | None = None
 
     @classmethod
     def parse(cls, job: str, raw: Mapping[str, Any], source: str) -> JobSpec:
@@ -243,11 +233,20 @@ class JobSpec:
         if region is not None and not REGION.fullmatch(region):
             raise OpsError(f"{where}: region must be an AWS region code, got {region!r}")
         _optional(raw, "environment", where)
-        _optional(raw, "task_definition_family", where)
+        family = _optional(raw, "task_definition_family", where)
+        task_definition_arn = _string(raw, "task_definition_arn", where)
+        # ECS takes `family`, `family:revision` or the full ARN (RunTask's taskDefinition).
+        named = task_definition_arn.rpartition("task-definition/")[2].partition(":")[0]
+        if family is not None and named != family:
+            raise OpsError(
+                f"{where}: task_definition_arn {printable(task_definition_arn)!r} is not a "
+                f"revision of task_definition_family {printable(family)!r}; use the spec the "
+                "stack wrote (redeploy it), or fix the spec file"
+            )
         return cls(
             job=job,
             cluster_arn=_string(raw, "cluster_arn", where),
-            task_definition_arn=_string(raw, "task_definition_arn", where),
+            task_definition_arn=task_definition_arn,
             container_name=_string(raw, "container_name", where),
             subnets=_strings(raw, "subnets", where),
             security_groups=_strings(raw, "security_groups", where),
@@ -257,6 +256,7 @@ class JobSpec:
             log_group=_optional(raw, "log_group", where),
             log_stream_prefix=_optional(raw, "log_stream_prefix", where),
             region=region,
+            task_definition_family=family,
         )
 
     def check_environment(self, env: str, raw: Mapping[str, Any], source: str) -> None:

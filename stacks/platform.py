@@ -24,6 +24,7 @@ from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
+from ops.run_task_contract import SPECS_OUTPUT
 
 MANAGED_BY = "cdktf"
 LOG_GROUPS = ("/ecs/{prefix}/", "/vpc/{prefix}/", "aws-waf-logs-{prefix}-")
@@ -405,7 +406,7 @@ class PlatformStack(TerraformStack):
             )
         TerraformOutput(
             self,
-            "run_task_specs",
+            SPECS_OUTPUT,
             # `environment` lets ops run-task refuse a spec used with another --env.
             value={
                 name: {**job.run_task_spec, "environment": self.config.name}

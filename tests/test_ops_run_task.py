@@ -482,7 +482,11 @@ def test_run_task_failures_are_reported(
 def test_run_task_rejected_by_ecs_is_reported(
     platform: Platform, driver: Driver, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    gone = {**platform.spec, "task_definition_arn": "fargate-dev-missing:1"}
+    gone = {
+        **platform.spec,
+        "task_definition_arn": "fargate-dev-missing:1",
+        "task_definition_family": "fargate-dev-missing",
+    }
     write_outputs(tmp_path / "gone.json", {"migrate": gone})
 
     code, _, err = run_cli(capsys, "--spec-file", str(tmp_path / "gone.json"), *FAST)
