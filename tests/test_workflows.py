@@ -525,10 +525,15 @@ def test_plan_redacts_and_summarizes(tmp_path: Path) -> None:
     _, step = named_step(the_plan_job(), "Summarize and redact")
     fake = tmp_path / "bin" / "terraform"
     fake.parent.mkdir()
+    template = "/fargate-dev/release/backend/template"
     changes = [
         {"change": {"actions": ["create"]}},
         {"change": {"actions": ["delete", "create"]}},
-        {"change": {"actions": ["update"]}},
+        {
+            "address": "aws_ssm_parameter.t",
+            "type": "aws_ssm_parameter",
+            "change": {"actions": ["update"], "after": {"name": template, "value": "hunter2"}},
+        },
     ]
     fake.write_text(f"#!/bin/sh\necho '{json.dumps({'resource_changes': changes})}'\n")
     fake.chmod(0o755)
@@ -559,6 +564,32 @@ def test_plan_redacts_and_summarizes(tmp_path: Path) -> None:
     assert (tmp_path / "summary.txt").read_text().strip() == line
     assert f"summary={line}" in output.read_text()
     assert key not in summary.read_text() and line in summary.read_text()
+    # What leaves for `ops release-impact`: addresses, types, actions and names, no values.
+    release = json.loads((tmp_path / "release-changes.json").read_text())
+    assert release == {
+        "resource_changes": [
+            {
+                "address": "aws_ssm_parameter.t",
+                "type": "aws_ssm_parameter",
+                "change": {"actions": ["update"], "after": {"name": template}},
+            }
+        ]
+    }
+
+
+def test_release_impact_runs_without_credentials_and_reaches_the_comment() -> None:
+    workflow = load(PLAN)
+    impact = workflow["jobs"]["impact"]
+    assert impact["permissions"] == {"contents": "read"}
+    assert not steps_using(impact, AWS_CREDENTIALS)
+    runs = [step.get("run", "") for step in impact["steps"]]
+    assert any(r.startswith("python -m ops release-impact --env ") for r in runs)
+    comment = workflow["jobs"]["comment"]
+    assert "impact" in comment["needs"]
+    assert any(
+        step.get("with", {}).get("name") == "release-impact-${{ matrix.env }}"
+        for step in steps_using(comment, "actions/download-artifact")
+    )
 
 
 def test_binary_plans_are_uploaded_only_for_deploys_with_shortest_retention() -> None:
