@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
 from envs.common import Strict
+from envs.schedule_expression import ScheduleExpression, TimeZone
 
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -23,29 +24,14 @@ class ScheduledScalingConfig(Strict):
 
     name: str
     """Short label, unique per service (lowercase letters, digits, '-'), e.g. `night`."""
-    expression: str
+    expression: ScheduleExpression
     """cron(...) (6 fields), rate(...) or at(...)."""
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     """IANA time zone the expression is evaluated in."""
     min_capacity: int
     """Fewest tasks from then on."""
     max_capacity: int
     """Most tasks from then on."""
-
-    # envs.jobs imports envs.services, which imports this module: import the checks on use.
-    @field_validator("expression")
-    @classmethod
-    def _expression(cls, value: str) -> str:
-        from envs.jobs import check_schedule_expression
-
-        return check_schedule_expression(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from envs.jobs import check_time_zone
-
-        return check_time_zone(value)
 
     @model_validator(mode="after")
     def _bounds(self) -> ScheduledScalingConfig:
