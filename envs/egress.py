@@ -7,51 +7,77 @@ names the workload, the need and both fixes, before anything is synthesized or d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
-from envs.edge import InterfaceEndpoint
-from envs.services import SecretSource, WorkloadConfig
-
-if TYPE_CHECKING:
-    from envs.schema import EnvironmentConfig
+from envs.edge import EndpointsConfig, InterfaceEndpoint
+from envs.services import ImageConfig, SecretSource, ServiceConfig, WorkloadConfig
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
 
 
-def _needs(
-    env: EnvironmentConfig, workload: WorkloadConfig, *, exec_enabled: bool
-) -> list[tuple[str, tuple[InterfaceEndpoint, ...] | None]]:
-    """(need, endpoints that satisfy it; None when only NAT can)."""
-    needs: list[tuple[str, tuple[InterfaceEndpoint, ...] | None]] = []
+class _Network(Protocol):
+    @property
+    def has_nat(self) -> bool: ...
+
+
+class Environment(Protocol):
+    """What the proof reads of an environment (envs/schema.EnvironmentConfig provides it);
+    a protocol, so this module never imports the schema that calls it."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def network(self) -> _Network: ...
+    @property
+    def endpoints(self) -> EndpointsConfig: ...
+    @property
+    def services(self) -> Sequence[ServiceConfig]: ...
+    @property
+    def jobs(self) -> Sequence[WorkloadConfig]: ...
+    def image_of(self, workload: WorkloadConfig) -> ImageConfig: ...
+
+
+class Need(NamedTuple):
+    """One thing a task must reach, and how."""
+
+    description: str
+    endpoints: tuple[InterfaceEndpoint, ...] | None
+    """Interface endpoints that satisfy it; None when only NAT can."""
+    s3_gateway: bool = False
+    """Also needs the S3 gateway endpoint (ECR serves image layers from S3)."""
+
+
+def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) -> list[Need]:
+    needs: list[Need] = []
     image = env.image_of(workload)
     registry = image.registry_region()
     if registry in ("project", env.region):
-        needs.append(
-            ("pulling its image from ECR", (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR))
-        )
+        ecr = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR)
+        needs.append(Need("pulling its image from ECR", ecr, s3_gateway=True))
     else:
-        needs.append((f"pulling image {image.external!r} from outside this region's ECR", None))
-    needs.append(("shipping logs with awslogs", (InterfaceEndpoint.LOGS,)))
+        needs.append(Need(f"pulling image {image.external!r} from outside this region's ECR", None))
+    needs.append(Need("shipping logs with awslogs", (InterfaceEndpoint.LOGS,)))
     sources = workload.secret_sources()
     if SecretSource.SSM in sources:
-        needs.append(("reading SSM parameter secrets", (InterfaceEndpoint.SSM,)))
+        needs.append(Need("reading SSM parameter secrets", (InterfaceEndpoint.SSM,)))
     if SecretSource.SECRETS_MANAGER in sources:
-        needs.append(("reading Secrets Manager secrets", (InterfaceEndpoint.SECRETSMANAGER,)))
+        needs.append(Need("reading Secrets Manager secrets", (InterfaceEndpoint.SECRETSMANAGER,)))
     if workload.secrets_kms_key_arn:
-        needs.append(("decrypting secrets with KMS", (InterfaceEndpoint.KMS,)))
+        needs.append(Need("decrypting secrets with KMS", (InterfaceEndpoint.KMS,)))
     if exec_enabled:
-        needs.append(("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,)))
+        needs.append(Need("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,)))
         # The cluster encrypts exec sessions with the logs KMS key (modules/ecs_cluster.py):
         # the agent in the task then calls KMS itself. "If you use a customer managed KMS key
         # ... the task needs access to KMS" and, without internet access, the kms interface
         # endpoint: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
-        needs.append(("ECS Exec session encryption", (InterfaceEndpoint.KMS,)))
+        needs.append(Need("ECS Exec session encryption", (InterfaceEndpoint.KMS,)))
     return needs
 
 
-def _internet_gap(env: EnvironmentConfig, kind: str, workload: WorkloadConfig) -> str:
+def _internet_gap(env: Environment, kind: str, workload: WorkloadConfig) -> str:
     """A workload that declares external APIs needs NAT and its own opt-in."""
-    steps = [] if env.network.nat_mode != "none" else [NAT_FIX]
+    steps = [] if env.network.has_nat else [NAT_FIX]
     steps.append(f"set {kind}.{workload.name}.internet_egress to true")
     return (
         f"{kind}.{workload.name}: calling {', '.join(workload.external_apis)} (external_apis) "
@@ -60,7 +86,7 @@ def _internet_gap(env: EnvironmentConfig, kind: str, workload: WorkloadConfig) -
     )
 
 
-def egress_gaps(env: EnvironmentConfig) -> list[str]:
+def egress_gaps(env: Environment) -> list[str]:
     """One message per unmet need; empty when every workload can start and run."""
     available = set(env.endpoints.interface_services)
     gaps = []
@@ -69,17 +95,17 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
     ]
     workloads += [("jobs", j, False) for j in env.jobs]
     for kind, workload, exec_enabled in workloads:
-        if env.network.nat_mode != "none" and workload.internet_egress:
+        if env.network.has_nat and workload.internet_egress:
             continue  # NAT + HTTPS egress reaches every AWS API and registry.
         if workload.external_apis:
             gaps.append(_internet_gap(env, kind, workload))
-        if env.network.nat_mode == "none":
+        if not env.network.has_nat:
             nat_state = "network.nat_mode is 'none'"
             nat_fix = NAT_FIX
         else:
             nat_state = "internet_egress is false"
             nat_fix = f"set {kind}.{workload.name}.internet_egress to true"
-        for need, endpoints in _needs(env, workload, exec_enabled=exec_enabled):
+        for need, endpoints, s3_gateway in _needs(env, workload, exec_enabled=exec_enabled):
             prefix = f"{kind}.{workload.name}: {need} needs "
             if endpoints is None:
                 gaps.append(
@@ -89,7 +115,7 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
                 )
                 continue
             missing = [e.value for e in endpoints if e not in available]
-            if not env.endpoints.s3_gateway and endpoints[0] is InterfaceEndpoint.ECR_API:
+            if s3_gateway and not env.endpoints.s3_gateway:
                 missing.append("s3 gateway")
             if missing:
                 fix = (

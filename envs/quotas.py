@@ -41,13 +41,7 @@ class QuotasConfig(Strict):
 
 def nat_gateways(env: EnvironmentConfig) -> int:
     """NAT gateways (and so Elastic IPs) the environment's network creates."""
-    from envs.schema import NatMode
-
-    return {
-        NatMode.NONE: 0,
-        NatMode.SINGLE: 1,
-        NatMode.PER_AZ: len(env.network.availability_zones),
-    }[env.network.nat_mode]
+    return env.network.nat_gateway_count
 
 
 def quota_problems(env: EnvironmentConfig) -> list[str]:

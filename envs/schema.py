@@ -43,6 +43,7 @@ from envs.edge import (
     WafConfig,
     certificate_region,
 )
+from envs.egress import egress_gaps
 from envs.jobs import JobConfig
 from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
@@ -199,6 +200,20 @@ class NetworkConfig(Strict):
     """`none`, `single` or `per_az`."""
     flow_logs: FlowLogsConfig = FlowLogsConfig()
     """VPC flow logs (on in every default environment)."""
+
+    @property
+    def nat_gateway_count(self) -> int:
+        """NAT gateways (and so Elastic IPs) the network creates."""
+        return {
+            NatMode.NONE: 0,
+            NatMode.SINGLE: 1,
+            NatMode.PER_AZ: len(self.availability_zones),
+        }[self.nat_mode]
+
+    @property
+    def has_nat(self) -> bool:
+        """True when the private subnets route to the internet through a NAT gateway."""
+        return self.nat_mode is not NatMode.NONE
 
     @field_validator("vpc_cidr", mode="before")
     @classmethod
@@ -459,8 +474,6 @@ class EnvironmentConfig(Strict):
         if not problems:
             problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
-            from envs.egress import egress_gaps
-
             problems = egress_gaps(self)
         if problems:
             raise ValueError("\n".join(problems))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from envs.schema import EnvironmentConfig, NatMode
+from envs.schema import EnvironmentConfig
 from envs.services import Exposure, ServiceConfig, WorkloadConfig
 from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
@@ -196,7 +196,7 @@ class PlatformStack(TerraformStack):
             network=self.network,
             cluster=self.cluster,
             endpoints=self.endpoints,
-            internet_egress=config.network.nat_mode is not NatMode.NONE,
+            internet_egress=config.network.has_nat,
             log_retention_days=config.ecs.log_retention_days,
             logs_key=self.logs_key,
         )
