@@ -316,6 +316,7 @@ class EnvironmentConfig(Strict):
                         f"{where}.allowed_callers: {caller!r} is not another service of this "
                         f"environment; known: {', '.join(names)}"
                     )
+        problems += self._same_image_problems()
         for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
             attached = [s for s in self.services if s.exposure is exposure]
             ports = [s.container_port for s in attached]
@@ -330,6 +331,35 @@ class EnvironmentConfig(Strict):
                 problems.append(
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "
                     "all but one path_patterns or host_headers"
+                )
+        return problems
+
+    def _same_image_problems(self) -> list[str]:
+        """A service borrowing another's image: the owner exists, owns it, same architecture."""
+        problems = []
+        services = {s.name: s for s in self.services}
+        for service in self.services:
+            owner_name = service.same_image_as
+            if owner_name is None:
+                continue
+            where = f"services.{service.name}.same_image_as"
+            owner = services.get(owner_name)
+            if owner is None or owner_name == service.name:
+                others = [name for name in services if name != service.name]
+                problems.append(
+                    f"{where}: {owner_name!r} is not another service of this environment; "
+                    f"known: {', '.join(others) or 'none'}"
+                )
+            elif owner.same_image_as is not None:
+                problems.append(
+                    f"{where}: {owner_name!r} itself runs {owner.same_image_as!r}'s image; "
+                    f"name the owner directly: same_image_as {owner.same_image_as!r}"
+                )
+            elif owner.cpu_architecture is not service.cpu_architecture:
+                problems.append(
+                    f"services.{service.name}.cpu_architecture: {service.cpu_architecture} "
+                    f"differs from {owner_name!r}'s {owner.cpu_architecture}, whose image it "
+                    f"runs; set cpu_architecture {owner.cpu_architecture.value!r}"
                 )
         return problems
 
@@ -350,11 +380,16 @@ class EnvironmentConfig(Strict):
                 )
         return problems
 
+    def image_owner(self, workload: WorkloadConfig) -> WorkloadConfig:
+        """The workload whose image `workload` runs (itself, or the service it borrows from)."""
+        borrowed = getattr(workload, "same_image_as", None)
+        if borrowed is None:
+            return workload
+        return self.image_owner(next(s for s in self.services if s.name == borrowed))
+
     def image_of(self, workload: WorkloadConfig) -> ImageConfig:
-        """The image a workload runs (a job may borrow a service's)."""
-        if isinstance(workload, JobConfig) and workload.same_image_as is not None:
-            return next(s.image for s in self.services if s.name == workload.same_image_as)
-        return workload.image
+        """The image a workload runs (jobs and services may borrow a service's)."""
+        return self.image_owner(workload).image
 
     def alb_name(self, exposure: Exposure) -> str:
         return f"{self.resource_prefix}-{exposure}"

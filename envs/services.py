@@ -327,6 +327,8 @@ class WorkloadConfig(Strict):
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
     internet_egress: bool = True
     """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
+    entrypoint: tuple[str, ...] = ()
+    """Replaces the image's ENTRYPOINT (exec form, one string per argument); empty: the image's."""
 
     @field_validator("name")
     @classmethod
@@ -402,6 +404,11 @@ class ServiceConfig(WorkloadConfig):
     allowed_callers: tuple[str, ...] = ()
     """Services allowed to call this one (through the internal ALB). Each caller gets
     `<NAME>_URL` in its environment."""
+    same_image_as: str | None = None
+    """Run the image of this other service instead of `image` (e.g. a worker next to its API);
+    both must have the same `cpu_architecture`."""
+    command: tuple[str, ...] = ()
+    """Replaces the image's CMD (exec form, one string per argument); empty: the image's."""
 
     @model_validator(mode="after")
     def _service_limits(self) -> ServiceConfig:
@@ -428,6 +435,11 @@ class ServiceConfig(WorkloadConfig):
             )
         if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
             problems.append(f"allowed_callers needs exposure 'internal'; got '{self.exposure}'")
+        if self.same_image_as is not None and "image" in self.model_fields_set:
+            problems.append(
+                f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
+                "set as well; remove one"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -44,6 +44,7 @@ class FargateService(Construct):
             context=context,
             image=image,
             extra_environment=extra_environment,
+            command=config.command or None,
             container_port=None if config.exposure is Exposure.NONE else config.container_port,
             container_health_check=config.container_health_check,
             enable_execute_command=config.enable_execute_command,

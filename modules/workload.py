@@ -308,6 +308,8 @@ class TaskWorkload(Construct):
                 "retries": check.retries,
                 "startPeriod": check.start_period_seconds,
             }
+        if config.entrypoint:
+            container["entryPoint"] = list(config.entrypoint)
         if command:
             container["command"] = list(command)
         if exec_enabled:

@@ -166,7 +166,7 @@ class PlatformStack(TerraformStack):
         image = self.config.image_of(workload)
         if image.external is not None:
             return image.external
-        owner = getattr(workload, "same_image_as", None) or workload.name
+        owner = self.config.image_owner(workload).name
         repository = self.repositories.get(owner)
         if repository is None:
             repository = EcrRepository(

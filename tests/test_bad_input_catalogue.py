@@ -378,6 +378,37 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
+# Workload model (issue #15): commands, borrowed images, containers, storage, queues.
+WORKER = {"exposure": "none", "desired_count": 1}
+CASES += (
+    Case(
+        "service-same-image-as-unknown",
+        svc("worker", **WORKER, same_image_as="api"),
+        "services.worker.same_image_as",
+        "'api' is not another service",
+        "known: frontend, backend",
+    ),
+    Case(
+        "service-same-image-as-chain",
+        {
+            "services": {
+                "worker": {**WORKER, "same_image_as": "backend"},
+                "mailer": {**WORKER, "same_image_as": "worker"},
+            }
+        },
+        "services.mailer.same_image_as",
+        "'worker' itself runs 'backend''s image",
+        "same_image_as 'backend'",
+    ),
+    Case(
+        "service-same-image-as-other-architecture",
+        svc("worker", **WORKER, same_image_as="backend", cpu_architecture="ARM64"),
+        "services.worker.cpu_architecture",
+        "ARM64 differs from 'backend''s X86_64",
+        "set cpu_architecture 'X86_64'",
+    ),
+)
+
 
 def run_main(project: Path, tripwire: Path) -> tuple[subprocess.CompletedProcess[str], float]:
     """`python main.py` in the copy, without bytecode caches (env files change every second)

@@ -354,3 +354,28 @@ def test_per_env_outputs(dev: Json) -> None:
     )
     assert services["backend"]["service_name"] == "fargate-dev-backend"
     assert services["backend"]["subnets"] == outputs["private_subnet_ids"]["value"]
+
+
+def test_service_runs_another_services_image_with_its_own_command(
+    synthesized: dict[str, Json],
+) -> None:
+    """https-shop's `indexer` borrows `admin`'s pinned ARM64 image: same reference, its own
+    entrypoint and command, no repository of its own."""
+    shop = synthesized["https-shop"]
+    _, admin = by_path(shop, "aws_ecs_task_definition", "service-admin/workload/task-definition")
+    _, indexer = by_path(
+        shop, "aws_ecs_task_definition", "service-indexer/workload/task-definition"
+    )
+    (admin_container,) = container_definitions(admin)
+    (container,) = container_definitions(indexer)
+    repo, _ = by_path(shop, "aws_ecr_repository", "ecr-admin/repository")
+    digest = "sha256:" + "ab" * 32
+    assert container["image"] == admin_container["image"]
+    assert container["image"] == ref("aws_ecr_repository", repo, "repository_url") + "@" + digest
+    assert container["entryPoint"] == ["/usr/bin/tini", "--"]
+    assert container["command"] == ["node", "indexer.js", "--batch", "50"]
+    assert "entryPoint" not in admin_container and "command" not in admin_container
+    assert indexer["runtime_platform"]["cpu_architecture"] == "ARM64"
+    names = {body["name"] for body in resources(shop, "aws_ecr_repository").values()}
+    assert "fargate-https-shop/indexer" not in names
+    assert "fargate-https-shop/admin" in names

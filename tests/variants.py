@@ -72,6 +72,14 @@ HTTPS_SHOP = {
             "autoscaling": {"min_capacity": 1, "max_capacity": 3, "memory_target_percent": None},
             "desired_count": 1,
         },
+        "indexer": {
+            "exposure": "none",
+            "same_image_as": "admin",
+            "cpu_architecture": "ARM64",
+            "entrypoint": ["/usr/bin/tini", "--"],
+            "command": ["node", "indexer.js", "--batch", "50"],
+            "desired_count": 1,
+        },
     },
 }
 
