@@ -374,6 +374,11 @@ class WorkloadConfig(Strict):
         return {check_secret_arn(arn) for arn in self.secrets.values()}
 
 
+def caller_url_variable(service: str) -> str:
+    """Environment variable a caller receives with the callee's internal URL."""
+    return f"{service.upper().replace('-', '_')}_URL"
+
+
 class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 

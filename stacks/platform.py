@@ -6,7 +6,7 @@ from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envs.schema import EnvironmentConfig, NatMode
-from envs.services import Exposure, ServiceConfig, WorkloadConfig
+from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_caller_identity, provider
 from modules.ecr import EcrRepository
@@ -30,11 +30,6 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
         "Environment": config.name,
         "ManagedBy": MANAGED_BY,
     }
-
-
-def caller_url_variable(service: str) -> str:
-    """Environment variable a caller receives with the callee's internal URL."""
-    return f"{service.upper().replace('-', '_')}_URL"
 
 
 class PlatformStack(TerraformStack):
