@@ -77,7 +77,7 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     return f"{location}: {message} (got {error['input']!r})"
 
 
-FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*): (.*)$", re.DOTALL)
+FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)*): (.*)$", re.DOTALL)
 
 
 def _locate(location: str, message: str) -> str:

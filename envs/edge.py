@@ -87,6 +87,7 @@ class InterfaceEndpoint(enum.StrEnum):
     SECRETSMANAGER = "secretsmanager"
     KMS = "kms"
     STS = "sts"
+    XRAY = "xray"
 
 
 ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.LOGS)

@@ -32,6 +32,7 @@ OVERRIDES: dict[str, Any] = {
         },
         "backend": {
             "image": {"tag": "1.0.0"},
+            "sidecar_presets": ["otel-collector"],
             "cpu": 1024,
             "memory_mib": 2048,
             "desired_count": 3,

@@ -15,6 +15,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
+from envs.containers import SidecarPreset
 from envs.edge import (
     LB_NAME_MAX,
     TARGET_GROUP_NAME_MAX,
@@ -265,6 +266,7 @@ class EnvironmentConfig(Strict):
     @model_validator(mode="after")
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
+        problems += self._container_problems()
         if not problems:
             from envs.egress import egress_gaps
 
@@ -377,6 +379,29 @@ class EnvironmentConfig(Strict):
                 problems.append(
                     f"jobs.{job.name}.same_image_as: {job.same_image_as!r} is not a service of "
                     f"this environment; known: {', '.join(services) or 'none'}"
+                )
+        return problems
+
+    def _container_problems(self) -> list[str]:
+        """Sidecars borrowing an image name a service or their own workload; FireLens is for
+        services (`ops run-task` follows a job's awslogs streams)."""
+        problems = []
+        services = [s.name for s in self.services]
+        workloads: list[tuple[str, WorkloadConfig]] = [("services", s) for s in self.services]
+        workloads += [("jobs", j) for j in self.jobs]
+        for kind, workload in workloads:
+            for name, sidecar in workload.sidecars.items():
+                owner = sidecar.same_image_as
+                if owner is not None and owner != workload.name and owner not in services:
+                    problems.append(
+                        f"{kind}.{workload.name}.sidecars.{name}.same_image_as: {owner!r} is "
+                        f"neither this workload nor a service; known: "
+                        f"{', '.join([workload.name, *services])}"
+                    )
+            if kind == "jobs" and SidecarPreset.FIRELENS in workload.sidecar_presets:
+                problems.append(
+                    f"jobs.{workload.name}.sidecar_presets: 'firelens' is for services; "
+                    "`ops run-task` follows a job's awslogs stream; remove it"
                 )
         return problems
 

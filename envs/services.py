@@ -8,6 +8,12 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from envs.common import Strict, check_log_retention, check_name
+from envs.containers import (
+    ContainerDependency,
+    SidecarConfig,
+    SidecarPreset,
+    check_containers,
+)
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -69,6 +75,12 @@ class SecretSource(enum.StrEnum):
     SECRETS_MANAGER = "secretsmanager"
 
 
+def registry_region(image: str) -> str | None:
+    """The region of the private ECR registry an image reference points at (None: other)."""
+    match = ECR_PRIVATE_REGISTRY.match(image)
+    return match["region"] if match else None
+
+
 class ImageConfig(Strict):
     """Where the container image comes from.
 
@@ -108,8 +120,7 @@ class ImageConfig(Strict):
         """The region of a private ECR registry the image lives in (None: not private ECR)."""
         if self.external is None:
             return "project"
-        match = ECR_PRIVATE_REGISTRY.match(self.external)
-        return match["region"] if match else None
+        return registry_region(self.external)
 
 
 class HealthCheckConfig(Strict):
@@ -184,6 +195,12 @@ class ContainerHealthCheckConfig(Strict):
         if problems:
             raise ValueError("container_health_check: " + "; ".join(problems))
         return self
+
+
+# SidecarConfig (envs/containers.py) refers to ContainerHealthCheckConfig, defined above.
+SidecarConfig.model_rebuild(
+    _types_namespace={"ContainerHealthCheckConfig": ContainerHealthCheckConfig}
+)
 
 
 class AutoscalingConfig(Strict):
@@ -329,6 +346,12 @@ class WorkloadConfig(Strict):
     """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
     entrypoint: tuple[str, ...] = ()
     """Replaces the image's ENTRYPOINT (exec form, one string per argument); empty: the image's."""
+    depends_on: tuple[ContainerDependency, ...] = ()
+    """Containers of the task the main container waits for (sidecars; presets are added)."""
+    sidecars: dict[str, SidecarConfig] = Field(default_factory=dict)
+    """More containers in the task, by name: started in `depends_on` order, sized within it."""
+    sidecar_presets: tuple[SidecarPreset, ...] = ()
+    """Built-in sidecars switched on by name: `firelens`, `otel-collector`."""
 
     @field_validator("name")
     @classmethod
@@ -368,10 +391,33 @@ class WorkloadConfig(Strict):
         clash = set(self.environment) & set(self.secrets)
         if clash:
             raise ValueError(f"environment/secrets: {sorted(clash)} set in both; keep one")
+        problems = check_containers(
+            main=self.name,
+            main_depends_on=self.depends_on,
+            main_has_health_check=self.main_has_health_check,
+            sidecars=self.sidecars,
+            presets=self.sidecar_presets,
+            cpu=self.cpu,
+            memory_mib=self.memory_mib,
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
+    @property
+    def main_has_health_check(self) -> bool:
+        """Whether the main container has a health check of its own (services may)."""
+        return getattr(self, "container_health_check", None) is not None
+
+    def all_secrets(self) -> dict[str, str]:
+        """Every secret ARN of the task's containers (the execution role reads them all)."""
+        arns = {f"{self.name}.{k}": v for k, v in self.secrets.items()}
+        for name, sidecar in sorted(self.sidecars.items()):
+            arns |= {f"{name}.{k}": v for k, v in sidecar.secrets.items()}
+        return arns
+
     def secret_sources(self) -> set[SecretSource]:
-        return {check_secret_arn(arn) for arn in self.secrets.values()}
+        return {check_secret_arn(arn) for arn in self.all_secrets().values()}
 
 
 def caller_url_variable(service: str) -> str:

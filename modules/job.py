@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from constructs import Construct
@@ -26,6 +27,7 @@ class Job(Construct):
         *,
         context: WorkloadContext,
         image: str,
+        sidecar_images: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -36,6 +38,7 @@ class Job(Construct):
             context=context,
             image=image,
             command=config.command or None,
+            sidecar_images=sidecar_images,
         )
         self.schedule = (
             JobSchedule(self, "schedule", config.schedule, workload=self.workload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cdktf import TerraformResourceLifecycle
@@ -34,6 +35,7 @@ class FargateService(Construct):
         load_balancer: LoadBalancer | None,
         target_group_name: str,
         extra_environment: dict[str, str] | None = None,
+        sidecar_images: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -48,6 +50,7 @@ class FargateService(Construct):
             container_port=None if config.exposure is Exposure.NONE else config.container_port,
             container_health_check=config.container_health_check,
             enable_execute_command=config.enable_execute_command,
+            sidecar_images=sidecar_images,
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"

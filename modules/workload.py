@@ -4,6 +4,7 @@ security group that starts closed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from modules.aws import (
     iam_role_policy,
     iam_role_policy_attachment,
 )
+from modules.container import TMP_VOLUME, TaskContainers
 from modules.ecs_cluster import EcsCluster
 from modules.endpoints import Endpoints
 from modules.network import Network
@@ -35,7 +37,6 @@ ECS_EXEC_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
-TMP_VOLUME = "tmp"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class TaskWorkload(Construct):
         container_port: int | None = None,
         container_health_check: ContainerHealthCheckConfig | None = None,
         enable_execute_command: bool = False,
+        sidecar_images: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -103,6 +105,17 @@ class TaskWorkload(Construct):
         )
         self.log_group_name: str = self.log_group.name
         self.log_stream_prefix = config.name
+        self.containers = TaskContainers(
+            self,
+            "containers",
+            config,
+            region=context.region,
+            prefix=context.prefix,
+            log_group=self.log_group,
+            log_retention_days=context.log_retention_days,
+            logs_kms_key_arn=context.logs_kms_key_arn,
+            images=sidecar_images or {},
+        )
 
         self.execution_role = self._role("execution-role", f"{self.family}-execution")
         iam_role_policy_attachment.IamRolePolicyAttachment(
@@ -167,6 +180,7 @@ class TaskWorkload(Construct):
                     "Resource": "*",
                 }
             )
+        task_statements += self.containers.task_statements
         if task_statements:
             iam_role_policy.IamRolePolicy(
                 self,
@@ -190,7 +204,8 @@ class TaskWorkload(Construct):
                 HTTPS, description="HTTPS to the internet through NAT"
             )
 
-        container = self._container(image, extra_environment or {}, command, enable_execute_command)
+        environment = {**self.containers.main_environment(), **(extra_environment or {})}
+        container = self._container(image, environment, command, enable_execute_command)
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -210,7 +225,7 @@ class TaskWorkload(Construct):
                 if config.readonly_root_filesystem
                 else None
             ),
-            container_definitions=json.dumps([container]),
+            container_definitions=json.dumps(self.containers.definitions(container)),
         )
         self.task_definition_arn: str = self.task_definition.arn
 
@@ -232,7 +247,7 @@ class TaskWorkload(Construct):
 
     def _secret_statements(self) -> list[dict[str, Any]]:
         by_source: dict[SecretSource, list[str]] = {}
-        for arn in self.config.secrets.values():
+        for arn in self.config.all_secrets().values():
             by_source.setdefault(check_secret_arn(arn), []).append(arn)
         statements: list[dict[str, Any]] = []
         if SecretSource.SSM in by_source:

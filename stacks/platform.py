@@ -139,10 +139,16 @@ class PlatformStack(TerraformStack):
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
                 extra_environment=self._callee_urls(service),
+                sidecar_images=self._sidecar_images(service),
             )
         self.jobs = {
             job.name: Job(
-                self, f"job-{job.name}", job, context=self.context, image=self._image(job)
+                self,
+                f"job-{job.name}",
+                job,
+                context=self.context,
+                image=self._image(job),
+                sidecar_images=self._sidecar_images(job),
             )
             for job in config.jobs
         }
@@ -155,6 +161,20 @@ class PlatformStack(TerraformStack):
                     description=f"{caller_name} calls {service.name}",
                 )
         self._outputs()
+
+    def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:
+        """Sidecar name -> image: its own, or the image of the workload or service it names."""
+        services = {s.name: s for s in self.config.services}
+        images = {}
+        for name, sidecar in workload.sidecars.items():
+            if sidecar.image is not None:
+                images[name] = sidecar.image
+            elif sidecar.same_image_as == workload.name:
+                images[name] = self._image(workload)
+            else:
+                assert sidecar.same_image_as is not None  # validated: image or same_image_as
+                images[name] = self._image(services[sidecar.same_image_as])
+        return images
 
     def _image(self, workload: WorkloadConfig) -> str:
         """The image reference; creates the project ECR repository the image lives in."""

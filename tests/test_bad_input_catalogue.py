@@ -380,6 +380,7 @@ CASES: tuple[Case, ...] = (
 
 # Workload model (issue #15): commands, borrowed images, containers, storage, queues.
 WORKER = {"exposure": "none", "desired_count": 1}
+NGINX = "public.ecr.aws/nginx/nginx:1.27"
 CASES += (
     Case(
         "service-same-image-as-unknown",
@@ -406,6 +407,49 @@ CASES += (
         "services.worker.cpu_architecture",
         "ARM64 differs from 'backend''s X86_64",
         "set cpu_architecture 'X86_64'",
+    ),
+    Case(
+        "sidecar-cpu-does-not-fit",
+        svc("backend", sidecars={"proxy": {"image": NGINX, "cpu": 1024}}),
+        "services.backend.sidecars",
+        "cpu adds up to 1024 units but the task has 512",
+        "lower them or raise cpu",
+    ),
+    Case(
+        "sidecar-memory-does-not-fit",
+        svc("backend", sidecars={"proxy": {"image": NGINX, "memory_reservation_mib": 2000}}),
+        "services.backend.sidecars",
+        "memory adds up to 2000 MiB (proxy 2000) but the task has 1024 MiB",
+        "raise memory_mib",
+    ),
+    Case(
+        "container-start-order-cycle",
+        svc(
+            "backend",
+            depends_on=[{"container": "proxy"}],
+            sidecars={"proxy": {"image": NGINX, "depends_on": [{"container": "backend"}]}},
+        ),
+        "services.backend.depends_on",
+        "start order has a cycle",
+        "break one dependency",
+    ),
+    Case(
+        "container-waits-for-healthy-without-check",
+        svc(
+            "backend",
+            depends_on=[{"container": "proxy", "condition": "HEALTHY"}],
+            sidecars={"proxy": {"image": NGINX}},
+        ),
+        "services.backend.depends_on",
+        "'proxy' has no health check",
+        "give it a health check or use START",
+    ),
+    Case(
+        "firelens-on-a-job",
+        {"jobs": {"migrate": {"sidecar_presets": ["firelens"]}}},
+        "jobs.migrate.sidecar_presets",
+        "'firelens' is for services",
+        "remove it",
     ),
 )
 

@@ -83,6 +83,38 @@ HTTPS_SHOP = {
     },
 }
 
+NGINX = "public.ecr.aws/nginx/nginx:1.27"
+SIDECARS = {
+    "services": {
+        "backend": {
+            "sidecar_presets": ["otel-collector", "firelens"],
+            "container_health_check": {
+                "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]
+            },
+            "depends_on": [{"container": "warmup", "condition": "SUCCESS"}],
+            "sidecars": {
+                "proxy": {
+                    "image": NGINX,
+                    "ports": [8081],
+                    "essential": True,
+                    "depends_on": [{"container": "backend", "condition": "HEALTHY"}],
+                    "cpu": 128,
+                    "memory_reservation_mib": 64,
+                    "memory_mib": 256,
+                    "user": "101:101",
+                    "secrets": {"TLS_KEY": SM_SECRET},
+                },
+                "warmup": {
+                    "same_image_as": "backend",
+                    "command": ["python", "manage.py", "warm_cache"],
+                    "environment": {"WARM_KEYS": "1000"},
+                    "memory_mib": 128,
+                },
+            },
+        },
+    },
+}
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
@@ -102,6 +134,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
+        variant("sidecars", "10.14.0.0/24", SIDECARS),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
