@@ -88,6 +88,7 @@ class InterfaceEndpoint(enum.StrEnum):
     KMS = "kms"
     STS = "sts"
     XRAY = "xray"
+    SQS = "sqs"
 
 
 ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.LOGS)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from envs.containers import SidecarPreset
 from envs.edge import InterfaceEndpoint
+from envs.queues import QueueEncryption
 from envs.services import SecretSource, WorkloadConfig, registry_region
 
 if TYPE_CHECKING:
@@ -45,7 +46,22 @@ def _needs(env: EnvironmentConfig, workload: WorkloadConfig, *, exec_enabled: bo
         needs.append(("decrypting secrets with KMS", (InterfaceEndpoint.KMS,), ""))
     if exec_enabled:
         needs.append(("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,), ""))
-    return needs + _container_needs(env, workload)
+    return needs + _container_needs(env, workload) + _queue_needs(env, workload)
+
+
+def _queue_needs(env: EnvironmentConfig, workload: WorkloadConfig) -> list[Need]:
+    """Consumers and producers of the platform's SQS queues."""
+    queues = [
+        s.queue
+        for s in env.services
+        if s.queue is not None and (s.name == workload.name or workload.name in s.queue.producers)
+    ]
+    needs: list[Need] = []
+    if queues:
+        needs.append(("using its SQS queues", (InterfaceEndpoint.SQS,), ""))
+    if any(q.encryption is QueueEncryption.KMS for q in queues):
+        needs.append(("encrypting queue messages with KMS", (InterfaceEndpoint.KMS,), ""))
+    return needs
 
 
 def _container_needs(env: EnvironmentConfig, workload: WorkloadConfig) -> list[Need]:

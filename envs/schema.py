@@ -25,7 +25,14 @@ from envs.edge import (
     certificate_region,
 )
 from envs.jobs import JobConfig
-from envs.services import EcsConfig, Exposure, ImageConfig, ServiceConfig, WorkloadConfig
+from envs.services import (
+    ContainerInsights,
+    EcsConfig,
+    Exposure,
+    ImageConfig,
+    ServiceConfig,
+    WorkloadConfig,
+)
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
@@ -266,7 +273,7 @@ class EnvironmentConfig(Strict):
     @model_validator(mode="after")
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
-        problems += self._container_problems()
+        problems += self._container_problems() + self._queue_problems()
         if not problems:
             from envs.egress import egress_gaps
 
@@ -379,6 +386,32 @@ class EnvironmentConfig(Strict):
                 problems.append(
                     f"jobs.{job.name}.same_image_as: {job.same_image_as!r} is not a service of "
                     f"this environment; known: {', '.join(services) or 'none'}"
+                )
+        return problems
+
+    def _queue_problems(self) -> list[str]:
+        """Producers name other workloads; backlog scaling needs Container Insights' task count."""
+        problems = []
+        workloads = [w.name for w in (*self.services, *self.jobs)]
+        for service in self.services:
+            if service.queue is None:
+                continue
+            where = f"services.{service.name}.queue"
+            for producer in service.queue.producers:
+                if producer not in workloads or producer == service.name:
+                    others = [w for w in workloads if w != service.name]
+                    problems.append(
+                        f"{where}.producers: {producer!r} is not another service or job of this "
+                        f"environment; known: {', '.join(others)}"
+                    )
+            if (
+                service.queue.scaling is not None
+                and self.ecs.container_insights is ContainerInsights.DISABLED
+            ):
+                problems.append(
+                    f"{where}.scaling: backlog per task divides by ECS/ContainerInsights "
+                    "RunningTaskCount, and ecs.container_insights is 'disabled'; set it to "
+                    "'enabled', or set queue.scaling to null"
                 )
         return problems
 

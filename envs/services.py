@@ -14,6 +14,7 @@ from envs.containers import (
     SidecarPreset,
     check_containers,
 )
+from envs.queues import QueueConfig
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -460,6 +461,8 @@ class ServiceConfig(WorkloadConfig):
     both must have the same `cpu_architecture`."""
     command: tuple[str, ...] = ()
     """Replaces the image's CMD (exec form, one string per argument); empty: the image's."""
+    queue: QueueConfig | None = None
+    """Make this a queue worker: the platform creates an SQS queue it consumes (`QUEUE_URL`)."""
 
     @model_validator(mode="after")
     def _service_limits(self) -> ServiceConfig:
@@ -486,6 +489,19 @@ class ServiceConfig(WorkloadConfig):
             )
         if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
             problems.append(f"allowed_callers needs exposure 'internal'; got '{self.exposure}'")
+        if self.queue is not None and self.queue.scaling is not None:
+            queue_scaling = self.queue.scaling
+            if scaling is not None:
+                problems.append(
+                    "autoscaling: a queue worker scales on its backlog (queue.scaling); remove "
+                    "autoscaling or set queue.scaling to null"
+                )
+            elif not queue_scaling.min_capacity <= self.desired_count <= queue_scaling.max_capacity:
+                problems.append(
+                    "queue.scaling: need min_capacity <= desired_count <= max_capacity; got "
+                    f"{queue_scaling.min_capacity} <= {self.desired_count} <= "
+                    f"{queue_scaling.max_capacity}"
+                )
         if self.same_image_as is not None and "image" in self.model_fields_set:
             problems.append(
                 f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
@@ -497,7 +513,9 @@ class ServiceConfig(WorkloadConfig):
 
     @property
     def ignores_desired_count(self) -> bool:
-        return self.autoscaling is not None
+        return self.autoscaling is not None or (
+            self.queue is not None and self.queue.scaling is not None
+        )
 
 
 class CapacityProviderShare(Strict):

@@ -27,6 +27,7 @@ class Job(Construct):
         *,
         context: WorkloadContext,
         image: str,
+        extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
@@ -37,6 +38,7 @@ class Job(Construct):
             config,
             context=context,
             image=image,
+            extra_environment=extra_environment,
             command=config.command or None,
             sidecar_images=sidecar_images,
         )

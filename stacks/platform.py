@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
 from modules.alb import LoadBalancer
@@ -15,6 +16,7 @@ from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
 from modules.network import Network
+from modules.queue import QueueScaling, WorkQueue
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
@@ -127,6 +129,11 @@ class PlatformStack(TerraformStack):
             logs_kms_key_arn=self.logs_key.arn,
         )
         self.repositories: dict[str, EcrRepository] = {}
+        self.queues = {
+            s.name: WorkQueue(self, f"queue-{s.name}", s.queue, name=f"{prefix}-{s.name}")
+            for s in config.services
+            if s.queue is not None
+        }
         self.services: dict[str, FargateService] = {}
         for service in config.services:  # config order decides listener rule priorities
             image = self._image(service)
@@ -138,7 +145,7 @@ class PlatformStack(TerraformStack):
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
-                extra_environment=self._callee_urls(service),
+                extra_environment={**self._callee_urls(service), **self._queue_urls(service)},
                 sidecar_images=self._sidecar_images(service),
             )
         self.jobs = {
@@ -148,6 +155,7 @@ class PlatformStack(TerraformStack):
                 job,
                 context=self.context,
                 image=self._image(job),
+                extra_environment=self._queue_urls(job),
                 sidecar_images=self._sidecar_images(job),
             )
             for job in config.jobs
@@ -160,7 +168,41 @@ class PlatformStack(TerraformStack):
                     self.services[caller_name].security_group,
                     description=f"{caller_name} calls {service.name}",
                 )
+        self._queue_wiring()
         self._outputs()
+
+    def _queue_urls(self, workload: WorkloadConfig) -> dict[str, str]:
+        """`QUEUE_URL` for a consumer, `<CONSUMER>_QUEUE_URL` for each queue it produces to."""
+        urls = {}
+        for consumer in self.config.services:
+            queue = self.queues.get(consumer.name)
+            if queue is None:
+                continue
+            if consumer.name == workload.name:
+                urls[CONSUMER_URL_VARIABLE] = queue.url
+            elif consumer.queue is not None and workload.name in consumer.queue.producers:
+                urls[producer_url_variable(consumer.name)] = queue.url
+        return urls
+
+    def _queue_wiring(self) -> None:
+        """Consume and send grants on each queue, and its consumer's backlog scaling."""
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, queue in self.queues.items():
+            service = self.services[name]
+            queue.grant_consume(service.workload)
+            assert service.config.queue is not None
+            for producer in service.config.queue.producers:
+                queue.grant_send(workloads[producer], consumer=name)
+            if service.config.queue.scaling is not None:
+                QueueScaling(
+                    service,
+                    "queue-scaling",
+                    service.config.queue,
+                    queue=queue,
+                    cluster_name=self.context.cluster.name,
+                    service_name=service.name,
+                )
 
     def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:
         """Sidecar name -> image: its own, or the image of the workload or service it names."""

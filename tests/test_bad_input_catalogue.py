@@ -285,6 +285,7 @@ CASES: tuple[Case, ...] = (
         "external-image-with-nat-none",
         {
             "network": {"nat_mode": "none"},
+            "endpoints": {"interface": ["sqs"]},
             "services": {
                 "frontend": {"image": {"external": "docker.io/library/nginx:1.27"}},
                 "backend": {"enable_execute_command": False},
@@ -299,6 +300,7 @@ CASES: tuple[Case, ...] = (
         "job-borrowing-external-image-with-nat-none",
         {
             "network": {"nat_mode": "none"},
+            "endpoints": {"interface": ["sqs"]},
             "services": {
                 "backend": {
                     "image": {"external": "docker.io/library/nginx:1.27"},
@@ -309,11 +311,11 @@ CASES: tuple[Case, ...] = (
         "jobs.migrate",
         "pulling image 'docker.io/library/nginx:1.27'",
         "set network.nat_mode to 'single' or 'per_az'",
-        problems=3,  # backend, and the two jobs that run its image
+        problems=4,  # backend, and the worker and two jobs that run its image
     ),
     Case(
         "exec-with-nat-none-and-no-ssmmessages",
-        {"network": {"nat_mode": "none"}},
+        {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["sqs"]}},
         "services.backend",
         "ssmmessages",
         "add 'ssmmessages' to endpoints.interface",

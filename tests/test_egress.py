@@ -11,7 +11,8 @@ from envs.dev import OVERRIDES as DEV
 from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
 
 NAT_NONE = {"network": {"nat_mode": "none"}}
-NO_EXEC = {"services": {"backend": {"enable_execute_command": False}}}
+# The baseline leaves out ECS Exec and the worker's queue (each has its own tests).
+NO_EXEC = {"services": {"backend": {"enable_execute_command": False}, "worker": {"queue": None}}}
 
 
 def gaps(*overrides: dict[str, Any]) -> list[str]:
@@ -44,7 +45,7 @@ def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
         "network.nat_mode is 'none'; fix: set endpoints.enabled to true, or set "
         "network.nat_mode to 'single' or 'per_az'"
     ) in problems
-    assert len(problems) == 8  # two needs for each of two services and two jobs
+    assert len(problems) == 10  # two needs for each of three services and two jobs
     assert sum(p.startswith("jobs.migrate: ") for p in problems) == 2
 
 

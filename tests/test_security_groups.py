@@ -18,6 +18,8 @@ def test_dev_ingress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-backend-tasks", "fargate-dev-internal-alb", 8080),
         ("fargate-dev-vpc-endpoints", "fargate-dev-frontend-tasks", 443),
         ("fargate-dev-vpc-endpoints", "fargate-dev-backend-tasks", 443),
+        # The queue worker has no load balancer: it only calls out.
+        ("fargate-dev-vpc-endpoints", "fargate-dev-worker-tasks", 443),
         # Jobs: egress only, so they appear only as callers of the endpoints.
         ("fargate-dev-vpc-endpoints", "fargate-dev-migrate-tasks", 443),
         ("fargate-dev-vpc-endpoints", "fargate-dev-nightly-report-tasks", 443),
@@ -36,8 +38,8 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-backend-tasks", "prefix-list", 443),
         ("fargate-dev-backend-tasks", "0.0.0.0/0", 443),
         *(
-            (f"fargate-dev-{job}-tasks", peer, 443)
-            for job in ("migrate", "nightly-report")
+            (f"fargate-dev-{workload}-tasks", peer, 443)
+            for workload in ("worker", "migrate", "nightly-report")
             for peer in ("fargate-dev-vpc-endpoints", "prefix-list", "0.0.0.0/0")
         ),
     }

@@ -68,6 +68,9 @@ HTTPS_SHOP = {
         },
         "worker": {
             "exposure": "none",
+            "same_image_as": None,
+            "queue": None,
+            "command": [],
             "image": {"external": "docker.io/library/busybox:1.36"},
             "autoscaling": {"min_capacity": 1, "max_capacity": 3, "memory_target_percent": None},
             "desired_count": 1,
@@ -115,13 +118,29 @@ SIDECARS = {
     },
 }
 
+QUEUES = {
+    "endpoints": {"interface": ["sqs", "kms"]},
+    "services": {
+        "worker": {
+            "internet_egress": False,
+            "queue": {
+                "producers": ["backend", "migrate"],
+                "encryption": "kms",
+                "kms_key_arn": KMS_KEY,
+                "max_receive_count": 3,
+                "scaling": {"backlog_per_task": 20, "min_capacity": 0, "max_capacity": 6},
+            },
+        },
+    },
+}
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
         variant(
             "nat-none",
             "10.10.0.0/24",
-            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages"]}},
+            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages", "sqs"]}},
         ),
         variant(
             "nat-per-az",
@@ -135,6 +154,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
         variant("sidecars", "10.14.0.0/24", SIDECARS),
+        variant("queues", "10.15.0.0/24", QUEUES),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
