@@ -453,6 +453,27 @@ CASES += (
         "'firelens' is for services",
         "remove it",
     ),
+    Case(
+        "queue-producer-does-not-exist",
+        svc("worker", queue={"producers": ["billing"]}),
+        "services.worker.queue.producers",
+        "'billing' is not another service or job",
+        "known: frontend, backend, migrate, nightly-report",
+    ),
+    Case(
+        "queue-visibility-timeout-too-long",
+        svc("worker", queue={"visibility_timeout_seconds": 50000}),
+        "services.worker.queue",
+        "got 50000",
+        "must be 0-43200",
+    ),
+    Case(
+        "queue-scaling-without-container-insights",
+        {"ecs": {"container_insights": "disabled"}},
+        "services.worker.queue.scaling",
+        "ecs.container_insights is 'disabled'",
+        "set it to 'enabled'",
+    ),
 )
 
 
