@@ -51,6 +51,8 @@ BASE: dict[str, Any] = {
             },
         },
     },
+    # User uploads: the backend writes them, the frontend serves them.
+    "buckets": {"uploads": {"grants": {"backend": "write", "frontend": "read"}}},
     "jobs": {
         "migrate": {
             "same_image_as": "backend",

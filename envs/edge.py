@@ -103,8 +103,9 @@ class EndpointsConfig(Strict):
     interface: tuple[InterfaceEndpoint, ...] = ()
     """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
     restrict_s3_gateway: bool = False
-    """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket
-    plus `s3_allowed_buckets`; when false it allows all of S3 (the AWS default)."""
+    """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket,
+    the environment's `buckets` and `s3_allowed_buckets`; when false it allows all of S3 (the
+    AWS default)."""
     s3_allowed_buckets: tuple[str, ...] = ()
     """Extra bucket names reachable through a restricted S3 gateway endpoint."""
 

@@ -25,6 +25,7 @@ from envs.edge import (
     certificate_region,
 )
 from envs.jobs import JobConfig
+from envs.resources import BUCKET_PREFIX_MAX, BucketConfig
 from envs.services import (
     ContainerInsights,
     EcsConfig,
@@ -223,6 +224,8 @@ class EnvironmentConfig(Strict):
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
     """One-off and scheduled tasks, given as {name: settings} in env files."""
+    buckets: dict[str, BucketConfig] = Field(default_factory=dict)
+    """Application S3 buckets by name, each with its workloads' grants."""
 
     @field_validator("name", "project")
     @classmethod
@@ -274,6 +277,7 @@ class EnvironmentConfig(Strict):
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         problems += self._container_problems() + self._queue_problems()
+        problems += self._bucket_problems()
         if not problems:
             from envs.egress import egress_gaps
 
@@ -388,6 +392,35 @@ class EnvironmentConfig(Strict):
                     f"this environment; known: {', '.join(services) or 'none'}"
                 )
         return problems
+
+    def _bucket_problems(self) -> list[str]:
+        """Bucket names fit S3's and the provider's limits; grants name real workloads."""
+        problems = []
+        workloads = [w.name for w in (*self.services, *self.jobs)]
+        for name, bucket in self.buckets.items():
+            where = f"buckets.{name}"
+            try:
+                check_name(name)
+            except ValueError as error:
+                problems.append(f"{where}: {error}")
+                continue
+            prefix = self.bucket_prefix(name)
+            if len(prefix) > BUCKET_PREFIX_MAX:
+                problems.append(
+                    f"{where}: the bucket prefix {prefix!r} has {len(prefix)} characters but "
+                    f"the provider allows {BUCKET_PREFIX_MAX}; shorten the bucket name"
+                )
+            for workload in bucket.grants:
+                if workload not in workloads:
+                    problems.append(
+                        f"{where}.grants: {workload!r} is not a service or job of this "
+                        f"environment; known: {', '.join(workloads)}"
+                    )
+        return problems
+
+    def bucket_prefix(self, bucket: str) -> str:
+        """`<project>-<env>-<bucket>-`: S3 appends a unique suffix."""
+        return f"{self.resource_prefix}-{bucket}-"
 
     def _queue_problems(self) -> list[str]:
         """Producers name other workloads; backlog scaling needs Container Insights' task count."""

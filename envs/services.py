@@ -15,6 +15,7 @@ from envs.containers import (
     check_containers,
 )
 from envs.queues import QueueConfig
+from envs.resources import ResourceGrant
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -353,6 +354,9 @@ class WorkloadConfig(Strict):
     """More containers in the task, by name: started in `depends_on` order, sized within it."""
     sidecar_presets: tuple[SidecarPreset, ...] = ()
     """Built-in sidecars switched on by name: `firelens`, `otel-collector`."""
+    resource_grants: tuple[ResourceGrant, ...] = ()
+    """Access to existing resources by ARN (DynamoDB table, SQS queue, S3 bucket, SNS topic),
+    expanded to least-privilege task-role statements."""
 
     @field_validator("name")
     @classmethod

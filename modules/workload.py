@@ -143,6 +143,8 @@ class TaskWorkload(Construct):
             }
             for statement in config.task_role_statements
         ]
+        for index, grant in enumerate(config.resource_grants):
+            task_statements += grant.statements(index)
         if enable_execute_command:
             task_statements.append(
                 {

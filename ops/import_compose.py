@@ -3,9 +3,10 @@
     python -m ops import-compose docker-compose.yml > imported.py
     python -m ops import-compose compose.yaml --account-id 210987654321 --region eu-west-1
 
-Prints a Python literal `IMPORTED = {"services": {...}, "jobs": {...}}` to paste into
-`envs/base.py`, preceded by one comment line per compose feature it could not map and why
-(data stores that belong to managed AWS services, host bind mounts, privileged settings...).
+Prints a Python literal `IMPORTED = {"services": {...}, "jobs": {...}, "buckets": {}}` to
+paste into `envs/base.py`, preceded by one comment line per compose feature it could not map
+and why (data stores that belong to managed AWS services, host bind mounts, privileged
+settings...).
 What maps: images (a `build` becomes the project's ECR repository; services built from the same
 context share one image with `same_image_as`), `command`/`entrypoint`, ports (the service
 published on port 80/443, else the first one with published ports, is public; other services
@@ -135,7 +136,8 @@ class Imported:
     """One line per compose feature not mapped, each `<where>: <what> (<why>)`."""
 
     def as_overrides(self) -> dict[str, Any]:
-        return {"services": self.services, "jobs": self.jobs}
+        """What replaces BASE's keys: compose has no buckets, so none refer to old workloads."""
+        return {"services": self.services, "jobs": self.jobs, "buckets": {}}
 
 
 @dataclass(frozen=True)
@@ -728,7 +730,7 @@ def check(imported: Imported) -> list[str]:
     problems: list[str] = []
     for name in DEFAULT_ENVIRONMENTS:
         overrides = importlib.import_module(f"envs.{name}").OVERRIDES
-        kept = {k: v for k, v in overrides.items() if k not in ("services", "jobs")}
+        kept = {k: v for k, v in overrides.items() if k not in imported.as_overrides()}
         try:
             build_environment(kept, base=base, source=f"envs/{name}.py")
         except ConfigError as error:
@@ -764,7 +766,7 @@ def _python(value: Any) -> str:
 def render(imported: Imported, source: str, problems: Sequence[str]) -> str:
     lines = [
         f"# Imported from {source} by `python -m ops import-compose`.",
-        '# Paste "services" and "jobs" into BASE in envs/base.py, then run `make check`.',
+        '# Paste it over "services", "jobs" and "buckets" in envs/base.py; run `make check`.',
     ]
     if imported.notes:
         lines += ["#", f"# Not mapped or to do ({len(imported.notes)}):"]

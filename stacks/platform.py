@@ -6,9 +6,11 @@ from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
+from envs.resources import bucket_variable
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
 from modules.alb import LoadBalancer
+from modules.app_bucket import AppBucket
 from modules.aws import data_aws_caller_identity, provider
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
@@ -74,6 +76,10 @@ class PlatformStack(TerraformStack):
             logs_kms_key_arn=self.logs_key.arn,
             account_id=caller.account_id,
         )
+        self.buckets = {
+            name: AppBucket(self, f"bucket-{name}", bucket, prefix=config.bucket_prefix(name))
+            for name, bucket in config.buckets.items()
+        }
         self.endpoints = (
             Endpoints(
                 self,
@@ -82,6 +88,7 @@ class PlatformStack(TerraformStack):
                 network=self.network,
                 region=config.region,
                 name=prefix,
+                app_bucket_arns=[bucket.arn for bucket in self.buckets.values()],
             )
             if config.endpoints.enabled
             else None
@@ -145,7 +152,11 @@ class PlatformStack(TerraformStack):
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
-                extra_environment={**self._callee_urls(service), **self._queue_urls(service)},
+                extra_environment={
+                    **self._callee_urls(service),
+                    **self._queue_urls(service),
+                    **self._bucket_names(service),
+                },
                 sidecar_images=self._sidecar_images(service),
             )
         self.jobs = {
@@ -155,7 +166,7 @@ class PlatformStack(TerraformStack):
                 job,
                 context=self.context,
                 image=self._image(job),
-                extra_environment=self._queue_urls(job),
+                extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
                 sidecar_images=self._sidecar_images(job),
             )
             for job in config.jobs
@@ -169,7 +180,23 @@ class PlatformStack(TerraformStack):
                     description=f"{caller_name} calls {service.name}",
                 )
         self._queue_wiring()
+        self._bucket_grants()
         self._outputs()
+
+    def _bucket_names(self, workload: WorkloadConfig) -> dict[str, str]:
+        """`<BUCKET>_BUCKET` for each application bucket the workload is granted."""
+        return {
+            bucket_variable(name): bucket.name
+            for name, bucket in self.buckets.items()
+            if workload.name in bucket.config.grants
+        }
+
+    def _bucket_grants(self) -> None:
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, bucket in self.buckets.items():
+            for workload, access in bucket.config.grants.items():
+                bucket.grant(workloads[workload], access, bucket=name)
 
     def _queue_urls(self, workload: WorkloadConfig) -> dict[str, str]:
         """`QUEUE_URL` for a consumer, `<CONSUMER>_QUEUE_URL` for each queue it produces to."""

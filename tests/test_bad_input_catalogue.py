@@ -474,6 +474,20 @@ CASES += (
         "ecs.container_insights is 'disabled'",
         "set it to 'enabled'",
     ),
+    Case(
+        "bucket-grant-to-missing-workload",
+        {"buckets": {"uploads": {"grants": {"billing": "read"}}}},
+        "buckets.uploads.grants",
+        "'billing' is not a service or job",
+        "known: frontend, backend, worker",
+    ),
+    Case(
+        "resource-grant-unsupported-arn",
+        svc("backend", resource_grants=[{"arn": "arn:aws:rds:ap-northeast-1:1:db:x"}]),
+        "services.backend.resource_grants.0.arn",
+        "'arn:aws:rds:ap-northeast-1:1:db:x'",
+        "is not a DynamoDB table, SQS queue, S3 bucket or SNS topic ARN",
+    ),
 )
 
 

@@ -131,9 +131,8 @@ def test_task_definition_is_fargate_awsvpc_with_data_built_container(dev: Json) 
 def test_frontend_gets_backend_url_from_the_internal_alb(dev: Json) -> None:
     internal, _ = by_path(dev, "aws_lb", "internal-alb/lb")
     (frontend,) = container_definitions(task_definition(dev, "frontend")[1])
-    assert frontend["environment"] == [
-        {"name": "BACKEND_URL", "value": f"http://${{aws_lb.{internal}.dns_name}}"}
-    ]
+    urls = [e for e in frontend["environment"] if e["name"].endswith("_URL")]
+    assert urls == [{"name": "BACKEND_URL", "value": f"http://${{aws_lb.{internal}.dns_name}}"}]
     (backend,) = container_definitions(task_definition(dev, "backend")[1])
     # backend calls no internal service (its only URL is the queue it produces to).
     assert not [e for e in backend["environment"] if e["value"].startswith("http://")]
@@ -155,9 +154,8 @@ def test_secrets_health_check_digest_and_arm(synthesized: dict[str, Json]) -> No
     }
     internal, _ = by_path(stack, "aws_lb", "internal-alb/lb")
     (frontend,) = container_definitions(task_definition(stack, "frontend")[1])
-    assert frontend["environment"] == [
-        {"name": "BACKEND_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"}
-    ]
+    urls = [e for e in frontend["environment"] if e["name"].endswith("_URL")]
+    assert urls == [{"name": "BACKEND_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"}]
     _, admin_task = task_definition(stack, "admin")
     assert admin_task["runtime_platform"]["cpu_architecture"] == "ARM64"
     (admin,) = container_definitions(admin_task)
@@ -200,7 +198,10 @@ def test_execution_role_reads_only_its_own_secrets(synthesized: dict[str, Json])
 def test_task_role_has_only_configured_statements(synthesized: dict[str, Json]) -> None:
     stack = synthesized["https-shop"]
     task_role, _ = role(stack, "backend", "task")
-    (policy,) = policies_of(stack, task_role)
+    application = where(
+        stack, "aws_iam_role_policy", role=ref("aws_iam_role", task_role), name="application"
+    )
+    (policy,) = [json.loads(p["policy"]) for p in application.values()]
     assert policy["Statement"] == [
         {
             "Effect": "Allow",
@@ -208,8 +209,20 @@ def test_task_role_has_only_configured_statements(synthesized: dict[str, Json]) 
             "Resource": [ORDERS_TABLE],
         }
     ]
+    # The other policies are the platform's own grants (queue, bucket), by name.
+    names = {
+        p["name"]
+        for p in where(stack, "aws_iam_role_policy", role=ref("aws_iam_role", task_role)).values()
+    }
+    assert names == {"application", "bucket-uploads-write"}
     frontend_task, _ = role(stack, "frontend", "task")
-    assert policies_of(stack, frontend_task) == []
+    frontend_names = {
+        p["name"]
+        for p in where(
+            stack, "aws_iam_role_policy", role=ref("aws_iam_role", frontend_task)
+        ).values()
+    }
+    assert frontend_names == {"bucket-uploads-read"}
 
 
 def test_ecs_exec_adds_only_ssmmessages_and_exec_logging(dev: Json) -> None:

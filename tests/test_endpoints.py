@@ -61,6 +61,7 @@ def test_s3_gateway_policy_is_open_unless_restricted(synthesized: dict[str, Json
         synthesized["https-shop"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
     ).values()
     statements = json.loads(restricted["policy"])["Statement"]
+    uploads, _ = by_path(synthesized["https-shop"], "aws_s3_bucket", "bucket-uploads/bucket")
     assert statements == [
         {
             "Sid": "EcrImageLayers",
@@ -74,7 +75,13 @@ def test_s3_gateway_policy_is_open_unless_restricted(synthesized: dict[str, Json
             "Effect": "Allow",
             "Principal": "*",
             "Action": "s3:*",
-            "Resource": ["arn:aws:s3:::shop-uploads", "arn:aws:s3:::shop-uploads/*"],
+            # The named bucket, then the environment's application buckets.
+            "Resource": [
+                "arn:aws:s3:::shop-uploads",
+                ref("aws_s3_bucket", uploads, "arn"),
+                "arn:aws:s3:::shop-uploads/*",
+                ref("aws_s3_bucket", uploads, "arn") + "/*",
+            ],
         },
     ]
 

@@ -118,9 +118,23 @@ SIDECARS = {
     },
 }
 
+TOPIC = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:order-events"
+PARTNER_BUCKET = "arn:aws:s3:::partner-exports"
+PARTNER_QUEUE = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:partner-inbox"
 QUEUES = {
     "endpoints": {"interface": ["sqs", "kms"]},
+    "buckets": {
+        "media": {"grants": {"worker": "read_write", "frontend": "read"}, "expiration_days": 365}
+    },
     "services": {
+        "backend": {
+            "resource_grants": [
+                {"arn": ORDERS_TABLE, "access": "read_write"},
+                {"arn": TOPIC, "access": "write"},
+                {"arn": PARTNER_BUCKET, "access": "read"},
+                {"arn": PARTNER_QUEUE, "access": "write"},
+            ]
+        },
         "worker": {
             "internet_egress": False,
             "queue": {
