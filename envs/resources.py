@@ -190,3 +190,59 @@ class BucketConfig(Strict):
 def bucket_variable(bucket: str) -> str:
     """Environment variable a granted workload receives with the bucket's name."""
     return f"{bucket.upper().replace('-', '_')}_BUCKET"
+
+
+# Security group IDs: sg- and 8 or 17 hex digits (EC2 resource ID formats:
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html).
+SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+PORT_RANGE = (1, 65535)
+
+
+class DestinationConfig(Strict):
+    """A private destination a workload opens TCP connections to (a database, a cache): by
+    security group (both ends of the rule are managed) or by private CIDR."""
+
+    security_group_id: str | None = None
+    """The destination's security group (same account, this VPC or a peered one)."""
+    cidr: str | None = None
+    """A private IPv4 CIDR (RFC 1918 and friends), when there is no group to reference."""
+    ports: tuple[int, ...]
+    """TCP ports to allow, e.g. [5432]."""
+    manage_peer_ingress: bool = True
+    """With `security_group_id`: also add the matching ingress rule on the destination's group
+    (it must be in this account); false: its owner adds it."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> DestinationConfig:
+        import ipaddress
+
+        problems = []
+        if (self.security_group_id is None) == (self.cidr is None):
+            problems.append("security_group_id: set exactly one of security_group_id and cidr")
+        if self.security_group_id is not None and not SECURITY_GROUP_ID.fullmatch(
+            self.security_group_id
+        ):
+            problems.append(
+                f"security_group_id: {self.security_group_id!r} is not a security group ID "
+                "(sg- and 8 or 17 hex digits)"
+            )
+        if self.cidr is not None:
+            try:
+                network = ipaddress.IPv4Network(self.cidr, strict=True)
+            except ValueError as error:
+                problems.append(f"cidr: {self.cidr!r} is not an IPv4 CIDR: {error}")
+            else:
+                if not network.is_private:
+                    problems.append(
+                        f"cidr: {self.cidr!r} is not a private range; tasks reach the internet "
+                        "on 443 only (use internet_egress), name private destinations here"
+                    )
+        low, high = PORT_RANGE
+        if not self.ports or len(set(self.ports)) != len(self.ports):
+            problems.append(f"ports: need distinct ports; got {list(self.ports)}")
+        bad = [p for p in self.ports if not low <= p <= high]
+        if bad:
+            problems.append(f"ports: {bad} outside {low}-{high}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self

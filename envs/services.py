@@ -15,7 +15,7 @@ from envs.containers import (
     check_containers,
 )
 from envs.queues import QueueConfig
-from envs.resources import ResourceGrant
+from envs.resources import DestinationConfig, ResourceGrant
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -27,6 +27,10 @@ FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+
+# Fargate task ephemeral storage: 21-200 GiB when set ("EphemeralStorage" in
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EphemeralStorage.html).
+EPHEMERAL_STORAGE_GIB = (21, 200)
 
 SSM_PARAMETER_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:ssm:(?P<region>[a-z0-9-]+):\d{12}:parameter/[\w./-]+$"
@@ -354,6 +358,11 @@ class WorkloadConfig(Strict):
     """More containers in the task, by name: started in `depends_on` order, sized within it."""
     sidecar_presets: tuple[SidecarPreset, ...] = ()
     """Built-in sidecars switched on by name: `firelens`, `otel-collector`."""
+    destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
+    """Private destinations by name (e.g. a database on 5432): egress rules to them, and the
+    ingress rule on their security group."""
+    ephemeral_storage_gib: int | None = None
+    """Task ephemeral storage in GiB (21-200); unset: Fargate's default 20 GiB."""
     resource_grants: tuple[ResourceGrant, ...] = ()
     """Access to existing resources by ARN (DynamoDB table, SQS queue, S3 bucket, SNS topic),
     expanded to least-privilege task-role statements."""
@@ -396,6 +405,14 @@ class WorkloadConfig(Strict):
         clash = set(self.environment) & set(self.secrets)
         if clash:
             raise ValueError(f"environment/secrets: {sorted(clash)} set in both; keep one")
+        low, high = EPHEMERAL_STORAGE_GIB
+        if self.ephemeral_storage_gib is not None and not (
+            low <= self.ephemeral_storage_gib <= high
+        ):
+            raise ValueError(
+                f"ephemeral_storage_gib: Fargate allows {low}-{high} GiB; got "
+                f"{self.ephemeral_storage_gib} (unset: the default 20 GiB)"
+            )
         problems = check_containers(
             main=self.name,
             main_depends_on=self.depends_on,

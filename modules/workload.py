@@ -228,6 +228,13 @@ class TaskWorkload(Construct):
                 else None
             ),
             container_definitions=json.dumps(self.containers.definitions(container)),
+            ephemeral_storage=(
+                ecs_task_definition.EcsTaskDefinitionEphemeralStorage(
+                    size_in_gib=config.ephemeral_storage_gib
+                )
+                if config.ephemeral_storage_gib is not None
+                else None
+            ),
         )
         self.task_definition_arn: str = self.task_definition.arn
 

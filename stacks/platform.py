@@ -181,7 +181,28 @@ class PlatformStack(TerraformStack):
                 )
         self._queue_wiring()
         self._bucket_grants()
+        self._destinations()
         self._outputs()
+
+    def _destinations(self) -> None:
+        """Egress from each workload to its private destinations (and their ingress)."""
+        workloads = [s.workload for s in self.services.values()]
+        workloads += [j.workload for j in self.jobs.values()]
+        for owner in workloads:
+            group = owner.security_group
+            for name, destination in sorted(owner.config.destinations.items()):
+                for port in destination.ports:
+                    description = f"{owner.config.name} to {name}"
+                    if destination.security_group_id is not None:
+                        group.allow_to_group_id(
+                            destination.security_group_id,
+                            port,
+                            description=description,
+                            peer_ingress=destination.manage_peer_ingress,
+                        )
+                    else:
+                        assert destination.cidr is not None  # validated: one of the two
+                        group.allow_to_cidr(destination.cidr, port, description=description)
 
     def _bucket_names(self, workload: WorkloadConfig) -> dict[str, str]:
         """`<BUCKET>_BUCKET` for each application bucket the workload is granted."""

@@ -488,6 +488,20 @@ CASES += (
         "'arn:aws:rds:ap-northeast-1:1:db:x'",
         "is not a DynamoDB table, SQS queue, S3 bucket or SNS topic ARN",
     ),
+    Case(
+        "ephemeral-storage-below-fargate-minimum",
+        svc("backend", ephemeral_storage_gib=10),
+        "services.backend.ephemeral_storage_gib",
+        "got 10",
+        "Fargate allows 21-200 GiB",
+    ),
+    Case(
+        "destination-to-a-public-cidr",
+        svc("backend", destinations={"db": {"cidr": "0.0.0.0/0", "ports": [5432]}}),
+        "services.backend.destinations.db.cidr",
+        "'0.0.0.0/0' is not a private range",
+        "name private destinations here",
+    ),
 )
 
 

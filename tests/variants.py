@@ -118,6 +118,7 @@ SIDECARS = {
     },
 }
 
+DB_GROUP = "sg-0123456789abcdef0"
 TOPIC = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:order-events"
 PARTNER_BUCKET = "arn:aws:s3:::partner-exports"
 PARTNER_QUEUE = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:partner-inbox"
@@ -128,12 +129,17 @@ QUEUES = {
     },
     "services": {
         "backend": {
+            "ephemeral_storage_gib": 50,
+            "destinations": {
+                "orders-db": {"security_group_id": DB_GROUP, "ports": [5432]},
+                "legacy-cache": {"cidr": "10.20.0.0/24", "ports": [6379, 6380]},
+            },
             "resource_grants": [
                 {"arn": ORDERS_TABLE, "access": "read_write"},
                 {"arn": TOPIC, "access": "write"},
                 {"arn": PARTNER_BUCKET, "access": "read"},
                 {"arn": PARTNER_QUEUE, "access": "write"},
-            ]
+            ],
         },
         "worker": {
             "internet_egress": False,
