@@ -34,6 +34,7 @@ from envs.services import (
     ServiceConfig,
     WorkloadConfig,
 )
+from envs.storage import FileSystemConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
@@ -226,6 +227,8 @@ class EnvironmentConfig(Strict):
     """One-off and scheduled tasks, given as {name: settings} in env files."""
     buckets: dict[str, BucketConfig] = Field(default_factory=dict)
     """Application S3 buckets by name, each with its workloads' grants."""
+    file_systems: dict[str, FileSystemConfig] = Field(default_factory=dict)
+    """Shared EFS file systems by name, mounted by workloads' `efs_mounts`."""
 
     @field_validator("name", "project")
     @classmethod
@@ -277,7 +280,7 @@ class EnvironmentConfig(Strict):
     def _edge_and_services(self) -> EnvironmentConfig:
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         problems += self._container_problems() + self._queue_problems()
-        problems += self._bucket_problems()
+        problems += self._bucket_problems() + self._storage_problems()
         if not problems:
             from envs.egress import egress_gaps
 
@@ -417,6 +420,23 @@ class EnvironmentConfig(Strict):
                         f"environment; known: {', '.join(workloads)}"
                     )
         return problems
+
+    def _storage_problems(self) -> list[str]:
+        """Mounts name a file system of this environment."""
+        problems = []
+        for kind, workload in self.workloads():
+            for index, mount in enumerate(workload.efs_mounts):
+                if mount.file_system not in self.file_systems:
+                    problems.append(
+                        f"{kind}.{workload.name}.efs_mounts.{index}.file_system: "
+                        f"{mount.file_system!r} is not in file_systems; known: "
+                        f"{', '.join(self.file_systems) or 'none (add one under file_systems)'}"
+                    )
+        return problems
+
+    def workloads(self) -> list[tuple[str, WorkloadConfig]]:
+        """(`services` or `jobs`, workload) for every workload."""
+        return [("services", s) for s in self.services] + [("jobs", j) for j in self.jobs]
 
     def bucket_prefix(self, bucket: str) -> str:
         """`<project>-<env>-<bucket>-`: S3 appends a unique suffix."""

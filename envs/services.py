@@ -16,6 +16,7 @@ from envs.containers import (
 )
 from envs.queues import QueueConfig
 from envs.resources import DestinationConfig, ResourceGrant
+from envs.storage import EfsMountConfig
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -361,6 +362,8 @@ class WorkloadConfig(Strict):
     destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
     """Private destinations by name (e.g. a database on 5432): egress rules to them, and the
     ingress rule on their security group."""
+    efs_mounts: tuple[EfsMountConfig, ...] = ()
+    """Environment file systems mounted into the main container (one access point each)."""
     ephemeral_storage_gib: int | None = None
     """Task ephemeral storage in GiB (21-200); unset: Fargate's default 20 GiB."""
     resource_grants: tuple[ResourceGrant, ...] = ()
@@ -413,6 +416,9 @@ class WorkloadConfig(Strict):
                 f"ephemeral_storage_gib: Fargate allows {low}-{high} GiB; got "
                 f"{self.ephemeral_storage_gib} (unset: the default 20 GiB)"
             )
+        paths = [m.container_path for m in self.efs_mounts]
+        if len(set(paths)) != len(paths):
+            raise ValueError(f"efs_mounts: container paths must be distinct; got {paths}")
         problems = check_containers(
             main=self.name,
             main_depends_on=self.depends_on,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from constructs import Construct
 
 from envs.jobs import JobConfig
+from modules.efs import EfsVolume
 from modules.schedule import JobSchedule
 from modules.workload import TaskWorkload, WorkloadContext
 
@@ -29,6 +30,7 @@ class Job(Construct):
         image: str,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -41,6 +43,7 @@ class Job(Construct):
             extra_environment=extra_environment,
             command=config.command or None,
             sidecar_images=sidecar_images,
+            efs_volumes=efs_volumes,
         )
         self.schedule = (
             JobSchedule(self, "schedule", config.schedule, workload=self.workload)

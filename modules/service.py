@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import TerraformResourceLifecycle
@@ -12,6 +12,7 @@ from envs.services import Exposure, ServiceConfig
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
+from modules.efs import EfsVolume
 from modules.workload import TaskWorkload, WorkloadContext
 
 
@@ -36,6 +37,7 @@ class FargateService(Construct):
         target_group_name: str,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -51,6 +53,7 @@ class FargateService(Construct):
             container_health_check=config.container_health_check,
             enable_execute_command=config.enable_execute_command,
             sidecar_images=sidecar_images,
+            efs_volumes=efs_volumes,
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"

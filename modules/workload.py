@@ -4,7 +4,7 @@ security group that starts closed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from modules.aws import (
 )
 from modules.container import TMP_VOLUME, TaskContainers
 from modules.ecs_cluster import EcsCluster
+from modules.efs import EfsVolume
 from modules.endpoints import Endpoints
 from modules.network import Network
 from modules.security_group import SecurityGroup
@@ -87,6 +88,7 @@ class TaskWorkload(Construct):
         container_health_check: ContainerHealthCheckConfig | None = None,
         enable_execute_command: bool = False,
         sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -208,6 +210,30 @@ class TaskWorkload(Construct):
 
         environment = {**self.containers.main_environment(), **(extra_environment or {})}
         container = self._container(image, environment, command, enable_execute_command)
+        container.setdefault("mountPoints", []).extend(
+            {"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only}
+            for v in efs_volumes
+        )
+        if not container["mountPoints"]:
+            del container["mountPoints"]
+        volumes = [
+            ecs_task_definition.EcsTaskDefinitionVolume(name=TMP_VOLUME)
+            for _ in range(1 if config.readonly_root_filesystem else 0)
+        ]
+        efs = ecs_task_definition
+        volumes += [
+            efs.EcsTaskDefinitionVolume(
+                name=v.name,
+                efs_volume_configuration=efs.EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                    file_system_id=v.file_system_id,
+                    transit_encryption="ENABLED",
+                    authorization_config=efs.EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                        access_point_id=v.access_point_id, iam="ENABLED"
+                    ),
+                ),
+            )
+            for v in efs_volumes
+        ]
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -222,11 +248,7 @@ class TaskWorkload(Construct):
                 operating_system_family="LINUX",
                 cpu_architecture=config.cpu_architecture.value,
             ),
-            volume=(
-                [ecs_task_definition.EcsTaskDefinitionVolume(name=TMP_VOLUME)]
-                if config.readonly_root_filesystem
-                else None
-            ),
+            volume=volumes or None,
             container_definitions=json.dumps(self.containers.definitions(container)),
             ephemeral_storage=(
                 ecs_task_definition.EcsTaskDefinitionEphemeralStorage(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
@@ -9,11 +11,13 @@ from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.resources import bucket_variable
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
+from envs.storage import EfsMountConfig
 from modules.alb import LoadBalancer
 from modules.app_bucket import AppBucket
 from modules.aws import data_aws_caller_identity, provider
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
+from modules.efs import EfsVolume, SharedFileSystem
 from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
@@ -141,6 +145,18 @@ class PlatformStack(TerraformStack):
             for s in config.services
             if s.queue is not None
         }
+        self.file_systems = {
+            name: SharedFileSystem(
+                self,
+                f"efs-{name}",
+                fs,
+                name=f"{prefix}-{name}",
+                network=self.network,
+                account_id=caller.account_id,
+            )
+            for name, fs in config.file_systems.items()
+        }
+        self.access_points: dict[str, list[tuple[SharedFileSystem, Any, EfsMountConfig]]] = {}
         self.services: dict[str, FargateService] = {}
         for service in config.services:  # config order decides listener rule priorities
             image = self._image(service)
@@ -158,6 +174,7 @@ class PlatformStack(TerraformStack):
                     **self._bucket_names(service),
                 },
                 sidecar_images=self._sidecar_images(service),
+                efs_volumes=self._efs_volumes(service),
             )
         self.jobs = {
             job.name: Job(
@@ -168,6 +185,7 @@ class PlatformStack(TerraformStack):
                 image=self._image(job),
                 extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
                 sidecar_images=self._sidecar_images(job),
+                efs_volumes=self._efs_volumes(job),
             )
             for job in config.jobs
         }
@@ -182,7 +200,41 @@ class PlatformStack(TerraformStack):
         self._queue_wiring()
         self._bucket_grants()
         self._destinations()
+        self._efs_grants()
         self._outputs()
+
+    def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
+        """An access point per mount of this workload, as the task definition's volumes."""
+        volumes = []
+        self.access_points[workload.name] = []
+        for index, mount in enumerate(workload.efs_mounts):
+            file_system = self.file_systems[mount.file_system]
+            access_point = file_system.access_point(workload.name, index, mount)
+            self.access_points[workload.name].append((file_system, access_point, mount))
+            volumes.append(
+                EfsVolume(
+                    name=f"efs-{index}",
+                    file_system_id=file_system.id,
+                    access_point_id=access_point.id,
+                    container_path=mount.container_path,
+                    read_only=mount.read_only,
+                )
+            )
+        return volumes
+
+    def _efs_grants(self) -> None:
+        """2049 from each mounting workload's group; mount (and write) via its access point."""
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, mounts in self.access_points.items():
+            admitted = set()
+            for index, (file_system, access_point, mount) in enumerate(mounts):
+                if file_system.name not in admitted:
+                    file_system.admit(workloads[name].security_group)
+                    admitted.add(file_system.name)
+                file_system.grant(
+                    workloads[name], access_point, read_only=mount.read_only, index=index
+                )
 
     def _destinations(self) -> None:
         """Egress from each workload to its private destinations (and their ingress)."""

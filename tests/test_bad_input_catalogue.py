@@ -502,6 +502,26 @@ CASES += (
         "'0.0.0.0/0' is not a private range",
         "name private destinations here",
     ),
+    Case(
+        "efs-without-transit-encryption",
+        {
+            "file_systems": {"shared": {}},
+            "services": {
+                "backend": {
+                    "efs_mounts": [
+                        {
+                            "file_system": "shared",
+                            "container_path": "/d",
+                            "transit_encryption": False,
+                        }
+                    ]
+                }
+            },
+        },
+        "services.backend.efs_mounts.0.transit_encryption",
+        "only with transit encryption",
+        "set it to true",
+    ),
 )
 
 

@@ -88,8 +88,21 @@ HTTPS_SHOP = {
 
 NGINX = "public.ecr.aws/nginx/nginx:1.27"
 SIDECARS = {
+    "file_systems": {"shared": {"backup": False}},
     "services": {
+        "worker": {
+            "efs_mounts": [{"file_system": "shared", "container_path": "/data", "read_only": True}]
+        },
         "backend": {
+            "efs_mounts": [
+                {
+                    "file_system": "shared",
+                    "container_path": "/data",
+                    "uid": 1001,
+                    "gid": 1001,
+                    "root_directory": "/reports/backend",
+                }
+            ],
             "sidecar_presets": ["otel-collector", "firelens"],
             "container_health_check": {
                 "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]
