@@ -1,24 +1,33 @@
 """Synthesize every environment's Terraform JSON into cdktf.out/ (atomically).
 
     python main.py                 # all environments in envs.DEFAULT_ENVIRONMENTS
-    python main.py --env dev       # a subset (the bootstrap stack covers the selected ones)
+    python main.py --env dev       # a subset; the other environments' stacks are kept
     python main.py --check         # validate the config only; never loads the AWS provider
 
-A rejected config prints one line per problem and exits 2, leaving any existing output as it
-was. Synth writes into a sibling temporary directory and swaps it in only when complete.
+A rejected config (or an output directory that is not safe to replace) prints one line per
+problem and exits 2, leaving any existing output as it was. Synth writes into a sibling
+temporary directory and swaps it in only when complete; the swap cannot be interrupted
+half-way, and what a killed run left behind is cleaned (or restored) by the next one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, EnvironmentConfig, load_environments
+from ops.synth_reader import OUTDIR_VARIABLE, PROJECT_ROOT, default_outdir
 
 EXIT_CONFIG_ERROR = 2
+MANIFEST = "manifest.json"
+BOOTSTRAP_STACK = "state-bootstrap"
+SWAP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,26 +44,163 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--outdir",
-        default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"),
-        help="output directory (default: $CDKTF_OUTDIR or cdktf.out)",
+        type=Path,
+        default=None,
+        help=f"output directory (default: ${OUTDIR_VARIABLE} or cdktf.out)",
     )
     return parser.parse_args(argv)
 
 
-def synthesize(environments: tuple[EnvironmentConfig, ...], outdir: Path) -> None:
-    """Synthesize into `<outdir>.tmp-<pid>`, then swap it into place."""
+def is_synth_output(path: Path) -> bool:
+    """An empty directory, or one holding only what cdktf writes (manifest.json, stacks/)."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    entries = {entry.name: entry for entry in path.iterdir()}
+    if set(entries) - {MANIFEST, "stacks"}:
+        return False
+    return "stacks" not in entries or entries["stacks"].is_dir()
+
+
+def outdir_problem(outdir: Path, source: str) -> str | None:
+    """Why `outdir` must not be replaced by a synth (None when it is safe)."""
+    resolved = outdir.expanduser().resolve()
+    for protected in {PROJECT_ROOT, Path.cwd().resolve()}:
+        if resolved == protected or resolved in protected.parents:
+            return (
+                f"{source}: {outdir} contains the project ({protected}); synth replaces its "
+                "output directory whole; fix: use a directory of its own, e.g. cdktf.out"
+            )
+    if resolved.exists() and not is_synth_output(resolved):
+        return (
+            f"{source}: {outdir} exists and is not a synth output (only manifest.json and "
+            "stacks/ may be in it); synth would delete it; fix: remove it yourself or choose "
+            "another directory"
+        )
+    return None
+
+
+def _siblings(outdir: Path, kind: str) -> Iterator[tuple[Path, int]]:
+    """`<outdir>.<kind>-<pid>` directories left next to the output, with their pid."""
+    for path in outdir.parent.glob(f"{outdir.name}.{kind}-*"):
+        pid = path.name.rsplit("-", 1)[1]
+        if pid.isdigit():
+            yield path, int(pid)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(outdir: Path) -> None:
+    """Undo what a killed synth left: restore a retired output it never replaced, then delete
+    its staging and retired directories (never those of a synth still running)."""
+    retired = sorted(
+        ((p, pid) for p, pid in _siblings(outdir, "old") if not _alive(pid)),
+        key=lambda item: item[0].stat().st_mtime,
+    )
+    if retired and not outdir.exists():
+        newest, _ = retired.pop()
+        newest.rename(outdir)
+    for path, _ in retired + [s for s in _siblings(outdir, "tmp") if not _alive(s[1])]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def keep_other_stacks(previous: Path, staging: Path) -> None:
+    """Copy into `staging` the environment stacks of `previous` this synth did not produce,
+    and list them in its manifest, so synthesizing a subset never drops the others."""
+    old_stacks = previous / "stacks"
+    if not old_stacks.is_dir():
+        return
+    manifest_path = staging / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    try:
+        old_manifest = json.loads((previous / MANIFEST).read_text())
+    except (OSError, ValueError):
+        old_manifest = {}
+    for stack in sorted(old_stacks.iterdir()):
+        name = stack.name
+        if name in manifest["stacks"] or name not in DEFAULT_ENVIRONMENTS or not stack.is_dir():
+            continue
+        shutil.copytree(stack, staging / "stacks" / name)
+        entry = old_manifest.get("stacks", {}).get(name)
+        manifest["stacks"][name] = entry or {
+            "annotations": [],
+            "constructPath": name,
+            "dependencies": [],
+            "name": name,
+            "stackMetadataPath": f"stacks/{name}/metadata.json",
+            "synthesizedStackPath": f"stacks/{name}/cdk.tf.json",
+            "workingDirectory": f"stacks/{name}",
+        }
+    manifest["stacks"] = dict(sorted(manifest["stacks"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def kept_environments(outdir: Path, selected: tuple[EnvironmentConfig, ...]) -> list[str]:
+    """Environments whose stacks a subset synth keeps from the previous output."""
+    chosen = {env.name for env in selected}
+    stacks = outdir / "stacks"
+    present = {p.name for p in stacks.iterdir()} if stacks.is_dir() else set()
+    return [name for name in DEFAULT_ENVIRONMENTS if name in present and name not in chosen]
+
+
+def swap(staging: Path, outdir: Path, retired: Path) -> None:
+    """Replace `outdir` by `staging`. Ctrl-C, SIGTERM or SIGHUP arriving between the two
+    renames are held back and delivered once both are done, so an interrupt never leaves the
+    output missing (a SIGKILL there is repaired by the next run: `clean_leftovers`)."""
+    pending: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        pending.append(signum)
+
+    previous = {held: signal.signal(held, hold) for held in SWAP_SIGNALS}
+    try:
+        had_output = outdir.exists()
+        if had_output:
+            outdir.rename(retired)
+        try:
+            staging.rename(outdir)
+        except OSError:
+            if had_output:
+                retired.rename(outdir)
+            raise
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        if pending:
+            signal.raise_signal(pending[0])  # now handled as it would have been
+
+
+def synthesize(
+    environments: tuple[EnvironmentConfig, ...],
+    outdir: Path,
+    *,
+    bootstrap: tuple[EnvironmentConfig, ...] | None = None,
+) -> None:
+    """Synthesize into `<outdir>.tmp-<pid>`, then swap it into place.
+
+    `bootstrap`: the environments the state-bootstrap stack covers (default: `environments`).
+    """
     from stacks.app import build_app  # loads the provider: only after the config is valid
 
-    outdir = outdir.resolve()
+    outdir = outdir.expanduser().resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(outdir)
     staging = outdir.with_name(f"{outdir.name}.tmp-{os.getpid()}")
     retired = outdir.with_name(f"{outdir.name}.old-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
     try:
-        app, _, _ = build_app(environments, outdir=str(staging))
+        app, _, _ = build_app(environments, outdir=str(staging), bootstrap=bootstrap)
         app.synth()
-        if outdir.exists():
-            outdir.rename(retired)
-        staging.rename(outdir)
+        keep_other_stacks(outdir, staging)
+        swap(staging, outdir, retired)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(retired, ignore_errors=True)
@@ -62,18 +208,43 @@ def synthesize(environments: tuple[EnvironmentConfig, ...], outdir: Path) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    outdir: Path = args.outdir if args.outdir is not None else default_outdir()
+    if args.outdir is not None:
+        source = "--outdir"
+    elif os.environ.get(OUTDIR_VARIABLE):
+        source = f"${OUTDIR_VARIABLE}"
+    else:
+        source = "default output directory"
     try:
         environments = load_environments(args.envs or DEFAULT_ENVIRONMENTS)
+        if args.check:
+            print(f"configuration valid: {', '.join(env.name for env in environments)}")
+            return 0
+        problem = outdir_problem(outdir, source)
+        if problem is not None:
+            raise ConfigError([problem])
+        kept = kept_environments(outdir.expanduser().resolve(), environments)
+        bootstrap = load_environments([env.name for env in environments] + kept)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    if args.check:
-        print(f"configuration valid: {', '.join(env.name for env in environments)}")
-        return 0
-    synthesize(environments, Path(args.outdir))
+    synthesize(environments, outdir, bootstrap=bootstrap)
     names = [env.name for env in environments]
-    print(f"synthesized {', '.join(names)} and state-bootstrap into {args.outdir}/stacks/")
+    also = f" (kept {', '.join(kept)})" if kept else ""
+    shown = outdir.resolve()
+    if shown.is_relative_to(Path.cwd()):
+        shown = shown.relative_to(Path.cwd())
+    print(f"synthesized {', '.join(names)} and state-bootstrap into {shown}/stacks/{also}")
+    print(preflight_summary(outdir))
     return 0
+
+
+def preflight_summary(outdir: Path) -> str:
+    """One line: what `python -m ops preflight` finds in the whole output."""
+    from ops.preflight import load, preflight, summary
+
+    stacks = load(outdir.resolve(), None)
+    return summary(preflight(stacks), stacks)
 
 
 if __name__ == "__main__":

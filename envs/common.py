@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+from functools import cache
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,7 +17,15 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+REGIONS_FILE = Path(__file__).with_name("regions.json")
+"""Every AWS region and its Availability Zone names, with the documentation they come from."""
+
+
+@cache
+def region_zones() -> dict[str, tuple[str, ...]]:
+    """Region code -> its Availability Zone names (from envs/regions.json)."""
+    data = json.loads(REGIONS_FILE.read_text())
+    return {region: tuple(zones) for region, zones in data["regions"].items()}
 
 
 class Strict(BaseModel):
@@ -33,10 +45,13 @@ def check_name(value: str) -> str:
 
 
 def check_region(value: str) -> str:
-    if not REGION_PATTERN.fullmatch(value):
+    regions = region_zones()
+    if value not in regions:
+        close = difflib.get_close_matches(value, regions, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ValueError(
-            f"{value!r} is not an AWS region code; "
-            "use a code such as 'ap-northeast-1' or 'us-east-1'"
+            f"{value!r} is not an AWS region code; {hint}use a code such as 'ap-northeast-1' or "
+            "'us-east-1' (all regions: envs/regions.json)"
         )
     return value
 

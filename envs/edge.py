@@ -5,14 +5,16 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator, model_validator
 
 from envs.common import Strict, check_bucket_name
 
 # AWS limits (Elastic Load Balancing v2 API reference).
-LB_NAME_MAX = 32
-TARGET_GROUP_NAME_MAX = 32
 IDLE_TIMEOUT_RANGE = (1, 4000)
+# Rate-based rule limit (requests per evaluation window, 5 minutes here): 10 to 2,000,000,000.
+# Provider: internal/service/wafv2/schemas.go, rateBasedStatementSchema "limit",
+# validation.IntBetween(10, 2000000000); AWS: API_RateBasedStatement.html (Limit).
+WAF_RATE_LIMIT = (10, 2_000_000_000)
 
 # Security policies that exist and negotiate TLS 1.2 or newer only. "PQ" policies add hybrid
 # post-quantum key exchange; "FIPS" ones use FIPS 140-3 validated modules.
@@ -98,11 +100,11 @@ ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, Int
 class EndpointsConfig(Strict):
     """VPC endpoints that let private tasks reach AWS without the internet."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     """False: no endpoints at all; tasks reach AWS through NAT (needs a NAT mode)."""
     interface: tuple[InterfaceEndpoint, ...] = ()
     """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
-    restrict_s3_gateway: bool = False
+    restrict_s3_gateway: StrictBool = False
     """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket,
     the environment's `buckets` and `s3_allowed_buckets`; when false it allows all of S3 (the
     AWS default)."""
@@ -143,16 +145,17 @@ class EndpointsConfig(Strict):
 class WafConfig(Strict):
     """AWS WAF in front of the public ALB: AWS managed rule groups plus a per-IP rate limit."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     """Create the web ACL and associate it with the public ALB."""
-    rate_limit_per_5_minutes: int = 2000
+    rate_limit_per_5_minutes: StrictInt = 2000
     """Requests one client IP may send in any 5-minute window before it is blocked."""
 
     @field_validator("rate_limit_per_5_minutes")
     @classmethod
     def _limit(cls, value: int) -> int:
-        if not 10 <= value <= 2_000_000_000:
-            raise ValueError(f"rate_limit_per_5_minutes must be 10-2000000000; got {value}")
+        low, high = WAF_RATE_LIMIT
+        if not low <= value <= high:
+            raise ValueError(f"rate_limit_per_5_minutes must be {low}-{high}; got {value}")
         return value
 
 
@@ -187,9 +190,9 @@ class CognitoConfig(Strict):
 class AccessLogsConfig(Strict):
     """ALB access logs to an S3 bucket the ALB construct creates."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     """Write access logs to an S3 bucket the ALB construct creates."""
-    retention_days: int = 90
+    retention_days: StrictInt = 90
     """Days before log objects expire from the bucket."""
 
     @field_validator("retention_days")
@@ -212,9 +215,9 @@ class AlbConfig(Strict):
     """Authenticate every request with Cognito first (public ALB, HTTPS only)."""
     access_logs: AccessLogsConfig = AccessLogsConfig()
     """S3 access logs for this ALB."""
-    deletion_protection: bool = False
+    deletion_protection: StrictBool = False
     """Refuse deletion of the ALB (turn off before destroying the environment)."""
-    idle_timeout_seconds: int = 60
+    idle_timeout_seconds: StrictInt = 60
     """Seconds a connection may stay idle (1-4000)."""
 
     @field_validator("certificate_arn")

@@ -46,6 +46,11 @@ def _needs(env: EnvironmentConfig, workload: WorkloadConfig, *, exec_enabled: bo
         needs.append(("decrypting secrets with KMS", (InterfaceEndpoint.KMS,), ""))
     if exec_enabled:
         needs.append(("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,), ""))
+        # The cluster encrypts exec sessions with the logs KMS key (modules/ecs_cluster.py):
+        # the agent in the task then calls KMS itself. "If you use a customer managed KMS key
+        # ... the task needs access to KMS" and, without internet access, the kms interface
+        # endpoint: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+        needs.append(("ECS Exec session encryption", (InterfaceEndpoint.KMS,), ""))
     return needs + _container_needs(env, workload) + _queue_needs(env, workload)
 
 

@@ -2,26 +2,75 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import zoneinfo
+from dataclasses import dataclass
 from functools import cache
 
-from pydantic import field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator, model_validator
 
 from envs.common import Strict
 from envs.services import WorkloadConfig
 
+# EventBridge Scheduler expressions: rate(), cron() with 6 fields, at().
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
 RATE = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 CRON = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
-AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
-CRON_FIELD = {
-    "minutes": r"[0-9,\-*/]+",
-    "hours": r"[0-9,\-*/]+",
-    "day-of-month": r"[0-9,\-*/?LW]+",
-    "month": r"[0-9A-Za-z,\-*/]+",
-    "day-of-week": r"[0-9A-Za-z,\-*?L#/]+",
-    "year": r"[0-9,\-*/]+",
-}
+AT = re.compile(r"^at\((?P<when>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+@dataclass(frozen=True)
+class CronField:
+    """One cron field: its values' range, names, and the special forms it accepts."""
+
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+    special: str = ""
+    """A regex of the field's special forms (L, W, #, ?) that need no range check."""
+
+
+CRON_FIELDS = (
+    CronField("minutes", 0, 59),
+    CronField("hours", 0, 23),
+    CronField("day-of-month", 1, 31, special=r"\?|L|LW|\d{1,2}W"),
+    CronField("month", 1, 12, names=MONTHS),
+    CronField("day-of-week", 1, 7, names=WEEKDAYS, special=r"\?|L|[1-7]L|[1-7]#[1-5]"),
+    CronField("year", 1970, 2199),
+)
+# Scheduler's own limit on retries of a failed RunTask (provider: internal/service/scheduler/
+# schedule.go, maximum_retry_attempts IntBetween(0, 185)); event age 60-86400 seconds likewise.
+RETRY_ATTEMPTS_MAX = 185
+EVENT_AGE_SECONDS = (60, 86400)
+
+
+def _cron_field_problem(field: CronField, text: str) -> str | None:
+    """Why one cron field is invalid (None when it is valid)."""
+    for item in text.split(","):
+        if field.special and re.fullmatch(field.special, item):
+            if item.endswith("W") and item[:-1].isdigit() and not 1 <= int(item[:-1]) <= 31:
+                return f"{field.name} field {text!r} is not valid: {item!r} is outside 1-31"
+            continue
+        base, _, step = item.partition("/")
+        if step and not (step.isdigit() and 1 <= int(step) <= field.high):
+            return f"{field.name} field {text!r} is not valid: the step must be 1-{field.high}"
+        if base == "*":
+            continue
+        for token in base.split("-", 1):
+            value = field.names.index(token.upper()) + 1 if token.upper() in field.names else None
+            if value is None and token.isdigit():
+                value = int(token)
+            if value is None or not field.low <= value <= field.high:
+                names = f" or {field.names[0]}-{field.names[-1]}" if field.names else ""
+                return (
+                    f"{field.name} field {text!r} is not valid: use values "
+                    f"{field.low}-{field.high}{names}"
+                )
+    return None
 
 
 @cache
@@ -43,21 +92,28 @@ def check_schedule_expression(expression: str) -> str:
         return expression
     if (match := CRON.fullmatch(expression)) is not None:
         fields = match["fields"].split()
-        if len(fields) != len(CRON_FIELD):
+        if len(fields) != len(CRON_FIELDS):
             raise ValueError(
                 f"{expression!r}: cron needs 6 fields (minutes hours day-of-month month "
                 f"day-of-week year); got {len(fields)}"
             )
-        for (name, pattern), value in zip(CRON_FIELD.items(), fields, strict=True):
-            if not re.fullmatch(pattern, value):
-                raise ValueError(f"{expression!r}: {name} field {value!r} is not valid")
-        if "?" not in (fields[2], fields[4]):
+        for field, text in zip(CRON_FIELDS, fields, strict=True):
+            if (problem := _cron_field_problem(field, text)) is not None:
+                raise ValueError(f"{expression!r}: {problem}")
+        if (fields[2] == "?") == (fields[4] == "?"):
             raise ValueError(
-                f"{expression!r}: one of day-of-month or day-of-week must be '?', "
-                "e.g. cron(0 3 * * ? *)"
+                f"{expression!r}: exactly one of day-of-month or day-of-week must be '?', "
+                "e.g. cron(0 3 * * ? *) or cron(0 3 ? * MON *)"
             )
         return expression
-    if AT.fullmatch(expression):
+    if (match := AT.fullmatch(expression)) is not None:
+        try:
+            datetime.datetime.fromisoformat(match["when"])
+        except ValueError as error:
+            raise ValueError(
+                f"{expression!r} is not a real date and time ({error}); "
+                "use at(yyyy-mm-ddThh:mm:ss), e.g. at(2030-01-01T00:00:00)"
+            ) from None
         return expression
     raise ValueError(
         f"{expression!r} is not a schedule expression; use rate(5 minutes), "
@@ -72,13 +128,13 @@ class ScheduleConfig(Strict):
     """rate(...), cron(...) (6 fields, EventBridge syntax) or at(...)."""
     timezone: str = "UTC"
     """IANA time zone the expression is evaluated in, e.g. Asia/Tokyo."""
-    enabled: bool = True
+    enabled: StrictBool = True
     """False: the schedule exists but does not fire."""
-    retry_attempts: int = 2
+    retry_attempts: StrictInt = 2
     """Retries when RunTask fails (0-185)."""
-    maximum_event_age_seconds: int = 3600
+    maximum_event_age_seconds: StrictInt = 3600
     """Give up on an invocation after this many seconds (60-86400)."""
-    dead_letter_queue: bool = True
+    dead_letter_queue: StrictBool = True
     """Send invocations that fail all retries to an SQS queue."""
 
     @field_validator("expression")
@@ -96,11 +152,15 @@ class ScheduleConfig(Strict):
     @model_validator(mode="after")
     def _limits(self) -> ScheduleConfig:
         problems = []
-        if not 0 <= self.retry_attempts <= 185:
-            problems.append(f"retry_attempts must be 0-185; got {self.retry_attempts}")
-        if not 60 <= self.maximum_event_age_seconds <= 86400:
+        if not 0 <= self.retry_attempts <= RETRY_ATTEMPTS_MAX:
             problems.append(
-                f"maximum_event_age_seconds must be 60-86400; got {self.maximum_event_age_seconds}"
+                f"retry_attempts must be 0-{RETRY_ATTEMPTS_MAX}; got {self.retry_attempts}"
+            )
+        low, high = EVENT_AGE_SECONDS
+        if not low <= self.maximum_event_age_seconds <= high:
+            problems.append(
+                f"maximum_event_age_seconds must be {low}-{high}; "
+                f"got {self.maximum_event_age_seconds}"
             )
         if problems:
             raise ValueError("schedule: " + "; ".join(problems))

@@ -21,6 +21,8 @@ from envs.schema import EnvironmentConfig
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:  # StrictInt, StrictBool: the type without its strictness
+        return _type_name(args[0])
     if origin in (typing.Union, types.UnionType):
         return " \\| ".join(_type_name(a) for a in args)
     if origin is tuple:

@@ -158,12 +158,6 @@ class ResourceGrant(Strict):
         return [{"Sid": sid, "Effect": "Allow", "Action": list(SNS_WRITE), "Resource": self.arn}]
 
 
-# A bucket_prefix may be at most 37 characters: the provider validates it with
-# StringLenBetween(0, 63-id.UniqueIDSuffixLength), the suffix being 26 characters
-# (hashicorp/terraform-provider-aws internal/service/s3/bucket.go, "bucket_prefix").
-BUCKET_PREFIX_MAX = 37
-
-
 class BucketConfig(Strict):
     """An application S3 bucket: private, KMS-encrypted, versioned, TLS-only, with a lifecycle.
     Named `<project>-<env>-<name>-<unique suffix>`; each granted workload gets its name in

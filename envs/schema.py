@@ -11,23 +11,41 @@ import enum
 import ipaddress
 import math
 import re
+from collections.abc import Callable
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
-from envs.common import Strict, check_bucket_name, check_log_retention, check_name, check_region
+from envs.common import (
+    Strict,
+    check_bucket_name,
+    check_log_retention,
+    check_name,
+    check_region,
+    region_zones,
+)
 from envs.containers import SidecarPreset
 from envs.edge import (
-    LB_NAME_MAX,
-    TARGET_GROUP_NAME_MAX,
     AlbConfig,
     EndpointsConfig,
     WafConfig,
     certificate_region,
 )
 from envs.jobs import JobConfig
-from envs.resources import BUCKET_PREFIX_MAX, BucketConfig
+from envs.names import name_problems
+from envs.quotas import QuotasConfig, quota_problems
+from envs.resources import BucketConfig
 from envs.services import (
     ContainerInsights,
+    CpuArchitecture,
     EcsConfig,
     Exposure,
     ImageConfig,
@@ -40,6 +58,28 @@ from envs.storage import FileSystemConfig
 SMALLEST_SUBNET_PREFIX = 28
 # Allowed VPC IPv4 CIDR sizes: /16 ... /28.
 VPC_PREFIX_RANGE = (16, 28)
+
+
+# Address ranges CreateVpc refuses ("IPv4 VPC CIDR blocks": loopback, link-local, multicast,
+# reserved and "this network"). https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+UNUSABLE_RANGES: tuple[tuple[str, Callable[[ipaddress.IPv4Network], bool]], ...] = (
+    ("loopback", lambda n: n.is_loopback),
+    ("link-local", lambda n: n.is_link_local),
+    ("multicast", lambda n: n.is_multicast),
+    ("reserved", lambda n: n.is_reserved),
+    ("'this network' (0.0.0.0/8)", lambda n: n.subnet_of(ipaddress.IPv4Network("0.0.0.0/8"))),
+)
+# Tags: at most 50 per resource; keys 1-128 and values 0-256 characters of letters, digits,
+# spaces and _ . : / = + - @; keys starting with 'aws:' are reserved.
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html (tag naming limits)
+TAGS_PER_RESOURCE = 50
+TAG_KEY_MAX_CHARS = 128
+TAG_VALUE_MAX_CHARS = 256
+TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
+PLATFORM_TAGS = ("Project", "Environment", "ManagedBy")
+"""Default tags the stack sets on every resource."""
+RESOURCE_TAGS_MAX = 2
+"""Most tags a construct adds on top of the default tags (Name plus Tier or Service)."""
 
 
 class NatMode(enum.StrEnum):
@@ -87,9 +127,9 @@ class StateBackendConfig(Strict):
 class FlowLogsConfig(Strict):
     """VPC flow logs to CloudWatch Logs."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     """Capture all VPC traffic metadata into a log group."""
-    retention_days: int = 30
+    retention_days: StrictInt = 30
     """How long flow log records are kept (a CloudWatch Logs retention value)."""
     traffic_type: str = "ALL"
     """ACCEPT, REJECT or ALL."""
@@ -170,6 +210,12 @@ class NetworkConfig(Strict):
         low, high = VPC_PREFIX_RANGE
         if not low <= value.prefixlen <= high:
             raise ValueError(f"AWS allows VPC CIDRs from /{low} to /{high}; got {value}")
+        kind = next((name for name, test in UNUSABLE_RANGES if test(value)), None)
+        if kind is not None:
+            raise ValueError(
+                f"{value} is a {kind} range, which AWS does not accept for a VPC; use a "
+                "private range (RFC 1918) such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16"
+            )
         return value
 
     @field_validator("availability_zones")
@@ -196,6 +242,33 @@ class NetworkConfig(Strict):
         return self
 
 
+def tag_problems(tags: dict[str, str]) -> list[str]:
+    """AWS's tag limits, counting the tags the platform adds to every resource."""
+    problems = []
+    room = TAGS_PER_RESOURCE - len(PLATFORM_TAGS) - RESOURCE_TAGS_MAX
+    if len(tags) > room:
+        problems.append(
+            f"tags: {len(tags)} tags, but AWS allows {TAGS_PER_RESOURCE} per resource and the "
+            f"platform adds up to {TAGS_PER_RESOURCE - room}; keep at most {room}"
+        )
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX_CHARS or not TAG_TEXT.fullmatch(key):
+            problems.append(
+                f"tags: key {key!r} must be 1-{TAG_KEY_MAX_CHARS} characters of letters, digits, "
+                "spaces and _.:/=+-@"
+            )
+        elif key.lower().startswith("aws:"):
+            problems.append(
+                f"tags: key {key!r} uses the prefix 'aws:', reserved for AWS; rename it"
+            )
+        if len(value) > TAG_VALUE_MAX_CHARS or not TAG_TEXT.fullmatch(value):
+            problems.append(
+                f"tags: value of {key!r} ({value[:40]!r}) must be at most {TAG_VALUE_MAX_CHARS} "
+                "characters of letters, digits, spaces and _.:/=+-@"
+            )
+    return problems
+
+
 class EnvironmentConfig(Strict):
     """One deployable environment: one Terraform stack with its own state."""
 
@@ -205,6 +278,10 @@ class EnvironmentConfig(Strict):
     """Project name, prefixed to resource names and part of the state key."""
     region: str
     """AWS region code."""
+    account_id: str | None = None
+    """The 12-digit AWS account the environment deploys to. Only scopes the checks across
+    environments (account-wide names, shared quotas); unset: assumed to share an account with
+    every other environment."""
     network: NetworkConfig
     """The VPC, its subnets, NAT and flow logs."""
     state: StateBackendConfig
@@ -221,6 +298,8 @@ class EnvironmentConfig(Strict):
     """Web application firewall for the public ALB."""
     ecs: EcsConfig = EcsConfig()
     """Cluster, capacity providers, logs and ECR settings."""
+    quotas: QuotasConfig = QuotasConfig()
+    """The account's service quotas that more services or environments can exceed."""
     services: tuple[ServiceConfig, ...] = ()
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()
@@ -250,30 +329,87 @@ class EnvironmentConfig(Strict):
                 {**settings, "name": name} if isinstance(settings, dict) else settings
                 for name, settings in value.items()
             )
-        return value
+        if isinstance(value, list | tuple) and all(isinstance(v, dict | BaseModel) for v in value):
+            return value  # already one entry per item, each naming itself
+        raise ValueError(
+            "expected a dict of {name: settings}, e.g. {'api': {'cpu': 256}}; "
+            f"got {value!r:.60}"
+        )
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
         return check_region(value)
 
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"{value!r} is not an AWS account id (12 digits, as a string)")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jobs_inherit_architecture(cls, data: object) -> object:
+        """A job or service that runs a service's image (`same_image_as`) runs on the CPU
+        architecture of the service that owns the image: an ARM64 image cannot start on
+        X86_64. One that sets a different `cpu_architecture` itself is rejected later
+        (`_job_problems`, `_same_image_problems`)."""
+        if not isinstance(data, dict):
+            return data
+        services, jobs = data.get("services"), data.get("jobs")
+        if not isinstance(services, dict):
+            return data
+
+        def owner(name: object, seen: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+            """The service whose image `name` runs (a loop is reported later, not followed)."""
+            service = services.get(name) if isinstance(name, str) else None
+            if not isinstance(service, dict) or not isinstance(name, str):
+                return None
+            borrowed = service.get("same_image_as")
+            if (
+                isinstance(borrowed, str)
+                and isinstance(services.get(borrowed), dict)
+                and "cpu_architecture" not in service
+                and borrowed not in seen | {name}
+            ):
+                return owner(borrowed, seen | {name})
+            return service
+
+        def inherit(workloads: dict[str, Any]) -> dict[str, Any]:
+            inherited = {}
+            for name, workload in workloads.items():
+                if not isinstance(workload, dict) or "cpu_architecture" in workload:
+                    continue
+                borrowed = workload.get("same_image_as")
+                source = owner(borrowed) if borrowed != name else None
+                if source is not None:
+                    architecture = source.get("cpu_architecture", CpuArchitecture.X86_64)
+                    inherited[name] = {**workload, "cpu_architecture": architecture}
+            return {**workloads, **inherited}
+
+        data = {**data, "services": inherit(services)}
+        if isinstance(jobs, dict):
+            data["jobs"] = inherit(jobs)
+        return data
+
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:
-        strangers = [
-            az
-            for az in self.network.availability_zones
-            if not re.fullmatch(re.escape(self.region) + r"[a-z]", az)
-        ]
+        zones = region_zones()[self.region]
+        strangers = [az for az in self.network.availability_zones if az not in zones]
         if strangers:
             raise ValueError(
                 f"network.availability_zones: {strangers} not in region {self.region}; "
-                f"use zones named {self.region}<letter>, e.g. {self.region}a"
+                f"use zones of {self.region}: {', '.join(zones)}"
             )
-        reserved = {"Project", "Environment", "ManagedBy"} & set(self.tags)
+        reserved = set(PLATFORM_TAGS) & set(self.tags)
         if reserved:
             raise ValueError(
                 f"tags: {sorted(reserved)} are set by the platform; remove them from tags"
             )
+        problems = tag_problems(self.tags)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -281,6 +417,8 @@ class EnvironmentConfig(Strict):
         problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
         problems += self._container_problems() + self._queue_problems()
         problems += self._bucket_problems() + self._storage_problems()
+        if not problems:
+            problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
             from envs.egress import egress_gaps
 
@@ -303,14 +441,6 @@ class EnvironmentConfig(Strict):
                     f"{certificate_region(alb.certificate_arn)} but an ALB can only use ACM "
                     f"certificates from its own region {self.region}"
                 )
-        for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
-            name = self.alb_name(exposure)
-            if len(name) > LB_NAME_MAX:
-                problems.append(
-                    f"project/name: the {exposure} ALB would be named {name!r} "
-                    f"({len(name)} characters) but AWS allows {LB_NAME_MAX}; shorten the project "
-                    "or environment name"
-                )
         return problems
 
     def _service_problems(self) -> list[str]:
@@ -320,14 +450,8 @@ class EnvironmentConfig(Strict):
             problems.append(f"services: service name {name!r} is used more than once")
         for service in self.services:
             where = f"services.{service.name}"
-            group = self.target_group_name(service.name)
-            if service.exposure is not Exposure.NONE and len(group) > TARGET_GROUP_NAME_MAX:
-                problems.append(
-                    f"{where}.name: its target group would be named {group!r} ({len(group)} "
-                    f"characters) but AWS allows {TARGET_GROUP_NAME_MAX}; shorten the service name"
-                )
             for caller in service.allowed_callers:
-                if caller not in names or caller == service.name:
+                if caller not in names:
                     problems.append(
                         f"{where}.allowed_callers: {caller!r} is not another service of this "
                         f"environment; known: {', '.join(names)}"
@@ -374,8 +498,9 @@ class EnvironmentConfig(Strict):
             elif owner.cpu_architecture is not service.cpu_architecture:
                 problems.append(
                     f"services.{service.name}.cpu_architecture: {service.cpu_architecture} "
-                    f"differs from {owner_name!r}'s {owner.cpu_architecture}, whose image it "
-                    f"runs; set cpu_architecture {owner.cpu_architecture.value!r}"
+                    f"cannot run the image of {owner_name!r}, which is built for "
+                    f"{owner.cpu_architecture}; remove cpu_architecture from the service (it "
+                    "inherits the image owner's)"
                 )
         return problems
 
@@ -394,6 +519,16 @@ class EnvironmentConfig(Strict):
                     f"jobs.{job.name}.same_image_as: {job.same_image_as!r} is not a service of "
                     f"this environment; known: {', '.join(services) or 'none'}"
                 )
+            elif (
+                job.same_image_as is not None
+                and job.cpu_architecture is not services[job.same_image_as].cpu_architecture
+            ):
+                service = services[job.same_image_as]
+                problems.append(
+                    f"jobs.{job.name}.cpu_architecture: {job.cpu_architecture} cannot run the "
+                    f"image of {service.name!r}, which is built for {service.cpu_architecture}; "
+                    "remove cpu_architecture from the job (it inherits the service's)"
+                )
         return problems
 
     def _bucket_problems(self) -> list[str]:
@@ -407,12 +542,6 @@ class EnvironmentConfig(Strict):
             except ValueError as error:
                 problems.append(f"{where}: {error}")
                 continue
-            prefix = self.bucket_prefix(name)
-            if len(prefix) > BUCKET_PREFIX_MAX:
-                problems.append(
-                    f"{where}: the bucket prefix {prefix!r} has {len(prefix)} characters but "
-                    f"the provider allows {BUCKET_PREFIX_MAX}; shorten the bucket name"
-                )
             for workload in bucket.grants:
                 if workload not in workloads:
                     problems.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from envs.common import Strict, check_log_retention, check_name
 from envs.containers import (
@@ -45,6 +45,29 @@ ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+# ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+TASKS_PER_SERVICE_MAX = 5000
+# CreateService healthCheckGracePeriodSeconds: 0 to 2,147,483,647 (provider:
+# internal/service/ecs/service.go, validation.IntBetween(0, math.MaxInt32)).
+GRACE_PERIOD_MAX_SECONDS = 2_147_483_647
+# Target group matcher for an ALB (HTTP/HTTPS): codes from 200 to 499.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+MATCHER_CODES = (200, 499)
+# Capacity provider strategy item: weight 0-1000, base 0-100000.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+CAPACITY_WEIGHT_MAX = 1000
+CAPACITY_BASE_MAX = 100_000
+# Listener rule conditions: each value at most 128 characters of visible ASCII (host headers:
+# letters, digits, '-', '.', '*', '?'; paths also _ $ / ~ " ' @ : + &), at most 3 values per
+# condition, 5 per rule and 5 wildcards per rule.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+RULE_VALUE_MAX_CHARS = 128
+RULE_VALUES_PER_CONDITION = 3
+RULE_VALUES_PER_RULE = 5
+RULE_WILDCARDS_PER_RULE = 5
+PATH_PATTERN = re.compile(r"[A-Za-z0-9_\-.$/~\"'@:+&*?]+")
+HOST_HEADER = re.compile(r"[A-Za-z0-9\-.*?]+")
 ECR_PRIVATE_REGISTRY = re.compile(
     r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
 )
@@ -137,13 +160,13 @@ class HealthCheckConfig(Strict):
     """Path the ALB requests on each task."""
     matcher: str = "200-399"
     """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
-    interval_seconds: int = 15
+    interval_seconds: StrictInt = 15
     """Seconds between checks (5-300)."""
-    timeout_seconds: int = 5
+    timeout_seconds: StrictInt = 5
     """Seconds to wait for a response (2-120, below the interval)."""
-    healthy_threshold: int = 2
+    healthy_threshold: StrictInt = 2
     """Consecutive successes before a task is healthy (2-10)."""
-    unhealthy_threshold: int = 3
+    unhealthy_threshold: StrictInt = 3
     """Consecutive failures before a task is unhealthy (2-10)."""
 
     @model_validator(mode="after")
@@ -151,9 +174,17 @@ class HealthCheckConfig(Strict):
         problems = []
         if not self.path.startswith("/") or len(self.path) > 1024:
             problems.append(f"path must start with '/' (max 1024 chars); got {self.path!r}")
+        low, high = MATCHER_CODES
         if not re.fullmatch(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", self.matcher):
             problems.append(
                 f"matcher must look like '200', '200,204' or '200-399'; got {self.matcher!r}"
+            )
+        elif not all(low <= int(code) <= high for code in re.split(r"[,-]", self.matcher)) or any(
+            int(a) > int(b) for a, b in re.findall(r"(\d{3})-(\d{3})", self.matcher)
+        ):
+            problems.append(
+                f"matcher codes must be {low}-{high} (ranges low-high) for an ALB; "
+                f"got {self.matcher!r}"
             )
         if not 5 <= self.interval_seconds <= 300:
             problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
@@ -177,13 +208,13 @@ class ContainerHealthCheckConfig(Strict):
 
     command: tuple[str, ...]
     """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
-    interval_seconds: int = 30
+    interval_seconds: StrictInt = 30
     """Seconds between checks (5-300)."""
-    timeout_seconds: int = 5
+    timeout_seconds: StrictInt = 5
     """Seconds before a check counts as failed (2-60)."""
-    retries: int = 3
+    retries: StrictInt = 3
     """Failures before the container is unhealthy (1-10)."""
-    start_period_seconds: int = 30
+    start_period_seconds: StrictInt = 30
     """Grace period before failures count (0-300)."""
 
     @model_validator(mode="after")
@@ -213,19 +244,19 @@ SidecarConfig.model_rebuild(
 class AutoscalingConfig(Strict):
     """Target tracking on CPU, memory and optionally ALB requests per target."""
 
-    min_capacity: int = 1
+    min_capacity: StrictInt = 1
     """Fewest tasks the autoscaler keeps."""
-    max_capacity: int = 4
+    max_capacity: StrictInt = 4
     """Most tasks the autoscaler starts."""
-    cpu_target_percent: int | None = 60
+    cpu_target_percent: StrictInt | None = 60
     """Average CPU utilisation to hold; null: no CPU policy."""
-    memory_target_percent: int | None = 75
+    memory_target_percent: StrictInt | None = 75
     """Average memory utilisation to hold; null: no memory policy."""
-    requests_per_target: int | None = None
+    requests_per_target: StrictInt | None = None
     """ALB requests per target per minute to aim for (services behind an ALB only)."""
-    scale_in_cooldown_seconds: int = 300
+    scale_in_cooldown_seconds: StrictInt = 300
     """Seconds between scale-in steps."""
-    scale_out_cooldown_seconds: int = 60
+    scale_out_cooldown_seconds: StrictInt = 60
     """Seconds between scale-out steps."""
 
     @model_validator(mode="after")
@@ -290,7 +321,7 @@ class PolicyStatement(Strict):
 class StickinessConfig(Strict):
     """Load-balancer-generated cookie stickiness."""
 
-    duration_seconds: int = 86400
+    duration_seconds: StrictInt = 86400
     """Cookie lifetime (1-604800 seconds)."""
 
     @field_validator("duration_seconds")
@@ -333,9 +364,9 @@ class WorkloadConfig(Strict):
     """DNS-safe name (2-16 characters); the task family is `<project>-<env>-<name>`."""
     image: ImageConfig = ImageConfig()
     """Which image to run; default: the project's ECR repository at tag `latest`."""
-    cpu: int = 256
+    cpu: StrictInt = 256
     """Fargate CPU units (256 = 0.25 vCPU)."""
-    memory_mib: int = 512
+    memory_mib: StrictInt = 512
     """Task memory in MiB; must be allowed for `cpu` (Fargate's table)."""
     cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
     """Runtime CPU architecture; ARM64 (Graviton) is cheaper per vCPU-hour."""
@@ -347,9 +378,9 @@ class WorkloadConfig(Strict):
     """Customer managed KMS key the secrets are encrypted with (grants kms:Decrypt)."""
     task_role_statements: tuple[PolicyStatement, ...] = ()
     """Extra IAM statements for the task role (what the application may call)."""
-    readonly_root_filesystem: bool = True
+    readonly_root_filesystem: StrictBool = True
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
-    internet_egress: bool = True
+    internet_egress: StrictBool = True
     """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
     entrypoint: tuple[str, ...] = ()
     """Replaces the image's ENTRYPOINT (exec form, one string per argument); empty: the image's."""
@@ -456,9 +487,9 @@ def caller_url_variable(service: str) -> str:
 class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 
-    container_port: int = 8080
+    container_port: StrictInt = 8080
     """Port the container listens on; the target group forwards to it."""
-    desired_count: int = 2
+    desired_count: StrictInt = 2
     """Tasks to run; with autoscaling only the initial count (then the autoscaler owns it)."""
     autoscaling: AutoscalingConfig | None = None
     """Target-tracking autoscaling; unset: a fixed `desired_count`."""
@@ -472,13 +503,13 @@ class ServiceConfig(WorkloadConfig):
     """Listener rule paths (e.g. '/api/*'). Empty with no host_headers: the ALB's default."""
     host_headers: tuple[str, ...] = ()
     """Listener rule host names (e.g. 'api.example.com')."""
-    deregistration_delay_seconds: int = 60
+    deregistration_delay_seconds: StrictInt = 60
     """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
     """Load-balancer cookie stickiness; unset: off."""
-    health_check_grace_period_seconds: int = 60
+    health_check_grace_period_seconds: StrictInt = 60
     """Seconds ECS ignores failing ALB health checks after a task starts."""
-    enable_execute_command: bool = False
+    enable_execute_command: StrictBool = False
     """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
     allowed_callers: tuple[str, ...] = ()
     """Services allowed to call this one (through the internal ALB). Each caller gets
@@ -496,8 +527,22 @@ class ServiceConfig(WorkloadConfig):
         problems = []
         if not 1 <= self.container_port <= 65535:
             problems.append(f"container_port must be 1-65535; got {self.container_port}")
-        if self.desired_count < 0:
-            problems.append(f"desired_count must be >= 0; got {self.desired_count}")
+        if not 0 <= self.desired_count <= TASKS_PER_SERVICE_MAX:
+            problems.append(
+                f"desired_count must be 0-{TASKS_PER_SERVICE_MAX} (ECS tasks per service); "
+                f"got {self.desired_count}"
+            )
+        if self.autoscaling and self.autoscaling.max_capacity > TASKS_PER_SERVICE_MAX:
+            problems.append(
+                f"autoscaling.max_capacity must be at most {TASKS_PER_SERVICE_MAX} (ECS tasks "
+                f"per service); got {self.autoscaling.max_capacity}"
+            )
+        if not 0 <= self.health_check_grace_period_seconds <= GRACE_PERIOD_MAX_SECONDS:
+            problems.append(
+                f"health_check_grace_period_seconds must be 0-{GRACE_PERIOD_MAX_SECONDS}; got "
+                f"{self.health_check_grace_period_seconds}"
+            )
+        problems.extend(self._rule_problems())
         scaling = self.autoscaling
         if scaling and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
             problems.append(
@@ -515,7 +560,16 @@ class ServiceConfig(WorkloadConfig):
                 f"{self.deregistration_delay_seconds}"
             )
         if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
-            problems.append(f"allowed_callers needs exposure 'internal'; got '{self.exposure}'")
+            problems.append(
+                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' (callers "
+                f"reach it through the internal ALB); got exposure '{self.exposure}': set "
+                "exposure to 'internal' or remove allowed_callers"
+            )
+        if self.name in self.allowed_callers:
+            problems.append(
+                f"allowed_callers lists the service itself ({self.name!r}); a task reaches its "
+                "own container on localhost: remove it"
+            )
         if self.queue is not None and self.queue.scaling is not None:
             queue_scaling = self.queue.scaling
             if scaling is not None:
@@ -538,6 +592,43 @@ class ServiceConfig(WorkloadConfig):
             raise ValueError("; ".join(problems))
         return self
 
+    def _rule_problems(self) -> list[str]:
+        """AWS's limits on the listener rule built from path_patterns and host_headers."""
+        problems = []
+        for field, values, pattern in (
+            ("path_patterns", self.path_patterns, PATH_PATTERN),
+            ("host_headers", self.host_headers, HOST_HEADER),
+        ):
+            if len(values) > RULE_VALUES_PER_CONDITION:
+                problems.append(
+                    f"{field} has {len(values)} values but an ALB condition takes at most "
+                    f"{RULE_VALUES_PER_CONDITION}; split the service or use fewer, wider patterns"
+                )
+            for value in values:
+                if not 1 <= len(value) <= RULE_VALUE_MAX_CHARS or not pattern.fullmatch(value):
+                    allowed = (
+                        "letters, digits and _-.$/~\"'@:+&*?"
+                        if field == "path_patterns"
+                        else ("letters, digits and -.*?")
+                    )
+                    problems.append(
+                        f"{field}: {value!r} is not accepted by an ALB: use 1-"
+                        f"{RULE_VALUE_MAX_CHARS} characters of {allowed}"
+                    )
+        values = (*self.path_patterns, *self.host_headers)
+        if len(values) > RULE_VALUES_PER_RULE:
+            problems.append(
+                f"path_patterns/host_headers: {len(values)} values but an ALB rule takes at most "
+                f"{RULE_VALUES_PER_RULE} in all; use fewer"
+            )
+        wildcards = sum(value.count("*") + value.count("?") for value in values)
+        if wildcards > RULE_WILDCARDS_PER_RULE:
+            problems.append(
+                f"path_patterns/host_headers: {wildcards} wildcards ('*', '?') but an ALB rule "
+                f"allows at most {RULE_WILDCARDS_PER_RULE}; use fewer"
+            )
+        return problems
+
     @property
     def ignores_desired_count(self) -> bool:
         return self.autoscaling is not None or (
@@ -548,20 +639,31 @@ class ServiceConfig(WorkloadConfig):
 class CapacityProviderShare(Strict):
     capacity_provider: CapacityProvider
     """FARGATE (on-demand) or FARGATE_SPOT (up to 70% cheaper, may be interrupted)."""
-    weight: int = 1
-    """Relative share of tasks beyond the base."""
-    base: int = 0
-    """Tasks placed on this provider first (at most one provider may have a base)."""
+    weight: StrictInt = 1
+    """Relative share of tasks beyond the base (0-1000)."""
+    base: StrictInt = 0
+    """Tasks placed on this provider first (0-100000; at most one provider may have a base)."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> CapacityProviderShare:
+        problems = []
+        if not 0 <= self.weight <= CAPACITY_WEIGHT_MAX:
+            problems.append(f"weight must be 0-{CAPACITY_WEIGHT_MAX}; got {self.weight}")
+        if not 0 <= self.base <= CAPACITY_BASE_MAX:
+            problems.append(f"base must be 0-{CAPACITY_BASE_MAX}; got {self.base}")
+        if problems:
+            raise ValueError(f"{self.capacity_provider}: " + "; ".join(problems))
+        return self
 
 
 class EcrConfig(Strict):
     """ECR repositories for project-built images."""
 
-    immutable_tags: bool = False
+    immutable_tags: StrictBool = False
     """Refuse pushing a tag that already exists (recommended for prod)."""
-    keep_last_images: int = 20
+    keep_last_images: StrictInt = 20
     """Lifecycle policy: expire all but the newest N images."""
-    force_delete: bool = True
+    force_delete: StrictBool = True
     """Allow `terraform destroy` to delete repositories that still hold images."""
 
     @field_validator("keep_last_images")
@@ -581,7 +683,7 @@ class EcsConfig(Strict):
     """Default strategy for services, jobs and schedules (default: FARGATE only, base 1)."""
     container_insights: ContainerInsights = ContainerInsights.ENABLED
     """CloudWatch Container Insights: disabled, enabled or enhanced."""
-    log_retention_days: int = 30
+    log_retention_days: StrictInt = 30
     """Retention of service, job and ECS Exec log groups (a CloudWatch Logs value)."""
     ecr: EcrConfig = EcrConfig()
     """ECR repositories for project-built images."""

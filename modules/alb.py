@@ -37,7 +37,13 @@ class LoadBalancer(Construct):
       redirecting to it. Optional Cognito authentication runs before every forward.
     - The listener's default action answers 404 until a service without path/host routing
       is attached; other services get listener rules in the order they are added.
-    - Egress goes only to attached services' security groups on their container ports.
+    - Egress goes only to attached services' security groups on their container ports, plus
+      HTTPS to the internet when Cognito authenticates (the ALB calls the user pool's token
+      and user-info endpoints itself; they have no fixed address range).
+    - An internet-facing ALB is created only after the VPC's internet gateway: without it
+      CreateLoadBalancer fails with `InvalidSubnet: VPC ... has no internet gateway` and the
+      provider does not retry (internal/service/elbv2/load_balancer.go; its acceptance tests
+      add `depends_on = [aws_internet_gateway...]` for this).
     """
 
     def __init__(
@@ -65,6 +71,12 @@ class LoadBalancer(Construct):
         if public:
             for port in (HTTP, HTTPS) if config.https else (HTTP,):
                 self.security_group.allow_from_anywhere(port, description="web clients")
+        if config.cognito is not None:
+            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html
+            # ("the load balancer security group must allow outbound traffic to the IdP
+            # token endpoint and user info endpoint over HTTPS").
+            self.security_group.allow_to_anywhere(HTTPS, description="Cognito token/user info")
+        self._callers: set[str] = set()
 
         self.log_bucket = self._log_bucket(name) if config.access_logs.enabled else None
         self.alb = lb.Lb(
@@ -83,8 +95,13 @@ class LoadBalancer(Construct):
                 if self.log_bucket
                 else None
             ),
-            # ELB checks it may write before it turns logging on.
-            depends_on=[self.log_bucket.policy] if self.log_bucket else None,
+            # ELB checks it may write before it turns logging on; an internet-facing ALB
+            # needs the internet gateway attached first.
+            depends_on=[
+                *([self.log_bucket.policy] if self.log_bucket else []),
+                *([network.internet_gateway] if public else []),
+            ]
+            or None,
             tags={"Name": name},
         )
         self.arn: str = self.alb.arn
@@ -125,6 +142,10 @@ class LoadBalancer(Construct):
                 ],
             )
         self.target_groups: dict[str, lb_target_group.LbTargetGroup] = {}
+        # Service name -> the listener or listener rule that forwards to its target group: an
+        # ECS service must be created after it (CreateService rejects a target group that is
+        # not yet associated with a load balancer).
+        self.routes: dict[str, lb_listener.LbListener | lb_listener_rule.LbListenerRule] = {}
         self._next_priority = FIRST_RULE_PRIORITY
 
     def _log_bucket(self, name: str) -> LogBucket:
@@ -141,7 +162,11 @@ class LoadBalancer(Construct):
         )
 
     def allow_from(self, caller: SecurityGroup, *, description: str) -> None:
-        """Let a caller's security group reach the listener (internal ALB)."""
+        """Let a caller's security group reach the listener (internal ALB); once per caller,
+        however many of the ALB's services it calls (one rule pair per caller and port)."""
+        if caller.name in self._callers:
+            return
+        self._callers.add(caller.name)
         self.security_group.allow_from(caller, self.listener_port, description=description)
 
     def _forward_actions(
@@ -226,7 +251,7 @@ class LoadBalancer(Construct):
                         )
                     )
                 )
-            lb_listener_rule.LbListenerRule(
+            self.routes[service.name] = lb_listener_rule.LbListenerRule(
                 self,
                 f"rule-{service.name}",
                 listener_arn=self.listener.arn,
@@ -240,6 +265,7 @@ class LoadBalancer(Construct):
             )
             self._next_priority += FIRST_RULE_PRIORITY
         else:
+            self.routes[service.name] = self.listener
             self.listener.put_default_action(
                 self._forward_actions(
                     group.arn,

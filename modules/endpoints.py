@@ -24,8 +24,11 @@ class Endpoints(Construct):
     """Interface endpoints (one ENI per AZ in the private subnets, private DNS on) behind one
     security group, plus an S3 gateway endpoint on every private route table.
 
-    Nothing can use them until a workload is granted: `grant_access(task_security_group)`
-    opens 443 from that group to the endpoints and to S3's prefix list.
+    Nothing can use them but the shared `workloads` security group, which every task carries
+    next to its own (`workloads_security_group`): it may open 443 to the endpoints and to S3's
+    prefix list, and the endpoints admit it alone. The endpoints' rule count therefore stays
+    constant however many workloads there are (AWS's default quota is 60 inbound rules per
+    security group: https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
     """
 
     def __init__(
@@ -48,6 +51,13 @@ class Endpoints(Construct):
             "endpoints",
             name=f"{name}-vpc-endpoints",
             description="Interface VPC endpoints: HTTPS from granted workloads only",
+            vpc_id=network.vpc_id,
+        )
+        self.workloads_security_group = SecurityGroup(
+            self,
+            "workloads",
+            name=f"{name}-workloads",
+            description="Every task: HTTPS to the VPC endpoints and S3's prefix list",
             vpc_id=network.vpc_id,
         )
         self.interface: dict[InterfaceEndpoint, vpc_endpoint.VpcEndpoint] = {}
@@ -73,6 +83,7 @@ class Endpoints(Construct):
             policy=self._s3_policy(region) if config.restrict_s3_gateway else None,
             tags={"Name": f"{name}-s3"},
         )
+        self._open_workloads_group()
 
     def _s3_policy(self, region: str) -> str:
         statements: list[dict[str, str | list[str]]] = [
@@ -98,12 +109,13 @@ class Endpoints(Construct):
             )
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    def grant_access(self, workload: SecurityGroup) -> None:
-        """Let a workload's security group reach every endpoint on 443."""
+    def _open_workloads_group(self) -> None:
+        """The shared group's only rules: 443 to the interface endpoints and to S3."""
+        workloads = self.workloads_security_group
         if self.interface:
             self.security_group.allow_from(
-                workload, HTTPS, description=f"{workload.name} to AWS APIs over PrivateLink"
+                workloads, HTTPS, description="tasks to AWS APIs over PrivateLink"
             )
-        workload.allow_to_prefix_list(
+        workloads.allow_to_prefix_list(
             self.s3_gateway.prefix_list_id, HTTPS, description="S3 via the gateway endpoint"
         )

@@ -56,7 +56,7 @@ class Job(Construct):
             "task_definition_family": self.workload.family,
             "container_name": self.workload.container_name,
             "subnets": context.network.private_subnet_ids,
-            "security_groups": [self.workload.security_group.id],
+            "security_groups": self.workload.security_group_ids,
             "assign_public_ip": "DISABLED",
             "capacity_provider_strategy": [
                 {

@@ -70,6 +70,9 @@ class Network(Construct):
         )
 
         igw = internet_gateway.InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
+        # Internet-facing resources (NAT, public load balancers) must be created after it:
+        # CreateLoadBalancer fails with InvalidSubnet while the VPC has no gateway attached.
+        self.internet_gateway = igw
 
         self.public_subnets: list[subnet.Subnet] = []
         self.private_subnets: list[subnet.Subnet] = []

@@ -117,7 +117,7 @@ class JobSchedule(Construct):
                     ],
                     network_configuration=sched.SchedulerScheduleTargetEcsParametersNetworkConfiguration(
                         subnets=context.network.private_subnet_ids,
-                        security_groups=[workload.security_group.id],
+                        security_groups=workload.security_group_ids,
                         assign_public_ip=False,
                     ),
                 ),

@@ -72,7 +72,9 @@ class FargateService(Construct):
                     container_port=config.container_port,
                 )
             )
-            depends_on.append(load_balancer.listener)
+            # After the listener or rule that forwards to the target group (CreateService
+            # fails on a target group no load balancer uses yet).
+            depends_on.append(load_balancer.routes[config.name])
 
         self.service = ecs_service.EcsService(
             self,
@@ -91,7 +93,7 @@ class FargateService(Construct):
             ],
             network_configuration=ecs_service.EcsServiceNetworkConfiguration(
                 subnets=context.network.private_subnet_ids,
-                security_groups=[self.security_group.id],
+                security_groups=self.workload.security_group_ids,
                 assign_public_ip=False,
             ),
             load_balancer=load_balancers or None,

@@ -38,6 +38,13 @@ ECS_EXEC_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
+# ECS Exec's SSM agent writes its state and logs inside the container; AWS: "The SSM agent
+# requires that the container file system is able to be written to ... making the root file
+# system read-only ... isn't supported" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html,
+# Considerations). With a read-only root, exec-enabled containers get these paths as writable
+# task volumes instead (the workaround AWS's ECS Exec team documents in
+# github.com/aws/containers-roadmap/issues/1359 and aws-containers/amazon-ecs-exec-checker#21).
+EXEC_WRITABLE_PATHS = {"ssm-agent-state": "/var/lib/amazon", "ssm-agent-logs": "/var/log/amazon"}
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,9 @@ class TaskWorkload(Construct):
       key when one is configured).
     - The task role (used by the application) has only the configured statements, plus the
       ssmmessages channel actions when ECS Exec is on.
-    - The security group has no ingress; egress to the VPC endpoints (443), S3's prefix
-      list and, when the environment has NAT and the workload allows it, HTTPS to the internet.
+    - The security group has no ingress and, when the environment has NAT and the workload
+      allows it, egress HTTPS to the internet. Tasks also carry the endpoints' shared
+      `workloads` group (443 to the VPC endpoints and S3's prefix list): `security_group_ids`.
     """
 
     def __init__(
@@ -201,8 +209,10 @@ class TaskWorkload(Construct):
             description=f"{config.name} tasks",
             vpc_id=context.network.vpc_id,
         )
+        # Every task also carries the shared group that alone may reach the VPC endpoints.
+        self.security_group_ids: list[str] = [self.security_group.id]
         if context.endpoints is not None:
-            context.endpoints.grant_access(self.security_group)
+            self.security_group_ids.append(context.endpoints.workloads_security_group.id)
         if context.internet_egress and config.internet_egress:
             self.security_group.allow_to_anywhere(
                 HTTPS, description="HTTPS to the internet through NAT"
@@ -217,8 +227,8 @@ class TaskWorkload(Construct):
         if not container["mountPoints"]:
             del container["mountPoints"]
         volumes = [
-            ecs_task_definition.EcsTaskDefinitionVolume(name=TMP_VOLUME)
-            for _ in range(1 if config.readonly_root_filesystem else 0)
+            ecs_task_definition.EcsTaskDefinitionVolume(name=volume)
+            for volume in self._writable_paths(enable_execute_command)
         ]
         efs = ecs_task_definition
         volumes += [
@@ -259,6 +269,12 @@ class TaskWorkload(Construct):
             ),
         )
         self.task_definition_arn: str = self.task_definition.arn
+
+    def _writable_paths(self, exec_enabled: bool) -> dict[str, str]:
+        """Task volume name -> writable path in the container (none with a writable root)."""
+        if not self.config.readonly_root_filesystem:
+            return {}
+        return {TMP_VOLUME: "/tmp", **(EXEC_WRITABLE_PATHS if exec_enabled else {})}
 
     def _role(self, id_: str, name: str) -> iam_role.IamRole:
         """A role only ECS tasks of this account can assume (confused-deputy guarded)."""
@@ -339,9 +355,11 @@ class TaskWorkload(Construct):
                 },
             },
         }
-        if config.readonly_root_filesystem:
+        writable = self._writable_paths(exec_enabled)
+        if writable:
             container["mountPoints"] = [
-                {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+                {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+                for volume, path in writable.items()
             ]
         if self.container_port is not None:
             container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]

@@ -143,7 +143,8 @@ class Builder:
         self.stack = stack
         self.graph = Graph(title=f"{stack.name} ({stack.region})")
         self.ids: dict[tuple[str, str], str] = {}  # (resource type, logical name) -> node id
-        self.sg_owner: dict[str, str] = {}  # security group logical name -> node id
+        # security group logical name -> node ids (a shared group has several owners)
+        self.sg_owner: dict[str, list[str]] = {}
         self.route_tables: dict[str, list[str]] = {}  # route table -> subnet node ids
         clusters = [c for _, c in stack.items("aws_ecs_cluster")]
         self.prefix = f"{clusters[0].get('name')}-" if clusters else ""
@@ -226,7 +227,7 @@ class Builder:
         node = self.graph.node("vpce_interface", label, "endpoints", vpc)
         for _, endpoint in self.stack.items("aws_vpc_endpoint"):
             for sg in refs(endpoint.get("security_group_ids")):
-                self.sg_owner[sg.name] = node
+                self.claim(sg.name, node)
 
     def gateway_endpoint(self, service: str, endpoint: Resource, vpc: str | None) -> None:
         node = self.graph.node(
@@ -250,7 +251,7 @@ class Builder:
             node = self.graph.node(f"alb_{self.short(lb.get('name', name))}", label, kind, vpc)
             self.ids["aws_lb", name] = node
             for sg in refs(lb.get("security_groups")):
-                self.sg_owner[sg.name] = node
+                self.claim(sg.name, node)
             for lname, _ in listeners:
                 self.ids["aws_lb_listener", lname] = node
             if kind == "public_alb" and ports:
@@ -286,7 +287,12 @@ class Builder:
     def own(self, node: str, security_groups: object) -> None:
         """Record `node` as the owner of the security groups referenced in `security_groups`."""
         for sg in refs(security_groups):
-            self.sg_owner[sg.name] = node
+            self.claim(sg.name, node)
+
+    def claim(self, group: str, node: str) -> None:
+        owners = self.sg_owner.setdefault(group, [])
+        if node not in owners:
+            owners.append(node)
 
     def dependencies(self, node: str, task: Resource) -> None:
         """Edges from a workload to its images (ECR or external) and log groups."""
@@ -375,12 +381,14 @@ class Builder:
                 ref(rule.get("referenced_security_group_id")),
                 ref(rule.get("security_group_id")),
             )
-            source = self.sg_owner.get(caller.name) if caller else None
-            target = self.sg_owner.get(callee.name) if callee else None
-            if not source or not target or self.graph.nodes[source].kind not in {"service", "job"}:
-                continue
-            kind = USES if self.graph.nodes[target].kind == "endpoints" else TRAFFIC
-            self.graph.edge(source, target, _ports(rule), kind)
+            sources = self.sg_owner.get(caller.name, []) if caller else []
+            targets = self.sg_owner.get(callee.name, []) if callee else []
+            for source in sources:
+                for target in targets:
+                    if self.graph.nodes[source].kind not in {"service", "job"}:
+                        continue
+                    kind = USES if self.graph.nodes[target].kind == "endpoints" else TRAFFIC
+                    self.graph.edge(source, target, _ports(rule), kind)
 
     def schedules(self) -> None:
         """EventBridge Scheduler schedules -> the jobs they run."""

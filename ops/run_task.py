@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
 import shutil
@@ -47,6 +46,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops.synth_reader import default_outdir
+
 EXIT_BAD_INPUT = 2
 EXIT_AWS_ERROR = 3
 EXIT_TIMEOUT = 124
@@ -55,7 +56,6 @@ EXIT_INTERRUPTED = 130
 
 SPECS_OUTPUT = "run_task_specs"
 STARTED_BY = "ops-run-task"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_TIMEOUT_SECONDS = 300
 # Statuses in which the container has not started yet, so there are no logs to follow.
 BEFORE_RUNNING = frozenset({"PROVISIONING", "PENDING", "ACTIVATING"})
@@ -291,8 +291,7 @@ def load_specs(args: argparse.Namespace) -> tuple[Mapping[str, Any], str]:
 
 def default_stack_dir(env: str) -> Path:
     """cdktf.out/stacks/<env> of this project ($CDKTF_OUTDIR replaces cdktf.out, as in main.py)."""
-    outdir = os.environ.get("CDKTF_OUTDIR")
-    return (Path(outdir) if outdir else PROJECT_ROOT / "cdktf.out") / "stacks" / env
+    return default_outdir() / "stacks" / env
 
 
 def read_spec_file(name: str) -> Any:

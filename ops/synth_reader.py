@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTDIR = PROJECT_ROOT / "cdktf.out"
+OUTDIR_VARIABLE = "CDKTF_OUTDIR"
 EXIT_BAD_INPUT = 2
 # "${aws_lb.public-alb_B0993804.arn}" -> type, name, attribute
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]]+)\}")
@@ -84,6 +86,14 @@ class Stack:
     def is_platform(self) -> bool:
         """True for an environment stack (it has a VPC), False for e.g. the state bootstrap."""
         return bool(self.resources("aws_vpc"))
+
+
+def default_outdir() -> Path:
+    """Where synth writes and the ops commands read: `$CDKTF_OUTDIR` when set (the CDKTF CLI
+    sets it; relative to the working directory), else the project's `cdktf.out`. main.py uses
+    this same function, so both always agree."""
+    configured = os.environ.get(OUTDIR_VARIABLE)
+    return Path(configured) if configured else DEFAULT_OUTDIR
 
 
 def stacks_dir(outdir: Path) -> Path:
@@ -156,5 +166,8 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         "--env", action="extend", nargs="+", metavar="ENV", help="environment(s) (default: all)"
     )
     parser.add_argument(
-        "--outdir", type=Path, default=DEFAULT_OUTDIR, help="synth output (default: cdktf.out)"
+        "--outdir",
+        type=Path,
+        default=default_outdir(),
+        help=f"synth output (default: ${OUTDIR_VARIABLE} or cdktf.out, as main.py)",
     )

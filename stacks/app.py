@@ -12,10 +12,14 @@ from stacks.platform import PlatformStack
 
 
 def build_app(
-    environments: Sequence[EnvironmentConfig], *, outdir: str | None = None
+    environments: Sequence[EnvironmentConfig],
+    *,
+    outdir: str | None = None,
+    bootstrap: Sequence[EnvironmentConfig] | None = None,
 ) -> tuple[App, dict[str, PlatformStack], StateBootstrapStack]:
-    """Create the App and its stacks (not yet synthesized)."""
+    """Create the App and its stacks (not yet synthesized); the bootstrap stack covers
+    `bootstrap` (default: `environments`), e.g. the environments whose stacks are kept."""
     app = App(outdir=outdir) if outdir else App()
     stacks = {env.name: PlatformStack(app, env) for env in environments}
-    bootstrap = StateBootstrapStack(app, environments)
-    return app, stacks, bootstrap
+    state = StateBootstrapStack(app, bootstrap if bootstrap is not None else environments)
+    return app, stacks, state

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs.names import BOOTSTRAP_STACK_NAME
 from envs.schema import EnvironmentConfig
 from modules.aws import provider
+from modules.literal import literal
 from modules.state_bucket import StateBucket
 from stacks.platform import MANAGED_BY
 
-BOOTSTRAP_STACK_NAME = "state-bootstrap"
 # Relative to the stack's working directory (cdktf.out/stacks/state-bootstrap): the project
 # root, so re-synthesizing never deletes the bootstrap state.
 BOOTSTRAP_STATE_PATH = "../../../state-bootstrap.tfstate"
@@ -24,6 +25,7 @@ class StateBootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, environments: Sequence[EnvironmentConfig]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK_NAME)
         LocalBackend(self, path=BOOTSTRAP_STATE_PATH)
+        environments = literal(tuple(environments))  # user text reaches Terraform literally
         buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
         regions = sorted({region for _, region in buckets})
         projects = sorted({env.project for env in environments})

@@ -21,6 +21,7 @@ from modules.efs import EfsVolume, SharedFileSystem
 from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
+from modules.literal import literal
 from modules.network import Network
 from modules.queue import QueueScaling, WorkQueue
 from modules.service import FargateService
@@ -50,6 +51,8 @@ class PlatformStack(TerraformStack):
 
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.name)
+        # The one place user text enters constructs: escaped so Terraform reads it literally.
+        config = literal(config)
         self.config = config
         prefix = config.resource_prefix
         provider.AwsProvider(
@@ -190,12 +193,15 @@ class PlatformStack(TerraformStack):
             for job in config.jobs
         }
         internal = self.load_balancers.get(Exposure.INTERNAL)
+        callees: dict[str, list[str]] = {}
         for service in config.services:
             for caller_name in service.allowed_callers:
-                assert internal is not None  # allowed_callers requires exposure 'internal'
+                callees.setdefault(caller_name, []).append(service.name)
+        for caller_name, called in callees.items():
+            if internal is not None:  # allowed_callers requires exposure 'internal'
                 internal.allow_from(
                     self.services[caller_name].security_group,
-                    description=f"{caller_name} calls {service.name}",
+                    description=f"{caller_name} calls {', '.join(called)}",
                 )
         self._queue_wiring()
         self._bucket_grants()

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ("envs", "modules", "stacks")
+CODE = ("envs", "modules", "ops", "stacks")
 
 
 def project_copy(parent: Path) -> Path:
@@ -21,8 +21,23 @@ def project_copy(parent: Path) -> Path:
     return copy
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under `directory` (relative path -> bytes)."""
+def snapshot(directory: Path, *, skip: str | None = None) -> dict[str, bytes]:
+    """Every file under `directory` (relative path -> bytes), leaving out directories named
+    `skip` (e.g. `__pycache__`)."""
     return {
-        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file() and (skip is None or skip not in p.relative_to(directory).parts)
     }
+
+
+def full_copy(parent: Path) -> Path:
+    """`project_copy` plus what `make` needs: the Makefile, cdktf.json, requirements.txt (its
+    time kept, so make sees the shared venv as up to date) and `.venv` linked, not copied."""
+    copy = project_copy(parent)
+    for name in ("Makefile", "cdktf.json", "requirements.txt"):
+        shutil.copy2(ROOT / name, copy / name)
+    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    # The README's examples that read files (ops import-compose's compose file).
+    shutil.copytree(ROOT / "docs" / "examples", copy / "docs" / "examples")
+    return copy

@@ -174,3 +174,15 @@ def test_outputs_public_url_and_internal_dns(dev: Json) -> None:
     internal, _ = alb(dev, "internal")
     assert dev["output"]["public_url"]["value"] == f"http://${{aws_lb.{public}.dns_name}}"
     assert dev["output"]["internal_alb_dns_name"]["value"] == ref("aws_lb", internal, "dns_name")
+
+
+def test_internet_facing_albs_wait_for_the_internet_gateway(synthesized: dict[str, Json]) -> None:
+    """CreateLoadBalancer fails with InvalidSubnet before the gateway is attached."""
+    for name, stack in synthesized.items():
+        for lb_name, body in resources(stack, "aws_lb").items():
+            igw = [f"aws_internet_gateway.{n}" for n in resources(stack, "aws_internet_gateway")]
+            waits = set(body.get("depends_on", [])) & set(igw)
+            if body["internal"]:
+                assert not waits, (name, lb_name)
+            else:
+                assert waits == set(igw) and len(igw) == 1, (name, lb_name)

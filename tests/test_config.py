@@ -96,7 +96,7 @@ def test_config_objects_are_immutable() -> None:
         (
             {"network": {"availability_zones": ["ap-northeast-1a", "us-east-1b"]}},
             "network.availability_zones: ['us-east-1b'] not in region ap-northeast-1; use zones "
-            "named ap-northeast-1<letter>",
+            "of ap-northeast-1: ap-northeast-1a, ap-northeast-1c, ap-northeast-1d",
         ),
         (
             {"network": {"vpc_cidr": "10.0.0.0/27"}},

@@ -139,12 +139,13 @@ def test_presets_need_nat_or_the_xray_endpoint() -> None:
 
 
 def test_readme_sidecar_example_is_valid() -> None:
-    """The README's sidecar example, merged into dev, validates and says what it shows."""
+    """The README's sidecar example, merged into dev, validates and says what it shows (the
+    README test also synthesizes it and runs preflight)."""
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("<!-- example:sidecars -->\n```python\n")
     block = readme[start : readme.index("```\n", start + 40)].split("\n", 2)[2]
     overrides = eval("{" + block + "}")  # a literal dict entry, as pasted into an env file
     env = build_environment(merge(DEV, overrides), source="README.md")
-    backend = next(s for s in env.services if s.name == "backend")
-    assert [p.value for p in backend.sidecar_presets] == ["otel-collector"]
-    assert backend.sidecars["migrate-schema"].same_image_as == "backend"
+    reports = next(s for s in env.services if s.name == "reports")
+    assert [p.value for p in reports.sidecar_presets] == ["otel-collector"]
+    assert reports.sidecars["warm-cache"].same_image_as == "reports"

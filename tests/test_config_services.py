@@ -96,7 +96,8 @@ def rejected(overrides: dict[str, Any]) -> str:
                     }
                 },
             },
-            "services.checkoutpayments.name: its target group would be named "
+            "services.checkoutpayments.name: the target group of service 'checkoutpayments' "
+            "would be named "
             "'platformproducts-dev-checkoutpayments' (37 characters) but AWS allows 32",
         ),
         (
@@ -236,8 +237,9 @@ WORKER = {"exposure": "none", "desired_count": 1}
         ),
         (
             {"worker": {**WORKER, "same_image_as": "backend", "cpu_architecture": "ARM64"}},
-            "services.worker.cpu_architecture: ARM64 differs from 'backend''s X86_64, whose "
-            "image it runs; set cpu_architecture 'X86_64'",
+            "services.worker.cpu_architecture: ARM64 cannot run the image of 'backend', which "
+            "is built for X86_64; remove cpu_architecture from the service (it inherits the "
+            "image owner's)",
         ),
         (
             {"worker": {**WORKER, "same_image_as": "backend", "image": {"tag": "2.0"}}},
@@ -248,6 +250,24 @@ WORKER = {"exposure": "none", "desired_count": 1}
 )
 def test_rejected_same_image_as(services: dict[str, Any], expected: str) -> None:
     assert expected in rejected({"services": services})
+
+
+def test_a_service_borrowing_an_image_inherits_its_architecture() -> None:
+    env = build_environment(
+        merge(
+            DEV,
+            {
+                "services": {
+                    "backend": {"cpu_architecture": "ARM64"},
+                    "worker": {**WORKER, "same_image_as": "backend"},
+                },
+                "jobs": {"migrate": {"same_image_as": "worker"}},
+            },
+        )
+    )
+    worker = next(s for s in env.services if s.name == "worker")
+    migrate = next(j for j in env.jobs if j.name == "migrate")
+    assert worker.cpu_architecture == migrate.cpu_architecture == "ARM64"
 
 
 def test_a_job_may_borrow_the_image_a_service_borrows() -> None:

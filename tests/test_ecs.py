@@ -107,7 +107,12 @@ def test_task_definition_is_fargate_awsvpc_with_data_built_container(dev: Json) 
         "operating_system_family": "LINUX",
         "cpu_architecture": "X86_64",
     }
-    assert task["volume"] == [{"name": "tmp"}]
+    # ECS Exec is on for dev's backend: the SSM agent gets writable paths on a read-only root.
+    assert task["volume"] == [
+        {"name": "tmp"},
+        {"name": "ssm-agent-state"},
+        {"name": "ssm-agent-logs"},
+    ]
     (container,) = container_definitions(task)
     repo, _ = by_path(dev, "aws_ecr_repository", "ecr-backend/repository")
     logs, _ = by_path(dev, "aws_cloudwatch_log_group", "service-backend/workload/logs")
@@ -116,7 +121,9 @@ def test_task_definition_is_fargate_awsvpc_with_data_built_container(dev: Json) 
     assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
     assert container["readonlyRootFilesystem"] is True
     assert container["mountPoints"] == [
-        {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}
+        {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False},
+        {"sourceVolume": "ssm-agent-state", "containerPath": "/var/lib/amazon", "readOnly": False},
+        {"sourceVolume": "ssm-agent-logs", "containerPath": "/var/log/amazon", "readOnly": False},
     ]
     assert container["logConfiguration"] == {
         "logDriver": "awslogs",
@@ -155,7 +162,10 @@ def test_secrets_health_check_digest_and_arm(synthesized: dict[str, Json]) -> No
     internal, _ = by_path(stack, "aws_lb", "internal-alb/lb")
     (frontend,) = container_definitions(task_definition(stack, "frontend")[1])
     urls = [e for e in frontend["environment"] if e["name"].endswith("_URL")]
-    assert urls == [{"name": "BACKEND_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"}]
+    assert urls == [
+        {"name": "API_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"},
+        {"name": "BACKEND_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"},
+    ]
     _, admin_task = task_definition(stack, "admin")
     assert admin_task["runtime_platform"]["cpu_architecture"] == "ARM64"
     (admin,) = container_definitions(admin_task)
@@ -264,6 +274,12 @@ def test_no_wildcard_actions_anywhere(synthesized: dict[str, Json]) -> None:
                     assert action != "*" and not action.endswith(":*"), action
 
 
+def shared_workloads_group(stack: Json) -> str:
+    return ref(
+        "aws_security_group", by_path(stack, "aws_security_group", "endpoints/workloads/sg")[0]
+    )
+
+
 def test_service_wiring(dev: Json) -> None:
     _, svc = service(dev, "frontend")
     cluster, _ = only(dev, "aws_ecs_cluster")
@@ -280,7 +296,7 @@ def test_service_wiring(dev: Json) -> None:
     assert svc["task_definition"] == ref("aws_ecs_task_definition", task, "arn")
     assert svc["network_configuration"] == {
         "subnets": svc["network_configuration"]["subnets"],
-        "security_groups": [ref("aws_security_group", sg)],
+        "security_groups": [ref("aws_security_group", sg), shared_workloads_group(dev)],
         "assign_public_ip": False,
     }
     assert sorted(svc["network_configuration"]["subnets"]) == private
@@ -397,3 +413,32 @@ def test_service_runs_another_services_image_with_its_own_command(
     names = {body["name"] for body in resources(shop, "aws_ecr_repository").values()}
     assert "fargate-https-shop/indexer" not in names
     assert "fargate-https-shop/admin" in names
+
+
+def test_exec_on_a_read_only_root_gets_the_agent_paths_writable(
+    synthesized: dict[str, Json],
+) -> None:
+    """AWS: the SSM agent behind ECS Exec needs to write; every exec-enabled container with a
+    read-only root has /var/lib/amazon and /var/log/amazon on writable task volumes, and
+    containers without exec get only /tmp."""
+    checked = 0
+    for stack in synthesized.values():
+        services = resources(stack, "aws_ecs_service").values()
+        exec_families = {s["task_definition"] for s in services if s.get("enable_execute_command")}
+        for name, task in resources(stack, "aws_ecs_task_definition").items():
+            container = container_definitions(task)[0]  # the main container
+            if not container["readonlyRootFilesystem"]:
+                continue
+            volumes = {
+                v["name"] for v in task.get("volume", []) if "efs_volume_configuration" not in v
+            }
+            writable = {
+                m["containerPath"]: m["sourceVolume"]
+                for m in container.get("mountPoints", [])
+                if m["readOnly"] is False and m["sourceVolume"] in volumes
+            }
+            exec_on = ref("aws_ecs_task_definition", name, "arn") in exec_families
+            expected = {"/tmp", "/var/lib/amazon", "/var/log/amazon"} if exec_on else {"/tmp"}
+            assert set(writable) == expected, (name, writable)
+            checked += exec_on
+    assert checked >= 1  # dev's backend

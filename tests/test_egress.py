@@ -94,6 +94,7 @@ def test_private_ecr_in_this_region_counts_as_ecr_but_other_regions_do_not() -> 
             "decrypting secrets with KMS",
         ),
         ({"enable_execute_command": True}, "ssmmessages", "ECS Exec sessions"),
+        ({"enable_execute_command": True}, "kms", "ECS Exec session encryption"),
     ],
 )
 def test_each_need_is_met_by_its_endpoint_or_nat(

@@ -11,6 +11,7 @@ import pytest
 from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
 from envs.jobs import check_schedule_expression
+from tests.test_ecs import shared_workloads_group
 from tests.tf import by_path, container_definitions, only, ref, resources, rule_set
 
 Json = dict[str, Any]
@@ -50,7 +51,7 @@ def test_run_task_specs_output_is_complete(dev: Json) -> None:
         "task_definition_family": "fargate-dev-migrate",
         "container_name": "migrate",
         "subnets": dev["output"]["private_subnet_ids"]["value"],
-        "security_groups": [ref("aws_security_group", group)],
+        "security_groups": [ref("aws_security_group", group), shared_workloads_group(dev)],
         "assign_public_ip": "DISABLED",
         "capacity_provider_strategy": [
             {"capacity_provider": "FARGATE_SPOT", "weight": 3, "base": 0},
@@ -80,7 +81,7 @@ def test_schedule_targets_run_task_with_the_job_network(dev: Json) -> None:
     )
     assert target["ecs_parameters"]["network_configuration"] == {
         "assign_public_ip": False,
-        "security_groups": [ref("aws_security_group", group)],
+        "security_groups": [ref("aws_security_group", group), shared_workloads_group(dev)],
         "subnets": dev["output"]["private_subnet_ids"]["value"],
     }
     assert target["retry_policy"] == {

@@ -93,6 +93,7 @@ def egress_needs(
         needs["reading SSM parameter secrets"] = "ssm" in have
     if service["enable_execute_command"]:
         needs["ECS Exec sessions"] = "ssmmessages" in have
+        needs["ECS Exec session encryption"] = "kms" in have
     return {need: f"services.{name}: {need} needs" for need, met in needs.items() if not met}
 
 
@@ -217,7 +218,11 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
                 service, region=region, nat_mode=nat_mode, endpoints=endpoints
             ):
                 endpoints["enabled"] = True
-                extra = {"reading SSM parameter secrets": "ssm", "ECS Exec sessions": "ssmmessages"}
+                extra = {
+                    "reading SSM parameter secrets": "ssm",
+                    "ECS Exec sessions": "ssmmessages",
+                    "ECS Exec session encryption": "kms",
+                }
                 if need in extra and extra[need] not in endpoints["interface"]:
                     endpoints["interface"].append(extra[need])
     for service in services:

@@ -184,16 +184,3 @@ def test_backlog_scaling_needs_container_insights() -> None:
         "services.worker.queue.scaling: backlog per task divides by ECS/ContainerInsights "
         "RunningTaskCount, and ecs.container_insights is 'disabled'"
     ) in caught.value.render()
-
-
-def test_readme_queue_example_is_the_shipped_worker() -> None:
-    """The README's worker example is what envs/base.py ships (sizes aside)."""
-    from pathlib import Path
-
-    from envs.base import BASE
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    start = readme.index('```python\n"worker": {') + len("```python\n")
-    example = eval("{" + readme[start : readme.index("```\n", start)] + "}")["worker"]
-    shipped = {k: v for k, v in BASE["services"]["worker"].items() if k in example}
-    assert example == shipped

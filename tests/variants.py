@@ -19,6 +19,7 @@ USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast
 SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
 SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
 KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TEMPLATE_LOOKALIKE = "echo ${HOME} $${x} %{ if true }100%{ endif } ${"
 ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
 
 
@@ -66,6 +67,13 @@ HTTPS_SHOP = {
             },
             "allowed_callers": ["frontend", "admin"],
         },
+        # A second internal service frontend calls: one caller, two callees on one ALB.
+        "api": {
+            "exposure": "internal",
+            "container_port": 9000,
+            "path_patterns": ["/api/*"],
+            "allowed_callers": ["frontend"],
+        },
         "worker": {
             "exposure": "none",
             "same_image_as": None,
@@ -84,6 +92,8 @@ HTTPS_SHOP = {
             "desired_count": 1,
         },
     },
+    # Runs the ARM64 admin image: inherits ARM64 (issue #9, defect 7).
+    "jobs": {"admin-report": {"same_image_as": "admin", "command": ["report"]}},
 }
 
 NGINX = "public.ecr.aws/nginx/nginx:1.27"
@@ -173,7 +183,10 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant(
             "nat-none",
             "10.10.0.0/24",
-            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages", "sqs"]}},
+            {
+                "network": {"nat_mode": "none"},
+                "endpoints": {"interface": ["ssmmessages", "kms", "sqs"]},
+            },
         ),
         variant(
             "nat-per-az",
@@ -182,7 +195,10 @@ VARIANTS: dict[str, EnvironmentConfig] = {
                 "network": {
                     "nat_mode": "per_az",
                     "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
-                }
+                },
+                # User text that looks like Terraform template syntax must arrive literally.
+                "services": {"frontend": {"environment": {"GREETING": TEMPLATE_LOOKALIKE}}},
+                "jobs": {"migrate": {"command": ["sh", "-c", TEMPLATE_LOOKALIKE]}},
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),

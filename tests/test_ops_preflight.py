@@ -1,0 +1,281 @@
+"""`python -m ops preflight`: zero findings on every environment and variant, and each rule
+fires on a stack broken the way it guards against (a deep copy of a synthesized stack)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envs import DEFAULT_ENVIRONMENTS
+from ops.preflight import RULES, Finding, When, preflight
+from ops.synth_reader import Stack
+from tests.project_copy import ROOT
+from tests.tf import by_path, resources
+from tests.variants import VARIANTS
+
+Json = dict[str, Any]
+
+
+def stack(name: str, document: Json) -> Stack:
+    return Stack(name, Path(f"stacks/{name}/cdk.tf.json"), document)
+
+
+def test_the_environments_together_have_zero_findings(synthesized: dict[str, Json]) -> None:
+    """As `make synth` writes them: cross-stack rules (account-wide names, EIPs per region)
+    see every environment at once."""
+    names = [*DEFAULT_ENVIRONMENTS, "state-bootstrap"]
+    assert preflight([stack(name, synthesized[name]) for name in names]) == []
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_has_zero_findings(variant: str, synthesized: dict[str, Json]) -> None:
+    """Each test variant on its own (they are fixtures, not environments of one account)."""
+    assert preflight([stack(variant, synthesized[variant])]) == []
+
+
+# --- each rule on a crafted bad stack ---------------------------------------------------------
+
+
+def _first(document: Json, type_: str, path_suffix: str) -> Json:
+    return by_path(document, type_, path_suffix)[1]
+
+
+def no_igw_dependency(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    _first(dev, "aws_lb", "public-alb/lb").pop("depends_on")
+    return [stack("dev", dev)]
+
+
+def service_not_after_rule(s: dict[str, Json]) -> list[Stack]:
+    shop = copy.deepcopy(s["https-shop"])
+    # admin is routed by a listener rule; ordering it after the listener only is the race.
+    service = _first(shop, "aws_ecs_service", "service-admin/service")
+    service["depends_on"] = [d for d in service["depends_on"] if "listener_rule" not in d]
+    return [stack("https-shop", shop)]
+
+
+def exec_without_writable_paths(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    task = _first(dev, "aws_ecs_task_definition", "service-backend/workload/task-definition")
+    (container,) = json.loads(task["container_definitions"])
+    container["mountPoints"] = container["mountPoints"][:1]  # /tmp only
+    task["container_definitions"] = json.dumps([container])
+    return [stack("dev", dev)]
+
+
+def exec_without_channel_permissions(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    policy = _first(dev, "aws_iam_role_policy", "service-backend/workload/task-policy")
+    document = json.loads(policy["policy"])
+    document["Statement"] = [
+        st for st in document["Statement"] if st.get("Sid") != "EcsExecChannels"
+    ]
+    policy["policy"] = json.dumps(document)
+    return [stack("dev", dev)]
+
+
+def no_logs_endpoint(s: dict[str, Json]) -> list[Stack]:
+    isolated = copy.deepcopy(s["nat-none"])
+    endpoints = resources(isolated, "aws_vpc_endpoint")
+    for name in [n for n, e in endpoints.items() if e["service_name"].endswith(".logs")]:
+        del endpoints[name]
+    return [stack("nat-none", isolated)]
+
+
+def cognito_without_idp_egress(s: dict[str, Json]) -> list[Stack]:
+    shop = copy.deepcopy(s["https-shop"])
+    rules = resources(shop, "aws_vpc_security_group_egress_rule")
+    for name in [n for n, r in rules.items() if r.get("cidr_ipv4") == "0.0.0.0/0"]:
+        if "public-alb" in r_path(rules[name]):
+            del rules[name]
+    return [stack("https-shop", shop)]
+
+
+def r_path(body: Json) -> str:
+    return str(body["//"]["metadata"]["path"])
+
+
+def long_lb_name(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    _first(dev, "aws_lb", "public-alb/lb")["name"] = "fargate-development-public-balancer"
+    return [stack("dev", dev)]
+
+
+def same_names_in_two_stacks(s: dict[str, Json]) -> list[Stack]:
+    return [stack("dev", s["dev"]), stack("dev-copy", copy.deepcopy(s["dev"]))]
+
+
+def too_many_rules(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    rules = resources(dev, "aws_vpc_security_group_ingress_rule")
+    template = next(iter(rules.values()))
+    for index in range(61):
+        rules[f"extra{index}"] = {**template, "from_port": 1000 + index, "to_port": 1000 + index}
+    return [stack("dev", dev)]
+
+
+def six_groups_on_a_task(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    network = _first(dev, "aws_ecs_service", "service-frontend/service")["network_configuration"]
+    network["security_groups"] = network["security_groups"] * 3
+    return [stack("dev", dev)]
+
+
+def too_many_listener_rules(s: dict[str, Json]) -> list[Stack]:
+    shop = copy.deepcopy(s["https-shop"])
+    rules = resources(shop, "aws_lb_listener_rule")
+    name, template = next((n, r) for n, r in rules.items() if "public-alb" in r_path(r))
+    for index in range(101):
+        rules[f"{name}{index}"] = {**template, "priority": 1000 + index}
+    return [stack("https-shop", shop)]
+
+
+def too_many_eips(s: dict[str, Json]) -> list[Stack]:
+    return [stack("prod", s["prod"]), stack("nat-per-az", s["nat-per-az"])]  # 3 + 3 > 5
+
+
+def bad_health_check(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    _first(dev, "aws_lb_target_group", "public-alb/tg-frontend")["health_check"]["interval"] = 301
+    return [stack("dev", dev)]
+
+
+def unescaped_user_text(s: dict[str, Json]) -> list[Stack]:
+    dev = copy.deepcopy(s["dev"])
+    task = _first(dev, "aws_ecs_task_definition", "service-frontend/workload/task-definition")
+    (container,) = json.loads(task["container_definitions"])
+    container["environment"] = [{"name": "GREETING", "value": "hi ${HOME}"}]
+    task["container_definitions"] = json.dumps([container])
+    return [stack("dev", dev)]
+
+
+Prefix = str | tuple[str, ...]
+BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When]] = {
+    "lb-after-internet-gateway": (no_igw_dependency, "aws_lb.", When.APPLY),
+    "service-after-listener": (service_not_after_rule, "aws_ecs_service.", When.APPLY),
+    "exec-writable-filesystem": (exec_without_writable_paths, "aws_ecs_service.", When.RUN),
+    "exec-task-role": (exec_without_channel_permissions, "aws_ecs_service.", When.RUN),
+    "workload-egress": (
+        no_logs_endpoint,
+        ("aws_ecs_service.", "aws_scheduler_schedule."),
+        When.RUN,
+    ),
+    "cognito-idp-egress": (cognito_without_idp_egress, "aws_lb_listener", When.RUN),
+    "name-format": (long_lb_name, "aws_lb.", When.PLAN),
+    "unique-names": (same_names_in_two_stacks, "aws_", When.APPLY),
+    "quota-security-group-rules": (too_many_rules, "aws_security_group.", When.APPLY),
+    "quota-security-groups-per-eni": (six_groups_on_a_task, "aws_ecs_service.", When.RUN),
+    "quota-alb": (too_many_listener_rules, "aws_lb.", When.APPLY),
+    "quota-eips": (too_many_eips, "aws_eip.", When.APPLY),
+    "provider-validators": (bad_health_check, "aws_lb_target_group.", When.PLAN),
+    "references-resolve": (unescaped_user_text, "aws_ecs_task_definition.", When.PLAN),
+}
+
+
+def test_every_rule_has_a_crafted_case() -> None:
+    assert sorted(BREAKERS) == sorted(rule.id for rule in RULES)
+    assert all(rule.source and rule.summary for rule in RULES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(BREAKERS))
+def test_rule_fires_on_a_crafted_bad_stack(rule_id: str, synthesized: dict[str, Json]) -> None:
+    breaker, address_prefix, when = BREAKERS[rule_id]
+    findings = preflight(breaker(synthesized))
+    fired = [f for f in findings if f.rule == rule_id]
+    assert fired, findings
+    assert {f.rule for f in findings} == {rule_id}, [f.render() for f in findings]
+    for finding in fired:
+        assert finding.address.startswith(address_prefix), finding
+        assert finding.path, finding  # the construct path from the resource's metadata
+        assert finding.when is when
+        rendered = finding.render()
+        assert f"fails at {when}" in rendered and "; fix: " in rendered
+
+
+def test_finding_names_address_path_when_and_fix(synthesized: dict[str, Json]) -> None:
+    (finding,) = preflight(no_igw_dependency(synthesized))
+    lb_name, _ = by_path(synthesized["dev"], "aws_lb", "public-alb/lb")
+    (igw,) = resources(synthesized["dev"], "aws_internet_gateway")
+    assert finding == Finding(
+        "lb-after-internet-gateway",
+        "dev",
+        f"aws_lb.{lb_name}",
+        "dev/public-alb/lb",
+        When.APPLY,
+        f"internet-facing, but not ordered after aws_internet_gateway.{igw}: "
+        "CreateLoadBalancer can run first and fail with InvalidSubnet",
+        f'add depends_on = ["aws_internet_gateway.{igw}"]',
+    )
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "preflight", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_command_reports_and_exits_1_on_findings(
+    synthesized: dict[str, Json], tmp_path: Path
+) -> None:
+    (broken,) = no_igw_dependency(synthesized)
+    (tmp_path / "stacks" / "dev").mkdir(parents=True)
+    (tmp_path / "stacks" / "dev" / "cdk.tf.json").write_text(json.dumps(broken.document))
+    result = run_cli("--outdir", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("dev: aws_lb.") and "[lb-after-internet-gateway]" in lines[0]
+    assert lines[-1].startswith(f"preflight: 1 finding(s) from {len(RULES)} rules (dev)")
+
+
+def test_command_is_clean_and_fast_on_the_session_synth(synth_outdir: Path) -> None:
+    started = time.perf_counter()
+    environments = [*DEFAULT_ENVIRONMENTS, "state-bootstrap"]
+    result = run_cli("--outdir", str(synth_outdir), "--env", *environments)
+    elapsed = time.perf_counter() - started
+    print(f"\npython -m ops preflight (all {synth_outdir.name} stacks): {elapsed:.3f} s")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().startswith(f"preflight: {len(RULES)} rules, no findings (")
+
+
+def test_missing_output_is_a_clean_error(tmp_path: Path) -> None:
+    result = run_cli("--outdir", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no synthesized stacks in")
+    assert "Traceback" not in result.stderr
+
+
+def test_rules_are_listed_with_their_sources() -> None:
+    result = run_cli("--rules")
+    assert result.returncode == 0
+    assert result.stdout.count("    source: ") == len(RULES)
+
+
+def test_imports_no_provider() -> None:
+    heavy = ("cdktf", "jsii", "boto3", "cdktf_cdktf_provider_aws", "envs", "pydantic")
+    code = (
+        "import sys, ops.__main__, ops.preflight\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_readme_states_the_rule_count() -> None:
+    assert f"Its {len(RULES)} rules" in (ROOT / "README.md").read_text()
