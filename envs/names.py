@@ -217,6 +217,15 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
                 env_fix,
             )
         )
+        names.append(
+            GeneratedName(
+                SECURITY_GROUP,
+                f"{prefix}-workloads",
+                "the shared workloads security group (source of endpoint traffic)",
+                top,
+                env_fix,
+            )
+        )
     for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
         if not env.services_behind(exposure):
             continue
