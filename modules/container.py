@@ -40,6 +40,7 @@ XRAY_WRITE_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 # existing log group (https://docs.fluentbit.io/manual/pipeline/outputs/cloudwatch).
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 TMP_VOLUME = "tmp"
+"""The task volume mounted writable at /tmp when the root filesystem is read-only."""
 
 
 def _environment(values: Mapping[str, str]) -> list[dict[str, str]]:
@@ -127,6 +128,7 @@ class TaskContainers(Construct):
         self.task_statements: list[dict[str, Any]] = []
         """Task-role statements the presets need (empty without presets)."""
         self.metrics_log_group: cloudwatch_log_group.CloudwatchLogGroup | None = None
+        self.writable_paths: dict[str, str] = {}
         if SidecarPreset.FIRELENS in self.presets:
             self.task_statements.append(
                 {
@@ -171,10 +173,13 @@ class TaskContainers(Construct):
         }
 
     def _filesystem(self, container: dict[str, Any]) -> None:
+        """The workload's root-filesystem setting, with the task's writable paths mounted
+        (/tmp, and the ECS Exec agent's paths when exec is on: every container gets the agent)."""
         container["readonlyRootFilesystem"] = self.config.readonly_root_filesystem
-        if self.config.readonly_root_filesystem:
+        if self.writable_paths:
             container["mountPoints"] = [
-                {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+                {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+                for volume, path in self.writable_paths.items()
             ]
 
     def _preset(self, preset: SidecarPreset) -> dict[str, Any]:
@@ -256,9 +261,13 @@ class TaskContainers(Construct):
             return {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{OTLP_PORTS[1]}"}
         return {}
 
-    def definitions(self, main: dict[str, Any]) -> list[dict[str, Any]]:
+    def definitions(
+        self, main: dict[str, Any], *, writable_paths: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
         """Every container of the task in canonical order; routes the main container's logs
-        through FireLens and makes it wait for the presets and its `depends_on`."""
+        through FireLens and makes it wait for the presets and its `depends_on`.
+        `writable_paths` (task volume -> path) are mounted in every extra container too."""
+        self.writable_paths = dict(writable_paths)
         main = dict(main)
         if SidecarPreset.FIRELENS in self.presets:
             options = main["logConfiguration"]["options"]

@@ -259,7 +259,11 @@ class TaskWorkload(Construct):
                 cpu_architecture=config.cpu_architecture.value,
             ),
             volume=volumes or None,
-            container_definitions=json.dumps(self.containers.definitions(container)),
+            container_definitions=json.dumps(
+                self.containers.definitions(
+                    container, writable_paths=self._writable_paths(enable_execute_command)
+                )
+            ),
             ephemeral_storage=(
                 ecs_task_definition.EcsTaskDefinitionEphemeralStorage(
                     size_in_gib=config.ephemeral_storage_gib
