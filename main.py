@@ -240,11 +240,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def preflight_summary(outdir: Path) -> str:
-    """One line: what `python -m ops preflight` finds in the whole output."""
-    from ops.preflight import load, preflight, summary
+    """What `python -m ops preflight` finds in the whole output: its warnings in full (e.g.
+    "replace the placeholder zone before deploying"), then one summary line."""
+    from ops.preflight import advisories, load, preflight, summary
 
     stacks = load(outdir.resolve(), None)
-    return summary(preflight(stacks), stacks)
+    warnings = advisories(stacks)
+    return "\n".join(
+        [*(w.render() for w in warnings), summary(preflight(stacks), stacks, warnings)]
+    )
 
 
 if __name__ == "__main__":

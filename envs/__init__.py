@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from envs.domain import shared_names
 from envs.names import collisions
 from envs.quotas import shared_quota_problems
 from envs.schema import EnvironmentConfig, NatMode
@@ -115,7 +116,7 @@ def _locate(location: str, message: str) -> str:
     head = FIELD_HEAD.match(message)
     if head and location:
         field, rest = head.groups()
-        if field in location.split("."):
+        if field in location.split(".") or location.endswith(f".{field}"):
             return f"{location}: {rest}"
         return f"{location}.{field}: {rest}"
     return f"{location}: {message}" if location else message
@@ -198,6 +199,7 @@ def validate_together(
                     f"overlaps {env.name} ({env.network.vpc_cidr}); give each environment its "
                     "own range so they can be peered or routed later"
                 )
+            problems.extend(f"{origin}: {problem}" for problem in shared_names(env, other))
     if problems:
         raise ConfigError(problems)
     return environments

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import StrictBool, StrictInt, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator
 
 from envs.common import Strict, check_bucket_name
 
@@ -207,12 +207,14 @@ class AlbConfig(Strict):
     """One application load balancer's listener and protection settings."""
 
     certificate_arn: str | None = None
-    """ACM certificate (same region). Set: HTTPS on 443 + HTTP 80 redirecting to HTTPS.
-    Unset: plain HTTP on 80."""
+    """Existing ACM certificate (same region). Set: HTTPS on 443 + HTTP 80 redirecting to HTTPS,
+    and with a `domain` no new certificate is requested (records are still created). Unset:
+    HTTPS with a certificate the platform requests when `domain` names this ALB, else HTTP 80."""
     ssl_policy: str = DEFAULT_SSL_POLICY
     """TLS negotiation policy for HTTPS; only TLS 1.2+ policies are accepted."""
     cognito: CognitoConfig | None = None
-    """Authenticate every request with Cognito first (public ALB, HTTPS only)."""
+    """Authenticate every request with Cognito first (public ALB, HTTPS only: a certificate_arn
+    or domain hosts)."""
     access_logs: AccessLogsConfig = AccessLogsConfig()
     """S3 access logs for this ALB."""
     deletion_protection: StrictBool = False
@@ -253,24 +255,6 @@ class AlbConfig(Strict):
         if not low <= value <= high:
             raise ValueError(f"idle_timeout_seconds must be {low}-{high}; got {value}")
         return value
-
-    @model_validator(mode="after")
-    def _cognito_needs_https(self) -> AlbConfig:
-        if self.cognito is not None and self.certificate_arn is None:
-            raise ValueError(
-                "cognito: Cognito authentication requires HTTPS; set certificate_arn "
-                "or remove cognito"
-            )
-        return self
-
-    @property
-    def https(self) -> bool:
-        return self.certificate_arn is not None
-
-    @property
-    def listener_port(self) -> int:
-        """The port services are reached on: 443 with a certificate, else 80."""
-        return 443 if self.https else 80
 
 
 def certificate_region(arn: str) -> str:

@@ -208,24 +208,22 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
             ),
         ]
     if env.endpoints.enabled:
-        names.append(
+        names += [
             GeneratedName(
                 SECURITY_GROUP,
                 f"{prefix}-vpc-endpoints",
                 "the VPC endpoints security group",
                 top,
                 env_fix,
-            )
-        )
-        names.append(
+            ),
             GeneratedName(
                 SECURITY_GROUP,
                 f"{prefix}-workloads",
-                "the shared workloads security group (source of endpoint traffic)",
+                "the shared workloads security group (the endpoints' only source)",
                 top,
                 env_fix,
-            )
-        )
+            ),
+        ]
     for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
         if not env.services_behind(exposure):
             continue

@@ -13,6 +13,11 @@ OVERRIDES: dict[str, Any] = {
         "flow_logs": {"enabled": True, "retention_days": 365},
     },
     "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts"]},
+    # Placeholder zone (RFC 2606): replace it with your own before deploying.
+    "domain": {
+        "zone_name": "example.com",
+        "hosts": {"frontend": ["app.example.com", "www.example.com"]},
+    },
     "public_alb": {"deletion_protection": True, "access_logs": {"enabled": True}},
     "internal_alb": {"deletion_protection": True, "access_logs": {"enabled": True}},
     "ecs": {

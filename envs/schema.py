@@ -33,6 +33,7 @@ from envs.common import (
     region_zones,
 )
 from envs.containers import SidecarPreset
+from envs.domain import DomainConfig, domain_problems
 from envs.edge import (
     AlbConfig,
     EndpointsConfig,
@@ -296,6 +297,9 @@ class EnvironmentConfig(Strict):
     """The internal ALB (created when a service has exposure `internal`)."""
     waf: WafConfig = WafConfig()
     """Web application firewall for the public ALB."""
+    domain: DomainConfig | None = None
+    """HTTPS names: public hosted zone, host names per public service, internal TLS. Unset: both
+    ALBs answer on their own DNS names (HTTPS only with a `certificate_arn`)."""
     ecs: EcsConfig = EcsConfig()
     """Cluster, capacity providers, logs and ECR settings."""
     quotas: QuotasConfig = QuotasConfig()
@@ -414,7 +418,12 @@ class EnvironmentConfig(Strict):
 
     @model_validator(mode="after")
     def _edge_and_services(self) -> EnvironmentConfig:
-        problems = [*self._alb_problems(), *self._service_problems(), *self._job_problems()]
+        problems = [
+            *self._alb_problems(),
+            *self._service_problems(),
+            *self._job_problems(),
+            *domain_problems(self),
+        ]
         problems += self._container_problems() + self._queue_problems()
         problems += self._bucket_problems() + self._storage_problems()
         if not problems:
@@ -433,6 +442,11 @@ class EnvironmentConfig(Strict):
             problems.append(
                 "internal_alb.cognito: Cognito authentication is only supported on the public "
                 "ALB (browsers cannot reach the internal one); remove it"
+            )
+        if self.public_alb.cognito is not None and not self.https(Exposure.PUBLIC):
+            problems.append(
+                "public_alb.cognito: Cognito authentication requires HTTPS; set "
+                "public_alb.certificate_arn or domain.hosts, or remove cognito"
             )
         for field, alb in (("public_alb", self.public_alb), ("internal_alb", self.internal_alb)):
             if alb.certificate_arn and certificate_region(alb.certificate_arn) != self.region:
@@ -466,7 +480,7 @@ class EnvironmentConfig(Strict):
                     f"services: {sharing} all use container_port {port} behind the {exposure} "
                     "ALB; give each service on one ALB its own port"
                 )
-            defaults = [s.name for s in attached if not (s.path_patterns or s.host_headers)]
+            defaults = [s.name for s in attached if not (s.path_patterns or self.host_rule(s))]
             if len(defaults) > 1:
                 problems.append(
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "
@@ -630,6 +644,30 @@ class EnvironmentConfig(Strict):
     def image_of(self, workload: WorkloadConfig) -> ImageConfig:
         """The image a workload runs (jobs and services may borrow a service's)."""
         return self.image_owner(workload).image
+
+    def https(self, exposure: Exposure) -> bool:
+        """Whether the ALB of this exposure serves HTTPS: a certificate ARN, or a domain that
+        names it (public hosts; internal TLS)."""
+        alb = self.public_alb if exposure is Exposure.PUBLIC else self.internal_alb
+        if alb.certificate_arn is not None:
+            return True
+        if self.domain is None:
+            return False
+        if exposure is Exposure.PUBLIC:
+            return bool(self.domain.public_hosts)
+        return self.domain.internal_tls
+
+    def host_rule(self, service: ServiceConfig) -> tuple[str, ...]:
+        """Host names the service's listener rule matches: its `host_headers`, or, when it
+        shares its ALB with other services, its domain hosts (public) or its internal name
+        (internal TLS). Alone on an ALB a service is the default route."""
+        if service.host_headers or self.domain is None:
+            return service.host_headers
+        if len(self.services_behind(service.exposure)) < 2:
+            return ()
+        if service.exposure is Exposure.INTERNAL and self.domain.internal_tls:
+            return (self.domain.internal_host(service.name),)
+        return self.domain.hosts.get(service.name, ())
 
     def alb_name(self, exposure: Exposure) -> str:
         return f"{self.resource_prefix}-{exposure}"

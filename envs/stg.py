@@ -11,6 +11,14 @@ OVERRIDES: dict[str, Any] = {
         "nat_mode": "single",
     },
     "endpoints": {"interface": ["ssm", "secretsmanager"]},
+    # Placeholder zone (RFC 2606): replace it with your own before deploying.
+    # Its own internal domain: prod has internal.example.com, and two environments must not
+    # share names (their certificates would share validation records).
+    "domain": {
+        "zone_name": "example.com",
+        "hosts": {"frontend": ["stg.example.com"]},
+        "internal_domain": "internal.stg.example.com",
+    },
     "ecs": {
         "capacity_provider_strategy": [
             {"capacity_provider": "FARGATE", "weight": 1, "base": 1},

@@ -33,8 +33,9 @@ class LoadBalancer(Construct):
     - `public`: internet-facing in the public subnets; ingress from anywhere on its listener
       ports only. `internal`: in the private subnets; ingress on its listener port only from
       security groups granted with `allow_from`.
-    - Without a certificate: HTTP on 80. With one: HTTPS on 443 (TLS 1.2+ policy) and 80
-      redirecting to it. Optional Cognito authentication runs before every forward.
+    - Without a certificate: HTTP on 80. With one (`certificate_arn`: a `Certificate`'s validated
+      ARN, or an existing one): HTTPS on 443 (TLS 1.2+ policy) and 80 redirecting to it.
+      Optional Cognito authentication runs before every forward.
     - The listener's default action answers 404 until a service without path/host routing
       is attached; other services get listener rules in the order they are added.
     - Egress goes only to attached services' security groups on their container ports, plus
@@ -55,11 +56,13 @@ class LoadBalancer(Construct):
         exposure: Exposure,
         network: Network,
         name: str,
+        certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
         self.exposure = exposure
         public = exposure is Exposure.PUBLIC
+        self.https = https = certificate_arn is not None
         self.security_group = SecurityGroup(
             self,
             "sg",
@@ -67,9 +70,9 @@ class LoadBalancer(Construct):
             description=f"{exposure} ALB: listener ports in, attached services out",
             vpc_id=network.vpc_id,
         )
-        self.listener_port = config.listener_port
+        self.listener_port = HTTPS if https else HTTP
         if public:
-            for port in (HTTP, HTTPS) if config.https else (HTTP,):
+            for port in (HTTP, HTTPS) if https else (HTTP,):
                 self.security_group.allow_from_anywhere(port, description="web clients")
         if config.cognito is not None:
             # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html
@@ -106,7 +109,8 @@ class LoadBalancer(Construct):
         )
         self.arn: str = self.alb.arn
         self.dns_name: str = self.alb.dns_name
-        scheme = "https" if config.https else "http"
+        self.zone_id: str = self.alb.zone_id
+        scheme = "https" if https else "http"
         self.url = f"{scheme}://{self.alb.dns_name}"
 
         not_found = lb_listener.LbListenerDefaultAction(
@@ -117,15 +121,15 @@ class LoadBalancer(Construct):
         )
         self.listener = lb_listener.LbListener(
             self,
-            "https" if config.https else "http",
+            "https" if https else "http",
             load_balancer_arn=self.alb.arn,
             port=self.listener_port,
-            protocol="HTTPS" if config.https else "HTTP",
-            certificate_arn=config.certificate_arn,
-            ssl_policy=config.ssl_policy if config.https else None,
+            protocol="HTTPS" if https else "HTTP",
+            certificate_arn=certificate_arn,
+            ssl_policy=config.ssl_policy if https else None,
             default_action=[not_found],
         )
-        if config.https:
+        if https:
             lb_listener.LbListener(
                 self,
                 "http-redirect",

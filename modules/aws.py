@@ -38,12 +38,15 @@ _register_package_without_init()
 
 # Only the submodules the project uses. Add a line here when a construct needs a new resource.
 from cdktf_cdktf_provider_aws import (  # noqa: E402
+    acm_certificate,
+    acm_certificate_validation,
     appautoscaling_policy,
     appautoscaling_target,
     cloudwatch_log_group,
     cloudwatch_log_resource_policy,
     data_aws_caller_identity,
     data_aws_elb_service_account,
+    data_aws_route53_zone,
     default_security_group,
     ecr_lifecycle_policy,
     ecr_repository,
@@ -71,6 +74,8 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     nat_gateway,
     provider,
     route,
+    route53_record,
+    route53_zone,
     route_table,
     route_table_association,
     s3_bucket,
@@ -96,12 +101,15 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
 )
 
 __all__ = [
+    "acm_certificate",
+    "acm_certificate_validation",
     "appautoscaling_policy",
     "appautoscaling_target",
     "cloudwatch_log_group",
     "cloudwatch_log_resource_policy",
     "data_aws_caller_identity",
     "data_aws_elb_service_account",
+    "data_aws_route53_zone",
     "default_security_group",
     "ecr_lifecycle_policy",
     "ecr_repository",
@@ -129,6 +137,8 @@ __all__ = [
     "nat_gateway",
     "provider",
     "route",
+    "route53_record",
+    "route53_zone",
     "route_table",
     "route_table_association",
     "s3_bucket",

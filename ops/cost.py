@@ -54,6 +54,7 @@ class Assumptions:
     endpoint_gb: float = 5.0  # GB/month processed per interface endpoint
     alb_lcu: float = 1.0  # average LCUs per ALB, all month
     log_gb: float = 1.0  # GB/month ingested per log group
+    dns_million_queries: float = 1.0  # million DNS queries/month per hosted zone the stack uses
 
     def describe(self) -> str:
         """One sentence listing the assumptions."""
@@ -454,6 +455,32 @@ class Pricer:
                 kms["key_month"],
             )
 
+    def dns(self) -> int:
+        """Route 53: private hosted zones the stack creates; queries to every zone it uses (the
+        public zone is looked up, so its monthly fee is not the stack's). Returns zones used."""
+        route53 = self.prices.get("route53")
+        created = len(self.stack.resources("aws_route53_zone"))
+        looked_up = len(self.stack.document.get("data", {}).get("aws_route53_zone", {}))
+        if not route53 or not created + looked_up:
+            return 0
+        if created:
+            self.add(
+                "Route 53 hosted zones",
+                f"{created} private x 1 month",
+                created,
+                "zone-month",
+                route53["hosted_zone_month"],
+            )
+        zones = created + looked_up
+        self.add(
+            "Route 53 queries",
+            f"{zones} zones x {self.assume.dns_million_queries:g} M queries (assumed)",
+            zones * self.assume.dns_million_queries,
+            "M queries",
+            route53["million_queries"],
+        )
+        return zones
+
 
 def _is_interface(endpoint: Resource) -> bool:
     return str(endpoint.get("vpc_endpoint_type", "Gateway")).lower() == "interface"
@@ -477,7 +504,15 @@ def estimate(
     pricer.public_ipv4(services)
     pricer.logs()
     pricer.monthly_fees()
+    zones = pricer.dns()
     notes = _notes(stack, nat_gateways, break_even, services, prices)
+    if zones:
+        notes.append(
+            f"DNS: assumed {assume.dns_million_queries:g} M queries/month per hosted zone (an "
+            "upper bound: Route 53 does not charge alias queries to the ALBs); ACM public "
+            "certificates are free; the public hosted zone is looked up, its own "
+            "monthly fee is not counted here."
+        )
     return Estimate(
         env=stack.name,
         region=stack.region,

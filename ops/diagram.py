@@ -248,6 +248,9 @@ class Builder:
             ports = ", ".join(_listener_label(listener) for _, listener in listeners)
             title = "internal ALB" if lb.get("internal") else "public ALB"
             label = f"{title}\n{lb.get('name', name)}\nlisteners: {ports or 'none'}"
+            hosts = self.hosts_of(name)
+            if hosts:
+                label += f"\nhosts: {', '.join(hosts)}"
             node = self.graph.node(f"alb_{self.short(lb.get('name', name))}", label, kind, vpc)
             self.ids["aws_lb", name] = node
             for sg in refs(lb.get("security_groups")):
@@ -256,6 +259,20 @@ class Builder:
                 self.ids["aws_lb_listener", lname] = node
             if kind == "public_alb" and ports:
                 self.graph.edge("internet", node, ports)
+
+    def hosts_of(self, lb_name: str) -> list[str]:
+        """Names that reach an ALB: alias records to it (Route 53), or the `dns_target` output
+        (DNS outside Route 53)."""
+        hosts: list[str] = []
+        for _, record in self.stack.items("aws_route53_record"):
+            target = ref((record.get("alias") or {}).get("name"))
+            if target is not None and target.type == "aws_lb" and target.name == lb_name:
+                hosts.append(str(record.get("name")))
+        external = (self.stack.document.get("output", {}).get("dns_target") or {}).get("value")
+        target = ref(external.get("target")) if isinstance(external, dict) else None
+        if isinstance(external, dict) and target is not None and target.name == lb_name:
+            hosts.extend(str(host) for host in external.get("hosts") or [])
+        return list(dict.fromkeys(hosts))
 
     def workloads(self, vpc: str | None) -> None:
         """Services, and jobs (task definitions no service runs), with image and log edges."""

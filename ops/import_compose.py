@@ -352,8 +352,8 @@ class Converter:
             self.note(
                 f"{name}: not run on Fargate: image {self.specs[name]['image']!r} is a data "
                 f"store or broker; use {product} and give its endpoint to "
-                f"{', '.join(users) or 'the services that use it'} as a secret (tasks' security "
-                "groups allow only HTTPS out today)"
+                f"{', '.join(users) or 'the services that use it'} as a secret; open the way "
+                "with their `destinations` (its security group and port)"
             )
         jobs = self._job_names()
         public = self._public_service(jobs)
@@ -719,6 +719,33 @@ def convert(compose: Mapping[str, Any], options: Options) -> Imported:
     return Converter(compose, options).convert()
 
 
+def _rehost(
+    overrides: dict[str, Any], imported: Imported, public: list[str], *, source: str
+) -> dict[str, Any]:
+    """An env file's `domain.hosts` for services the import replaces: moved to the imported
+    public service (when there is exactly one), with a note saying to do the same."""
+    domain = overrides.get("domain")
+    if not isinstance(domain, dict) or not isinstance(domain.get("hosts"), dict):
+        return overrides
+    hosts: dict[str, Any] = domain["hosts"]
+    stale = [service for service in hosts if service not in imported.services]
+    if not stale:
+        return overrides
+    moved = {k: v for k, v in hosts.items() if k not in stale}
+    if len(public) == 1 and len(stale) == 1 and public[0] not in moved:
+        moved[public[0]] = hosts[stale[0]]
+        imported.notes.append(
+            f"{source}: domain.hosts.{stale[0]} names a service the import replaces; move its "
+            f"host names to {public[0]!r} (checked that way)"
+        )
+    else:
+        imported.notes.append(
+            f"{source}: domain.hosts {stale} name services the import replaces; give their host "
+            f"names to the public services ({', '.join(public) or 'none'})"
+        )
+    return {**overrides, "domain": {**domain, "hosts": moved}}
+
+
 def check(imported: Imported) -> list[str]:
     """What `make check` would say with the import pasted into envs/base.py."""
     import importlib
@@ -727,10 +754,12 @@ def check(imported: Imported) -> list[str]:
     from envs.base import BASE
 
     base = {**BASE, **imported.as_overrides()}
+    public = [n for n, s in imported.services.items() if s.get("exposure") == "public"]
     problems: list[str] = []
     for name in DEFAULT_ENVIRONMENTS:
         overrides = importlib.import_module(f"envs.{name}").OVERRIDES
         kept = {k: v for k, v in overrides.items() if k not in imported.as_overrides()}
+        kept = _rehost(kept, imported, public, source=f"envs/{name}.py")
         try:
             build_environment(kept, base=base, source=f"envs/{name}.py")
         except ConfigError as error:

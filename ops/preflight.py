@@ -10,7 +10,11 @@ provider's source, hashicorp/terraform-provider-aws `internal/service/...`, or t
 documentation). Each finding names the resource address, the construct path, what fails and
 when (plan / apply / run time), and the fix.
 
-Exit status: 0 no findings; 1 findings; 2 bad input (no cdktf.out, unknown env).
+Warnings (printed, exit status unchanged) flag what synthesizes and plans but should not be
+deployed as is, e.g. a domain under a reserved placeholder zone.
+
+Exit status: 0 no findings (warnings allowed); 1 findings; 2 bad input (no cdktf.out, unknown
+env).
 """
 
 from __future__ import annotations
@@ -1189,6 +1193,114 @@ def _references(model: Model) -> Iterator[Finding]:
                         )
 
 
+CERTIFICATE_USERS = (
+    ("aws_lb_listener", "certificate_arn"),
+    ("aws_lb_listener_certificate", "certificate_arn"),
+)
+
+
+@rule(
+    "certificate-validated",
+    "a listener uses a certificate the stack requests only through its "
+    "aws_acm_certificate_validation",
+    "ELB refuses a certificate that ACM has not issued yet (UnsupportedCertificate); "
+    "aws_acm_certificate returns as soon as the request exists, aws_acm_certificate_validation "
+    "waits for issuance (internal/service/acm/certificate_validation.go; its docs, "
+    "website/docs/r/acm_certificate_validation.html.markdown, wire the listener to "
+    "aws_acm_certificate_validation.<name>.certificate_arn)",
+)
+@per_stack
+def _certificate_validated(model: Model) -> Iterator[Finding]:
+    validations = {
+        str(address(body.get("certificate_arn"))): name
+        for name, body in model.items("aws_acm_certificate_validation")
+    }
+    for type_, attribute in CERTIFICATE_USERS:
+        for name, body in model.items(type_):
+            certificate = address(body.get(attribute))
+            if certificate is None or certificate.type != "aws_acm_certificate":
+                continue
+            requested = model.get(certificate) or {}
+            if requested.get("certificate_body") is not None:  # imported: issued already
+                continue
+            validation = validations.get(str(certificate))
+            yield model.finding(
+                "certificate-validated",
+                type_,
+                name,
+                When.APPLY,
+                f"uses {certificate} before ACM has issued it: the listener can be created "
+                "first and fail with UnsupportedCertificate",
+                f"use aws_acm_certificate_validation.{validation}.certificate_arn"
+                if validation
+                else f"add an aws_acm_certificate_validation for {certificate} and use its "
+                "certificate_arn",
+            )
+
+
+# --- warnings: deployable, but not as they are ------------------------------------------------
+
+# Second-level names reserved for documentation (RFC 2606 section 3,
+# https://www.rfc-editor.org/rfc/rfc2606#section-3): no one can validate a certificate for them.
+PLACEHOLDER_ZONES = ("example.com", "example.net", "example.org")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """A warning: the stack synthesizes and plans, but should not be deployed as it is."""
+
+    rule: str
+    stack: str
+    address: str
+    path: str
+    problem: str
+    fix: str
+
+    def render(self) -> str:
+        where = f"{self.stack}: {self.address}" + (f" ({self.path})" if self.path else "")
+        return f"warning: {where}: [{self.rule}] {self.problem}; fix: {self.fix}"
+
+
+def placeholder(name: object) -> str | None:
+    """The reserved zone `name` is in (None: a real name)."""
+    text = str(name).rstrip(".").lower()
+    return next((z for z in PLACEHOLDER_ZONES if text == z or text.endswith(f".{z}")), None)
+
+
+def advisories(stacks: Sequence[Stack]) -> list[Advisory]:
+    """One `placeholder-zone` warning per stack whose DNS names or certificates sit in a
+    reserved zone (the looked-up hosted zone, else the first certificate)."""
+    found = []
+    for stack in stacks:
+        candidates = [
+            ("data.aws_route53_zone", name, body, body.get("name"))
+            for name, body in sorted(
+                (stack.document.get("data", {}).get("aws_route53_zone") or {}).items()
+            )
+        ] + [
+            ("aws_acm_certificate", name, body, body.get("domain_name"))
+            for name, body in stack.items("aws_acm_certificate")
+        ]
+        for kind, name, body, domain in candidates:
+            zone = placeholder(domain)
+            if zone is not None:
+                found.append(
+                    Advisory(
+                        "placeholder-zone",
+                        stack.name,
+                        f"{kind}.{name}",
+                        construct_path(body),
+                        f"{domain} is under {zone}, reserved for documentation (RFC 2606): "
+                        "ACM cannot validate a certificate there, so apply would wait for "
+                        "validation until it times out",
+                        "replace the placeholder zone before deploying (domain.zone_name and "
+                        "domain.hosts in the environment's file)",
+                    )
+                )
+                break
+    return found
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
@@ -1198,13 +1310,16 @@ def preflight(stacks: Sequence[Stack]) -> list[Finding]:
     return [finding for rule_ in RULES for finding in rule_.check(models)]
 
 
-def summary(findings: Sequence[Finding], stacks: Sequence[Stack]) -> str:
+def summary(
+    findings: Sequence[Finding], stacks: Sequence[Stack], warnings: Sequence[Advisory] = ()
+) -> str:
     """One line, e.g. for `make synth`."""
     names = ", ".join(stack.name for stack in stacks)
+    warned = f", {len(warnings)} warning(s)" if warnings else ""
     if not findings:
-        return f"preflight: {len(RULES)} rules, no findings ({names})"
+        return f"preflight: {len(RULES)} rules, no findings{warned} ({names})"
     return (
-        f"preflight: {len(findings)} finding(s) from {len(RULES)} rules ({names}); "
+        f"preflight: {len(findings)} finding(s){warned} from {len(RULES)} rules ({names}); "
         "run `python -m ops preflight` for details"
     )
 
@@ -1236,7 +1351,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     findings = preflight(stacks)
+    warnings = advisories(stacks)
     for finding in findings:
         print(finding.render())
-    print(summary(findings, stacks))
+    for warning in warnings:
+        print(warning.render())
+    print(summary(findings, stacks, warnings))
     return EXIT_FINDINGS if findings else 0

@@ -15,6 +15,7 @@ from envs.storage import EfsMountConfig
 from modules.alb import LoadBalancer
 from modules.app_bucket import AppBucket
 from modules.aws import data_aws_caller_identity, provider
+from modules.domain import Domain
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
 from modules.efs import EfsVolume, SharedFileSystem
@@ -100,6 +101,21 @@ class PlatformStack(TerraformStack):
             if config.endpoints.enabled
             else None
         )
+        existing_certificates = {
+            exposure: alb.certificate_arn
+            for exposure, alb in (
+                (Exposure.PUBLIC, config.public_alb),
+                (Exposure.INTERNAL, config.internal_alb),
+            )
+            if alb.certificate_arn is not None
+        }
+        self.domain = self._domain(existing_certificates)
+        # Existing ARNs, then what the domain requests (an ALB the domain does not name keeps
+        # its certificate_arn, e.g. the internal one with internal_tls off).
+        certificates = {
+            **existing_certificates,
+            **(self.domain.certificate_arns if self.domain else {}),
+        }
         self.load_balancers: dict[Exposure, LoadBalancer] = {}
         for exposure, alb_config in (
             (Exposure.PUBLIC, config.public_alb),
@@ -113,7 +129,10 @@ class PlatformStack(TerraformStack):
                     exposure=exposure,
                     network=self.network,
                     name=config.alb_name(exposure),
+                    certificate_arn=certificates.get(exposure),
                 )
+        if self.domain is not None:
+            self.domain.add_aliases(self.load_balancers)
 
         public_alb = self.load_balancers.get(Exposure.PUBLIC)
         if public_alb is not None and config.waf.enabled:
@@ -163,10 +182,13 @@ class PlatformStack(TerraformStack):
         self.services: dict[str, FargateService] = {}
         for service in config.services:  # config order decides listener rule priorities
             image = self._image(service)
+            # Routing as resolved for this environment: domain hosts become host rules where
+            # several services share an ALB (EnvironmentConfig.host_rule).
+            routed = service.model_copy(update={"host_headers": config.host_rule(service)})
             self.services[service.name] = FargateService(
                 self,
                 f"service-{service.name}",
-                service,
+                routed,
                 context=self.context,
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
@@ -324,6 +346,25 @@ class PlatformStack(TerraformStack):
                 images[name] = self._image(services[sidecar.same_image_as])
         return images
 
+    def _domain(self, existing_certificates: dict[Exposure, str]) -> Domain | None:
+        """Zones, certificates and names when the environment has a domain."""
+        domain = self.config.domain
+        if domain is None:
+            return None
+        internal = self.config.services_behind(Exposure.INTERNAL) if domain.internal_tls else ()
+        return Domain(
+            self,
+            "domain",
+            domain,
+            network=self.network,
+            name=self.config.resource_prefix,
+            public_hosts=domain.public_hosts
+            if self.config.services_behind(Exposure.PUBLIC)
+            else (),
+            internal_hosts={s.name: domain.internal_host(s.name) for s in internal},
+            existing_certificate_arns=existing_certificates,
+        )
+
     def _image(self, workload: WorkloadConfig) -> str:
         """The image reference; creates the project ECR repository the image lives in."""
         image = self.config.image_of(workload)
@@ -348,7 +389,8 @@ class PlatformStack(TerraformStack):
         urls = {}
         for callee in self.config.services:
             if service.name in callee.allowed_callers and internal is not None:
-                urls[caller_url_variable(callee.name)] = internal.url
+                named = self.domain.internal_url(callee.name) if self.domain else None
+                urls[caller_url_variable(callee.name)] = named or internal.url
         return urls
 
     def _outputs(self) -> None:
@@ -360,9 +402,12 @@ class PlatformStack(TerraformStack):
         public = self.load_balancers.get(Exposure.PUBLIC)
         internal = self.load_balancers.get(Exposure.INTERNAL)
         if public is not None:
-            TerraformOutput(self, "public_url", value=public.url)
+            named = self.domain.public_url if self.domain else None
+            TerraformOutput(self, "public_url", value=named or public.url)
         if internal is not None:
             TerraformOutput(self, "internal_alb_dns_name", value=internal.dns_name)
+        if self.domain is not None and self.domain.public_zone is None:
+            self._external_dns_outputs(public)
         TerraformOutput(self, "cluster_name", value=self.cluster.name)
         TerraformOutput(self, "cluster_arn", value=self.cluster.arn)
         TerraformOutput(
@@ -388,3 +433,24 @@ class PlatformStack(TerraformStack):
             value={name: job.run_task_spec for name, job in self.jobs.items()},
             description="Per job: everything `python -m ops run-task` needs (one JSON object).",
         )
+
+    def _external_dns_outputs(self, public: LoadBalancer | None) -> None:
+        """`dns: external`: what to create at the DNS provider (README: DNS outside Route 53)."""
+        assert self.domain is not None
+        TerraformOutput(
+            self,
+            "certificate_validation_records",
+            value={
+                str(exposure): certificate.validation_options
+                for exposure, certificate in self.domain.certificates.items()
+            },
+            description="Per certificate: the CNAMEs (resource_record_name -> "
+            "resource_record_value) to create at the DNS provider so ACM can validate it.",
+        )
+        if public is not None:
+            TerraformOutput(
+                self,
+                "dns_target",
+                value={"hosts": list(self.domain.public_hosts), "target": public.dns_name},
+                description="Create each host as a CNAME (ALIAS/ANAME at the zone apex) to target.",
+            )

@@ -264,7 +264,7 @@ CASES: tuple[Case, ...] = (
         {"public_alb": {"cognito": COGNITO}},
         "public_alb.cognito",
         "Cognito authentication requires HTTPS",
-        "set certificate_arn or remove cognito",
+        "set public_alb.certificate_arn or domain.hosts, or remove cognito",
     ),
     Case(
         "certificate-arn-malformed",
@@ -279,6 +279,26 @@ CASES: tuple[Case, ...] = (
         "internal_alb.certificate_arn",
         "in us-east-1",
         "from its own region ap-northeast-1",
+    ),
+    # HTTPS names (envs/domain.py).
+    Case(
+        "domain-host-outside-zone",
+        {"domain": {"zone_name": "example.org", "hosts": {"frontend": ["app.example.net"]}}},
+        "domain.hosts.frontend",
+        "'app.example.net'",
+        "use a name ending in .example.org or change zone_name",
+    ),
+    Case(
+        "domain-more-names-than-acm-allows",
+        {
+            "domain": {
+                "zone_name": "example.org",
+                "hosts": {"frontend": [f"h{i}.example.org" for i in range(11)]},
+            }
+        },
+        "domain.hosts",
+        "11 host names",
+        "ACM allows 10 per certificate",
     ),
     Case(
         "ssl-policy-unknown",

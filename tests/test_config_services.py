@@ -30,7 +30,7 @@ def rejected(overrides: dict[str, Any]) -> str:
         (
             {"public_alb": {"cognito": COGNITO}},
             "envs/dev.py: public_alb.cognito: Cognito authentication requires HTTPS; set "
-            "certificate_arn or remove cognito",
+            "public_alb.certificate_arn or domain.hosts, or remove cognito",
         ),
         (
             {"internal_alb": {"certificate_arn": CERTIFICATE, "cognito": COGNITO}},

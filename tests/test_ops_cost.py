@@ -32,7 +32,7 @@ def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, An
 
 @pytest.fixture(scope="module")
 def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
-    names = ("dev", "stg", "prod", "nat-none", "https-shop", "no-endpoints")
+    names = ("dev", "stg", "prod", "nat-none", "https-shop", "no-endpoints", "dns-external")
     return {name: cost.estimate(load_stack(synth_outdir, name)) for name in names}
 
 
@@ -52,6 +52,26 @@ def test_dev_runs_one_nat_gateway_all_month(
     assert line.quantity == 1 * HOURS
     assert line.unit_price == prices()["nat_gateway"]["hour"] == 0.062
     assert line.monthly == round(HOURS * 0.062, 2) == 45.26
+
+
+def test_hosted_zones_and_their_queries_are_priced_as_an_assumption(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, Any]
+) -> None:
+    route53 = prices()["route53"]
+    for env in ("stg", "prod", "dns-external"):
+        stack = synthesized[env]
+        private = len(stack["resource"].get("aws_route53_zone", {}))
+        public = len(stack.get("data", {}).get("aws_route53_zone", {}))
+        result = estimates[env]
+        zones = result.line("Route 53 hosted zones")
+        assert zones.quantity == private == 1 and zones.unit_price == route53["hosted_zone_month"]
+        queries = result.line("Route 53 queries")
+        assert queries.quantity == (private + public) * cost.Assumptions().dns_million_queries
+        assert queries.unit_price == route53["million_queries"] and "(assumed)" in queries.basis
+        assert any(note.startswith("DNS: assumed 1 M queries/month") for note in result.notes)
+    # DNS outside Route 53: only the private zone is queried through Route 53.
+    assert estimates["dns-external"].line("Route 53 queries").quantity == 1
+    assert not any("Route 53" in line.item for line in estimates["dev"].lines)
 
 
 def test_prod_runs_three_nat_gateways_and_their_eips(
@@ -350,7 +370,7 @@ def test_missing_outdir_is_a_clean_error() -> None:
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path) -> None:
     result = run_cli("cost", "--env", "qa", "--outdir", str(synth_outdir))
-    _assert_clean_error(result, "no stack 'qa'", "available: dev, https-shop")
+    _assert_clean_error(result, "no stack 'qa'", "(available: ", " dev, ", "https-shop")
 
 
 def test_region_without_prices_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:

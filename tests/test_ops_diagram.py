@@ -25,7 +25,15 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
 
 @pytest.fixture(scope="module")
 def graphs(synth_outdir: Path) -> dict[str, Graph]:
-    names = ("dev", "prod", "nat-none", "https-shop", "no-endpoints")
+    names = (
+        "dev",
+        "prod",
+        "nat-none",
+        "https-shop",
+        "no-endpoints",
+        "domain-shared",
+        "dns-external",
+    )
     return {name: diagram.build_graph(load_stack(synth_outdir, name)) for name in names}
 
 
@@ -81,6 +89,22 @@ def test_https_shop_listeners_rules_and_callers(graphs: dict[str, Graph]) -> Non
         label(graph, graph.find("service", s).id, internal.id) for s in callers(graph, internal.id)
     } == {"443"}
     assert "listeners: 80→443, 443 HTTPS" in internal.label
+
+
+def test_albs_show_the_host_names_that_reach_them(graphs: dict[str, Graph]) -> None:
+    graph = graphs["domain-shared"]
+    public, internal = only(graph, "public_alb"), only(graph, "internal_alb")
+    assert public.label.splitlines()[-1] == (
+        "hosts: admin.shop.example.org, shop.example.org, www.shop.example.org"
+    )
+    assert internal.label.splitlines()[-1] == "hosts: backend.internal.shop.example.org"
+    assert label(graph, public.id, graph.find("service", "admin").id) == (
+        "3001 admin.shop.example.org"
+    )
+    # DNS outside Route 53: the hosts come from the dns_target output.
+    external = only(graphs["dns-external"], "public_alb")
+    assert external.label.splitlines()[-1] == "hosts: app.corp.example.net"
+    assert "hosts" not in only(graphs["dev"], "public_alb").label
 
 
 def test_callers_come_from_security_group_rules(

@@ -113,6 +113,10 @@ def test_pasted_example_passes_make_check(
         path.write_text(
             path.read_text()
             + "\nOVERRIDES = {k: v for k, v in OVERRIDES.items() if k != 'services'}\n"
+            # As the import's note says: the public service's host names move to `web`.
+            + "if 'frontend' in OVERRIDES.get('domain', {}).get('hosts', {}):\n"
+            + "    hosts = OVERRIDES['domain']['hosts']\n"
+            + "    OVERRIDES['domain']['hosts'] = {'web': hosts['frontend']}\n"
         )
     result = subprocess.run(
         [sys.executable, "main.py", "--check"],

@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS
-from ops.preflight import RULES, Finding, When, preflight
+from ops.preflight import (
+    RULES,
+    Advisory,
+    Finding,
+    When,
+    advisories,
+    placeholder,
+    preflight,
+    summary,
+)
 from ops.synth_reader import Stack
 from tests.project_copy import ROOT
 from tests.tf import by_path, resources
@@ -157,6 +166,14 @@ def unescaped_user_text(s: dict[str, Json]) -> list[Stack]:
     return [stack("dev", dev)]
 
 
+def listener_on_unvalidated_certificate(s: dict[str, Json]) -> list[Stack]:
+    prod = copy.deepcopy(s["prod"])
+    certificate, _ = by_path(prod, "aws_acm_certificate", "domain/public-certificate/certificate")
+    listener = _first(prod, "aws_lb_listener", "public-alb/https")
+    listener["certificate_arn"] = f"${{aws_acm_certificate.{certificate}.arn}}"
+    return [stack("prod", prod)]
+
+
 Prefix = str | tuple[str, ...]
 BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When]] = {
     "lb-after-internet-gateway": (no_igw_dependency, "aws_lb.", When.APPLY),
@@ -177,6 +194,7 @@ BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When
     "quota-eips": (too_many_eips, "aws_eip.", When.APPLY),
     "provider-validators": (bad_health_check, "aws_lb_target_group.", When.PLAN),
     "references-resolve": (unescaped_user_text, "aws_ecs_task_definition.", When.PLAN),
+    "certificate-validated": (listener_on_unvalidated_certificate, "aws_lb_listener.", When.APPLY),
 }
 
 
@@ -248,8 +266,10 @@ def test_command_is_clean_and_fast_on_the_session_synth(synth_outdir: Path) -> N
     result = run_cli("--outdir", str(synth_outdir), "--env", *environments)
     elapsed = time.perf_counter() - started
     print(f"\npython -m ops preflight (all {synth_outdir.name} stacks): {elapsed:.3f} s")
-    assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().startswith(f"preflight: {len(RULES)} rules, no findings (")
+    assert result.returncode == 0, result.stdout  # warnings do not fail
+    *warnings, last = result.stdout.strip().splitlines()
+    assert last.startswith(f"preflight: {len(RULES)} rules, no findings, 2 warning(s) (")
+    assert all(line.startswith("warning: ") for line in warnings) and len(warnings) == 2
 
 
 def test_missing_output_is_a_clean_error(tmp_path: Path) -> None:
@@ -279,3 +299,49 @@ def test_imports_no_provider() -> None:
 
 def test_readme_states_the_rule_count() -> None:
     assert f"Its {len(RULES)} rules" in (ROOT / "README.md").read_text()
+
+
+# --- warnings ---------------------------------------------------------------------------------
+
+
+def test_placeholder_zone_warns_once_per_stack_that_uses_it(synthesized: dict[str, Json]) -> None:
+    """Invariant over the environments: a warning exactly where a domain sits in a reserved
+    zone; it names the looked-up zone and says what to do."""
+    names = [*DEFAULT_ENVIRONMENTS, "state-bootstrap"]
+    warned = {a.stack: a for a in advisories([stack(n, synthesized[n]) for n in names])}
+    expected = {
+        name
+        for name in DEFAULT_ENVIRONMENTS
+        if any(
+            placeholder(body.get("name"))
+            for body in synthesized[name].get("data", {}).get("aws_route53_zone", {}).values()
+        )
+    }
+    assert set(warned) == expected
+    for name, advisory in warned.items():
+        (zone,) = synthesized[name]["data"]["aws_route53_zone"]
+        assert advisory.address == f"data.aws_route53_zone.{zone}"
+        assert advisory.path == f"{name}/domain/public-zone/zone"
+        assert advisory.render().startswith(f"warning: {name}: data.aws_route53_zone.")
+        assert "replace the placeholder zone before deploying" in advisory.fix
+
+
+def test_placeholder_zone_without_route53_warns_on_the_certificate(
+    synthesized: dict[str, Json],
+) -> None:
+    (advisory,) = advisories([stack("dns-external", synthesized["dns-external"])])
+    assert advisory.address.startswith("aws_acm_certificate.")
+    assert "corp.example.net is under example.net, reserved for documentation" in advisory.problem
+    real = copy.deepcopy(synthesized["dns-external"])
+    for body in real["resource"]["aws_acm_certificate"].values():
+        body["domain_name"] = body["domain_name"].replace("example.net", "shop.jp")
+    assert advisories([stack("dns-external", real)]) == []
+
+
+def test_warnings_are_in_the_summary_but_do_not_fail() -> None:
+    stacks = [stack("stg", {})]
+    one = Advisory("placeholder-zone", "stg", "data.aws_route53_zone.z", "", "p", "f")
+    assert summary([], stacks, [one]) == (
+        f"preflight: {len(RULES)} rules, no findings, 1 warning(s) (stg)"
+    )
+    assert summary([], stacks) == f"preflight: {len(RULES)} rules, no findings (stg)"

@@ -177,6 +177,42 @@ QUEUES = {
     },
 }
 
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
+DOMAIN_SHARED = {
+    "domain": {
+        "zone_name": "shop.example.org",
+        "zone_id": ZONE_ID,
+        "hosts": {
+            "frontend": ["shop.example.org", "www.shop.example.org"],
+            "admin": ["admin.shop.example.org"],
+        },
+    },
+    "services": {
+        "admin": {"exposure": "public", "container_port": 3001},
+        "backend": {"allowed_callers": ["frontend", "admin"]},
+    },
+}
+"""Two public services sharing the public ALB by host name; zone looked up by id."""
+DNS_EXTERNAL = {
+    "domain": {
+        "zone_name": "corp.example.net",
+        "dns": "external",
+        "hosts": {"frontend": ["app.corp.example.net"]},
+    }
+}
+"""DNS outside Route 53: certificates are validated through records the outputs list."""
+CERTIFICATE_EXISTING = {
+    "public_alb": {"certificate_arn": CERTIFICATE},
+    "internal_alb": {"certificate_arn": CERTIFICATE},
+    "domain": {
+        "zone_name": "example.org",
+        "hosts": {"frontend": ["app.example.org"]},
+        "internal_tls": False,
+    },
+}
+"""Existing certificates plus a zone: public records, no new certificate; without internal TLS
+the internal ALB keeps its own certificate_arn (and its own DNS name)."""
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
@@ -202,8 +238,11 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             },
         ),
         variant("https-shop", "10.12.0.0/22", HTTPS_SHOP),
-        variant("sidecars", "10.14.0.0/24", SIDECARS),
-        variant("queues", "10.15.0.0/24", QUEUES),
+        variant("domain-shared", "10.14.0.0/24", DOMAIN_SHARED),
+        variant("dns-external", "10.15.0.0/24", DNS_EXTERNAL),
+        variant("cert-existing", "10.16.0.0/24", CERTIFICATE_EXISTING),
+        variant("sidecars", "10.17.0.0/24", SIDECARS),
+        variant("queues", "10.18.0.0/24", QUEUES),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
