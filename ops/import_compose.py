@@ -3,17 +3,18 @@
     python -m ops import-compose docker-compose.yml > imported.py
     python -m ops import-compose compose.yaml --account-id 210987654321 --region eu-west-1
 
-Prints a Python literal `IMPORTED = {"services": {...}, "jobs": {...}, "buckets": {}}` to
-paste into `envs/base.py`, preceded by one comment line per compose feature it could not map
-and why (data stores that belong to managed AWS services, host bind mounts, privileged
-settings...).
+Prints a Python literal `IMPORTED = {"services": {...}, "jobs": {...}, "buckets": {},
+"file_systems": {...}}` to paste into `envs/base.py`, preceded by one comment line per
+compose feature it could not map and why (data stores that belong to managed AWS services,
+host bind mounts, privileged settings...).
 What maps: images (a `build` becomes the project's ECR repository; services built from the same
 context share one image with `same_image_as`), `command`/`entrypoint`, ports (the service
 published on port 80/443, else the first one with published ports, is public; other services
 with ports are internal), `environment`, `env_file` variable names as secrets (SSM parameter
 ARNs to create; values are never copied), secret-looking variables as secrets, `healthcheck`,
 callers of internal services (from `depends_on`, `links` and URLs in environment values),
-`deploy` replicas and resource limits (rounded up to a Fargate size), `platform`, and one-shot
+`deploy` replicas and resource limits (rounded up to a Fargate size), `platform`, named
+volumes as EFS file systems (mounted through each workload's access point), and one-shot
 services other services wait for (`service_completed_successfully`) as jobs.
 
 The result is then validated like `make check` against every environment in
@@ -132,12 +133,19 @@ class Imported:
 
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """EFS file systems for the compose file's named volumes."""
     notes: list[str] = field(default_factory=list)
     """One line per compose feature not mapped, each `<where>: <what> (<why>)`."""
 
     def as_overrides(self) -> dict[str, Any]:
         """What replaces BASE's keys: compose has no buckets, so none refer to old workloads."""
-        return {"services": self.services, "jobs": self.jobs, "buckets": {}}
+        return {
+            "services": self.services,
+            "jobs": self.jobs,
+            "buckets": {},
+            "file_systems": self.file_systems,
+        }
 
 
 @dataclass(frozen=True)
@@ -569,10 +577,28 @@ class Converter:
                     "(set readonly_root_filesystem false for more)"
                 )
             else:
-                self.note(
-                    f"{name}.volumes: named volume {source!r} at {target} not mapped: shared "
-                    "storage (EFS) is not built yet; task storage is lost when a task stops"
-                )
+                self._efs_mount(name, str(source), str(target), config)
+
+    def _efs_mount(self, name: str, volume: str, target: str, config: dict[str, Any]) -> None:
+        """A named volume becomes an EFS file system, mounted through the workload's own
+        access point (compose shares the volume's root; EFS gives each workload a directory)."""
+        from envs.common import check_name
+
+        file_system = volume.lower().replace("_", "-")
+        try:
+            check_name(file_system)
+        except ValueError as error:
+            self.note(f"{name}.volumes: named volume {volume!r} not mapped: {error}")
+            return
+        self.result.file_systems.setdefault(file_system, {})
+        config.setdefault("efs_mounts", []).append(
+            {"file_system": file_system, "container_path": target}
+        )
+        self.note(
+            f"{name}.volumes: named volume {volume!r} at {target} is EFS file system "
+            f"{file_system!r}; each workload sees its own directory /{self.names[name]} (set "
+            "root_directory to share one)"
+        )
 
     @staticmethod
     def _health_path(check: Mapping[str, Any] | None) -> str | None:
@@ -795,7 +821,8 @@ def _python(value: Any) -> str:
 def render(imported: Imported, source: str, problems: Sequence[str]) -> str:
     lines = [
         f"# Imported from {source} by `python -m ops import-compose`.",
-        '# Paste it over "services", "jobs" and "buckets" in envs/base.py; run `make check`.',
+        '# Paste it over "services", "jobs", "buckets" and "file_systems" in envs/base.py; '
+        "run `make check`.",
     ]
     if imported.notes:
         lines += ["#", f"# Not mapped or to do ({len(imported.notes)}):"]

@@ -79,6 +79,10 @@ def test_example_maps_services_jobs_images_ports_and_callers(
     assert worker["same_image_as"] == "api"
     assert worker["exposure"] == "none" and "container_port" not in worker
     assert worker["command"] == ["celery", "-A", "shop", "worker", "--loglevel=info"]
+    # Its named volume: an EFS file system, mounted through the worker's own access point.
+    assert imported["file_systems"] == {"media": {}}
+    assert worker["efs_mounts"] == [{"file_system": "media", "container_path": "/srv/media"}]
+    assert imported["buckets"] == {}
     # api waits for it to complete: a one-shot job on api's image.
     assert jobs["migrate"]["same_image_as"] == "api"
     assert jobs["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
