@@ -193,6 +193,12 @@ def validate_together(
     problems.extend(shared_quota_problems(environments, origins))
     for index, env in enumerate(environments):
         for other, origin in zip(environments[index + 1 :], origins[index + 1 :], strict=True):
+            if env.state.bucket == other.state.bucket and env.account_id != other.account_id:
+                problems.append(
+                    f"{origin}: state.bucket: {other.name} (account {other.account_id}) shares "
+                    f"bucket {env.state.bucket!r} with {env.name} (account {env.account_id}); "
+                    "a bucket lives in one account: give each account its own state bucket"
+                )
             if env.network.vpc_cidr.overlaps(other.network.vpc_cidr):
                 problems.append(
                     f"{origin}: network.vpc_cidr: {other.name} ({other.network.vpc_cidr}) "

@@ -87,3 +87,40 @@ def check_bucket_name(name: str) -> str:
     if problems:
         raise ValueError(f"S3 would reject bucket name {name!r}: it " + "; it ".join(problems))
     return name
+
+
+# An AWS account ID is 12 digits:
+# https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# arn:<partition>:iam::<account>:role/<path/><name>. Role names are 1-64 characters of
+# [\w+=,.@-]; a path is '/' or up to 512 characters starting and ending with '/':
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+IAM_ROLE_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:iam::(?P<account>\d{12}):role/"
+    r"(?P<path>(?:[\x21-\x7e]{0,510}/)?)(?P<name>[\w+=,.@-]{1,64})$"
+)
+
+
+def check_account_id(value: str) -> str:
+    if not ACCOUNT_ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an AWS account ID (12 digits, as a string); use the account "
+            "this environment deploys to, quoted to keep leading zeros"
+        )
+    return value
+
+
+def check_role_arn(value: str) -> str:
+    """An IAM role ARN; returns it unchanged (the account is checked by the caller)."""
+    if not IAM_ROLE_ARN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an IAM role ARN; expected "
+            "arn:aws:iam::<12-digit account>:role/<name> (name: 1-64 of A-Z a-z 0-9 +=,.@_-)"
+        )
+    return value
+
+
+def role_account(arn: str) -> str:
+    match = IAM_ROLE_ARN.fullmatch(arn)
+    assert match is not None
+    return match["account"]

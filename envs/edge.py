@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from pydantic import StrictBool, StrictInt, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from envs.common import Strict, check_bucket_name
 
@@ -104,10 +104,10 @@ class EndpointsConfig(Strict):
     """False: no endpoints at all; tasks reach AWS through NAT (needs a NAT mode)."""
     interface: tuple[InterfaceEndpoint, ...] = ()
     """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
-    restrict_s3_gateway: StrictBool = False
-    """When true, the S3 gateway endpoint's policy allows only the region's ECR layer bucket,
-    the environment's `buckets` and `s3_allowed_buckets`; when false it allows all of S3 (the
-    AWS default)."""
+    restrict_s3_gateway: StrictBool = True
+    """The S3 gateway endpoint's policy allows only the region's ECR layer bucket, the
+    environment's `buckets` and `s3_allowed_buckets`; false: all of S3 (the AWS default, lets
+    tasks reach any bucket)."""
     s3_allowed_buckets: tuple[str, ...] = ()
     """Extra bucket names reachable through a restricted S3 gateway endpoint."""
 
@@ -142,6 +142,26 @@ class EndpointsConfig(Strict):
         return self.enabled
 
 
+class ManagedRuleGroup(enum.StrEnum):
+    """AWS managed rule groups the web ACL runs, in evaluation order."""
+
+    AMAZON_IP_REPUTATION = "AWSManagedRulesAmazonIpReputationList"
+    """Addresses Amazon threat intelligence saw in bots and attacks."""
+    ANONYMOUS_IP = "AWSManagedRulesAnonymousIpList"
+    """VPNs, proxies, Tor nodes and hosting providers that hide the client."""
+    COMMON = "AWSManagedRulesCommonRuleSet"
+    """OWASP-style core rules (includes SizeRestrictions_BODY: bodies above 8 KB)."""
+    KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+    """Request patterns of known exploits (Log4Shell and friends)."""
+
+
+# A RuleActionOverride names a rule of the group: 1-128 of [A-Za-z0-9_-]; at most 100 per group.
+# https://docs.aws.amazon.com/waf/latest/APIReference/API_RuleActionOverride.html
+# https://docs.aws.amazon.com/waf/latest/APIReference/API_ManagedRuleGroupStatement.html
+WAF_RULE_NAME = re.compile(r"^[\w-]{1,128}$")
+WAF_RULE_OVERRIDES_MAX = 100
+
+
 class WafConfig(Strict):
     """AWS WAF in front of the public ALB: AWS managed rule groups plus a per-IP rate limit."""
 
@@ -149,6 +169,28 @@ class WafConfig(Strict):
     """Create the web ACL and associate it with the public ALB."""
     rate_limit_per_5_minutes: StrictInt = 2000
     """Requests one client IP may send in any 5-minute window before it is blocked."""
+    count_only_rules: dict[ManagedRuleGroup, tuple[str, ...]] = Field(default_factory=dict)
+    """Managed rules that only count (never block), by group: the way to exclude a rule that
+    blocks legitimate traffic, e.g. {"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]}
+    for request bodies above 8 KB. Empty: every rule of every group blocks."""
+
+    @field_validator("count_only_rules")
+    @classmethod
+    def _rules(
+        cls, value: dict[ManagedRuleGroup, tuple[str, ...]]
+    ) -> dict[ManagedRuleGroup, tuple[str, ...]]:
+        for group, rules in value.items():
+            bad = [rule for rule in rules if not WAF_RULE_NAME.fullmatch(rule)]
+            if bad:
+                raise ValueError(
+                    f"{group}: {bad} are not WAF rule names (1-128 letters, digits, '_', '-'); "
+                    "copy the names from the rule group's page in the AWS WAF guide"
+                )
+            if len(rules) > WAF_RULE_OVERRIDES_MAX or len(set(rules)) != len(rules):
+                raise ValueError(
+                    f"{group}: list each rule once, at most {WAF_RULE_OVERRIDES_MAX}; got {rules}"
+                )
+        return value
 
     @field_validator("rate_limit_per_5_minutes")
     @classmethod
@@ -270,6 +312,7 @@ __all__ = [
     "CognitoConfig",
     "EndpointsConfig",
     "InterfaceEndpoint",
+    "ManagedRuleGroup",
     "WafConfig",
     "certificate_region",
 ]

@@ -84,6 +84,17 @@ def _container_needs(env: EnvironmentConfig, workload: WorkloadConfig) -> list[N
     return needs
 
 
+def _internet_gap(env: EnvironmentConfig, kind: str, workload: WorkloadConfig) -> str:
+    """A workload that declares external APIs needs NAT and its own opt-in."""
+    steps = [] if env.network.nat_mode != "none" else [NAT_FIX]
+    steps.append(f"set {kind}.{workload.name}.internet_egress to true")
+    return (
+        f"{kind}.{workload.name}: calling {', '.join(workload.external_apis)} (external_apis) "
+        f"needs HTTPS to the internet, which is opt-in; fix: {' and '.join(steps)}, or remove "
+        "external_apis"
+    )
+
+
 def egress_gaps(env: EnvironmentConfig) -> list[str]:
     """One message per unmet need; empty when every workload can start and run."""
     available = set(env.endpoints.interface_services)
@@ -95,6 +106,8 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
     for kind, workload, exec_enabled in workloads:
         if env.network.nat_mode != "none" and workload.internet_egress:
             continue  # NAT + HTTPS egress reaches every AWS API and registry.
+        if workload.external_apis:
+            gaps.append(_internet_gap(env, kind, workload))
         if env.network.nat_mode == "none":
             nat_state = "network.nat_mode is 'none'"
             nat_fix = NAT_FIX

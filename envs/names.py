@@ -359,17 +359,12 @@ def name_problems(env: EnvironmentConfig) -> list[str]:
 
 
 def share_an_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
-    """Whether two environments may deploy into one AWS account: yes unless both name their
-    account and the accounts differ."""
-    return (
-        first.account_id is None
-        or second.account_id is None
-        or (first.account_id == second.account_id)
-    )
+    """Whether two environments deploy into one AWS account (`account_id` is required)."""
+    return first.account_id == second.account_id
 
 
 def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> list[str]:
-    """Account- and region-wide names two environments that may share an account would both
+    """Account- and region-wide names two environments of one account would both
     create: one problem per field and pair of environments, reported against the later one."""
     problems = []
     owners: dict[tuple[str, str, str], list[EnvironmentConfig]] = {}
@@ -395,8 +390,7 @@ def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> lis
         problems.append(
             f"{origin}: {field}: environment {first_name!r} already uses the name of its "
             f"{listed}; AWS needs these unique per account (IAM) or per account and region, "
-            "and the two environments may share an account (set account_id on both if they "
-            f"do not); {names[0].fix}"
+            f"and the two environments share an account; {names[0].fix}"
         )
     return problems
 

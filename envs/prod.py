@@ -6,13 +6,15 @@ from typing import Any
 OVERRIDES: dict[str, Any] = {
     "name": "prod",
     "region": "ap-northeast-1",
+    "account_id": "123456789012",
+    "role_arn": "arn:aws:iam::123456789012:role/fargate-prod-deploy",
     "network": {
         "vpc_cidr": "10.2.0.0/16",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
         "nat_mode": "per_az",
         "flow_logs": {"enabled": True, "retention_days": 365},
     },
-    "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts"]},
+    "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts", "sqs"]},
     # Placeholder zone (RFC 2606): replace it with your own before deploying.
     "domain": {
         "zone_name": "example.com",
@@ -37,7 +39,9 @@ OVERRIDES: dict[str, Any] = {
         },
         "backend": {
             "image": {"tag": "1.0.0"},
+            # The collector's image comes from public ECR and X-Ray through NAT.
             "sidecar_presets": ["otel-collector"],
+            "internet_egress": True,
             "cpu": 1024,
             "memory_mib": 2048,
             "desired_count": 3,

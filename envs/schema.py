@@ -26,11 +26,14 @@ from pydantic import (
 
 from envs.common import (
     Strict,
+    check_account_id,
     check_bucket_name,
     check_log_retention,
     check_name,
     check_region,
+    check_role_arn,
     region_zones,
+    role_account,
 )
 from envs.containers import SidecarPreset
 from envs.domain import DomainConfig, domain_problems
@@ -92,6 +95,13 @@ class NatMode(enum.StrEnum):
     """One NAT gateway in the first AZ, shared by every private subnet."""
     PER_AZ = "per_az"
     """One NAT gateway per AZ; each private subnet routes through its own AZ's gateway."""
+
+
+def state_key_alias(bucket: str) -> str:
+    """Alias of the KMS key that encrypts a state bucket. Alias names are `alias/` plus
+    letters, digits, '/', '_' and '-' (no '.'), at most 256 characters:
+    https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html"""
+    return f"alias/tfstate-{bucket.replace('.', '-')}"
 
 
 class StateBackendConfig(Strict):
@@ -279,10 +289,17 @@ class EnvironmentConfig(Strict):
     """Project name, prefixed to resource names and part of the state key."""
     region: str
     """AWS region code."""
-    account_id: str | None = None
-    """The 12-digit AWS account the environment deploys to. Only scopes the checks across
-    environments (account-wide names, shared quotas); unset: assumed to share an account with
-    every other environment."""
+    account_id: str
+    """The 12-digit AWS account this environment deploys to. The provider refuses any other
+    (`allowed_account_ids`), so a plan or apply with another account's credentials fails before
+    it reads or changes anything."""
+    role_arn: str | None = None
+    """IAM role (in `account_id`) the provider and the state backend assume; unset: the caller's
+    credentials are used as they are. It administers this environment's KMS keys."""
+    key_admin_role_arns: tuple[str, ...] = ()
+    """Further IAM roles (in `account_id`) that administer the environment's KMS keys; with
+    `role_arn` at least one role is needed. No other principal of the account can change or
+    delete the keys."""
     network: NetworkConfig
     """The VPC, its subnets, NAT and flow logs."""
     state: StateBackendConfig
@@ -347,10 +364,51 @@ class EnvironmentConfig(Strict):
 
     @field_validator("account_id")
     @classmethod
-    def _account(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d{12}", value):
-            raise ValueError(f"{value!r} is not an AWS account id (12 digits, as a string)")
+    def _account(cls, value: str) -> str:
+        return check_account_id(value)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else check_role_arn(value)
+
+    @field_validator("key_admin_role_arns")
+    @classmethod
+    def _admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            check_role_arn(arn)
         return value
+
+    @model_validator(mode="after")
+    def _roles_in_account(self) -> EnvironmentConfig:
+        problems = []
+        for field, arns in (
+            ("role_arn", (self.role_arn,) if self.role_arn else ()),
+            ("key_admin_role_arns", self.key_admin_role_arns),
+        ):
+            for arn in arns:
+                if role_account(arn) != self.account_id:
+                    problems.append(
+                        f"{field}: {arn!r} is in account {role_account(arn)}, not this "
+                        f"environment's account_id {self.account_id}; use a role of "
+                        f"{self.account_id}"
+                    )
+        if not self.key_admins:
+            problems.append(
+                "key_admin_role_arns: no role administers the environment's KMS keys; set "
+                "role_arn (the deploy role) or list the role you deploy with here (KMS refuses a "
+                "key policy that would lock out its creator)"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def key_admins(self) -> tuple[str, ...]:
+        """Roles that administer the environment's KMS keys: the deploy role first."""
+        return tuple(
+            dict.fromkeys((*((self.role_arn,) if self.role_arn else ()), *self.key_admin_role_arns))
+        )
 
     @model_validator(mode="before")
     @classmethod
@@ -681,6 +739,14 @@ class EnvironmentConfig(Strict):
     @property
     def state_key(self) -> str:
         return f"{self.state.key_prefix}{self.project}/{self.name}/terraform.tfstate"
+
+    @property
+    def state_kms_key_arn(self) -> str:
+        """The state key, by its alias ARN (created by the `state-bootstrap` stack)."""
+        return (
+            f"arn:aws:kms:{self.state.region}:{self.account_id}:"
+            f"{state_key_alias(self.state.bucket)}"
+        )
 
     @property
     def resource_prefix(self) -> str:

@@ -14,6 +14,7 @@ from envs.containers import (
     SidecarPreset,
     check_containers,
 )
+from envs.iam import NEGATED_KEYS, action_problems
 from envs.queues import QueueConfig
 from envs.resources import DestinationConfig, ResourceGrant
 from envs.storage import EfsMountConfig
@@ -41,10 +42,17 @@ SECRETS_MANAGER_ARN = re.compile(
     r"(?::[\w-]*:[\w-]*:[\w-]*)?$"
 )
 KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+# RFC 1123 host name: dot-separated labels of 1-63 letters, digits and '-', at most 253 chars.
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+# ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+_LINUX_NAME = r"(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})"
+CONTAINER_USER = re.compile(rf"^{_LINUX_NAME}(?::{_LINUX_NAME})?$")
 # ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 TASKS_PER_SERVICE_MAX = 5000
@@ -289,28 +297,38 @@ class AutoscalingConfig(Strict):
 
 
 class PolicyStatement(Strict):
-    """An extra IAM statement for a task role. Wildcard-only actions are refused."""
+    """An extra IAM statement for a task role: specific actions on named resources.
+
+    Wildcards in actions, NotAction/NotResource, and `resources: ["*"]` (except for the
+    actions in envs/iam.py `RESOURCE_STAR_ACTIONS`) are refused."""
 
     actions: tuple[str, ...]
-    """Specific IAM actions, e.g. 's3:GetObject' (no wildcard-only actions)."""
+    """Specific IAM actions, e.g. 's3:GetObject' (no '*' or '?' anywhere)."""
     resources: tuple[str, ...]
-    """Resource ARNs the actions apply to."""
+    """Resource ARNs the actions apply to; '*' only for actions AWS cannot scope."""
     effect: str = "Allow"
     """Allow or Deny."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_negation(cls, data: object) -> object:
+        if isinstance(data, dict):
+            negated = [key for key in NEGATED_KEYS if key in data]
+            if negated:
+                raise ValueError(
+                    f"task_role_statements: {negated} are not supported: a negated statement "
+                    "grants everything it does not name; list actions and resources instead"
+                )
+        return data
 
     @model_validator(mode="after")
     def _least_privilege(self) -> PolicyStatement:
         problems = []
         if not self.actions:
             problems.append("actions must not be empty")
-        for action in self.actions:
-            if action == "*" or action.endswith(":*") or not IAM_ACTION.fullmatch(action):
-                problems.append(
-                    f"action {action!r} is not allowed; name specific actions such as "
-                    "'s3:GetObject' (no '*' or 'service:*')"
-                )
         if not self.resources:
             problems.append("resources must not be empty (name the ARNs)")
+        problems += action_problems(self.actions, self.resources)
         if self.effect not in ("Allow", "Deny"):
             problems.append(f"effect must be Allow or Deny; got {self.effect!r}")
         if problems:
@@ -380,8 +398,17 @@ class WorkloadConfig(Strict):
     """Extra IAM statements for the task role (what the application may call)."""
     readonly_root_filesystem: StrictBool = True
     """Root filesystem read-only; a task-scoped volume is mounted writable at /tmp."""
-    internet_egress: StrictBool = True
-    """Allow HTTPS (443) out to the internet through NAT (no effect with nat_mode 'none')."""
+    internet_egress: StrictBool = False
+    """Opt in to HTTPS (443) out to the internet through NAT (needs a NAT mode). Required when
+    the image is outside this region's ECR or `external_apis` is set; otherwise tasks reach
+    AWS through the VPC endpoints only."""
+    external_apis: tuple[str, ...] = ()
+    """Host names of internet HTTPS APIs the workload calls (e.g. 'api.stripe.com'); declaring
+    one makes the egress proof require `internet_egress` and a NAT mode. Documentation only:
+    security groups cannot filter by host name."""
+    user: str | None = None
+    """Linux user the container runs as: `name`, `uid`, `name:group` or `uid:gid` (e.g.
+    '1000:1000'), never root. Unset: the image's USER (FSBP ECS.20 asks for a non-root one)."""
     entrypoint: tuple[str, ...] = ()
     """Replaces the image's ENTRYPOINT (exec form, one string per argument); empty: the image's."""
     depends_on: tuple[ContainerDependency, ...] = ()
@@ -400,6 +427,34 @@ class WorkloadConfig(Strict):
     resource_grants: tuple[ResourceGrant, ...] = ()
     """Access to existing resources by ARN (DynamoDB table, SQS queue, S3 bucket, SNS topic),
     expanded to least-privilege task-role statements."""
+
+    @field_validator("external_apis")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [host for host in value if not HOST_NAME.fullmatch(host)]
+        if bad:
+            raise ValueError(
+                f"{bad} are not host names; give DNS names such as 'api.example.com' "
+                "(no scheme, port or path)"
+            )
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not CONTAINER_USER.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a container user; use name, uid, name:group or uid:gid "
+                "(e.g. '1000:1000')"
+            )
+        if value.split(":")[0] in ("root", "0"):
+            raise ValueError(
+                f"{value!r} runs the container as root; use a non-root uid such as "
+                "'1000:1000' (FSBP ECS.20), or leave user unset to keep the image's USER"
+            )
+        return value
 
     @field_validator("name")
     @classmethod

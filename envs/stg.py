@@ -5,12 +5,14 @@ from typing import Any
 OVERRIDES: dict[str, Any] = {
     "name": "stg",
     "region": "ap-northeast-1",
+    "account_id": "123456789012",
+    "role_arn": "arn:aws:iam::123456789012:role/fargate-stg-deploy",
     "network": {
         "vpc_cidr": "10.1.0.0/16",
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],
         "nat_mode": "single",
     },
-    "endpoints": {"interface": ["ssm", "secretsmanager"]},
+    "endpoints": {"interface": ["ssm", "secretsmanager", "sqs"]},
     # Placeholder zone (RFC 2606): replace it with your own before deploying.
     # Its own internal domain: prod has internal.example.com, and two environments must not
     # share names (their certificates would share validation records).

@@ -13,6 +13,16 @@ from modules.network import Network
 from modules.security_group import SecurityGroup
 
 HTTPS = 443
+# What tasks may do to the env's named buckets through the gateway (object read/write, list).
+NAMED_BUCKET_ACTIONS = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
 
 
 def ecr_layer_bucket_arn(region: str) -> str:
@@ -103,7 +113,7 @@ class Endpoints(Construct):
                     "Sid": "NamedBuckets",
                     "Effect": "Allow",
                     "Principal": "*",
-                    "Action": "s3:*",
+                    "Action": list(NAMED_BUCKET_ACTIONS),
                     "Resource": [*arns, *(f"{arn}/*" for arn in arns)],
                 }
             )

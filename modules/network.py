@@ -9,6 +9,7 @@ from constructs import Construct
 from envs.schema import NatMode, NetworkConfig
 from modules.aws import (
     cloudwatch_log_group,
+    default_network_acl,
     default_security_group,
     eip,
     flow_log,
@@ -23,6 +24,22 @@ from modules.aws import (
     vpc,
 )
 from modules.security_group import ANYWHERE_IPV4
+
+ADMIN_PORTS = (22, 3389)
+"""SSH and RDP: never reachable from anywhere, whatever a security group says."""
+HIGHEST_PORT = 65535
+
+
+def ports_except(excluded: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Port ranges covering 0-65535 without the `excluded` ports (sorted, inclusive)."""
+    ranges, low = [], 0
+    for port in sorted(excluded):
+        if low <= port - 1:
+            ranges.append((low, port - 1))
+        low = port + 1
+    if low <= HIGHEST_PORT:
+        ranges.append((low, HIGHEST_PORT))
+    return ranges
 
 
 class Network(Construct):
@@ -43,6 +60,7 @@ class Network(Construct):
         name: str,
         logs_kms_key_arn: str,
         account_id: str,
+        region: str,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -149,8 +167,73 @@ class Network(Construct):
             self.private_route_tables.append(table)
         self.private_route_table_ids: list[str] = [t.id for t in self.private_route_tables]
 
+        self._default_network_acl(name)
         if config.flow_logs.enabled:
-            self._flow_logs(name, logs_kms_key_arn, account_id)
+            self._flow_logs(name, logs_kms_key_arn, account_id, region)
+
+    def _default_network_acl(self, name: str) -> None:
+        """Every subnet stays on the VPC's default network ACL, which is adopted with rules
+        that allow all traffic except SSH (22) and RDP (3389) from anywhere (FSBP EC2.21:
+        https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-21).
+        ACLs are stateless, so the allowed ranges also carry return traffic."""
+        acl = default_network_acl
+        ingress = [
+            acl.DefaultNetworkAclIngress(
+                rule_no=rule_no,
+                action="deny",
+                protocol=protocol,
+                cidr_block=ANYWHERE_IPV4,
+                from_port=port,
+                to_port=port,
+            )
+            for rule_no, (protocol, port) in enumerate(
+                ((p, port) for p in ("tcp", "udp") for port in ADMIN_PORTS), start=100
+            )
+        ]
+        rule_no = 200
+        for protocol in ("tcp", "udp"):
+            for low, high in ports_except(ADMIN_PORTS):
+                ingress.append(
+                    acl.DefaultNetworkAclIngress(
+                        rule_no=rule_no,
+                        action="allow",
+                        protocol=protocol,
+                        cidr_block=ANYWHERE_IPV4,
+                        from_port=low,
+                        to_port=high,
+                    )
+                )
+                rule_no += 1
+        ingress.append(
+            acl.DefaultNetworkAclIngress(
+                rule_no=rule_no,
+                action="allow",
+                protocol="icmp",
+                cidr_block=ANYWHERE_IPV4,
+                from_port=0,
+                to_port=0,
+                icmp_type=-1,
+                icmp_code=-1,
+            )
+        )
+        acl.DefaultNetworkAcl(
+            self,
+            "default-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            subnet_ids=[*self.public_subnet_ids, *self.private_subnet_ids],
+            ingress=ingress,
+            egress=[
+                acl.DefaultNetworkAclEgress(
+                    rule_no=100,
+                    action="allow",
+                    protocol="-1",
+                    cidr_block=ANYWHERE_IPV4,
+                    from_port=0,
+                    to_port=0,
+                )
+            ],
+            tags={"Name": f"{name}-default"},
+        )
 
     def _nat_gateways(self, name: str, igw: internet_gateway.InternetGateway) -> list[str]:
         if self.config.nat_mode is NatMode.NONE:
@@ -178,7 +261,7 @@ class Network(Construct):
             ids.append(gateway.id)
         return ids
 
-    def _flow_logs(self, name: str, kms_key_arn: str, account_id: str) -> None:
+    def _flow_logs(self, name: str, kms_key_arn: str, account_id: str, region: str) -> None:
         log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "flow-logs",
@@ -198,7 +281,16 @@ class Network(Construct):
                             "Effect": "Allow",
                             "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                             "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                            # Confused-deputy guard, as AWS documents for flow logs:
+                            # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": (
+                                        f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
+                                    )
+                                },
+                            },
                         }
                     ],
                 }

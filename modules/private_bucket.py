@@ -42,6 +42,7 @@ class PrivateBucket(Construct):
         bucket_name: str | None = None,
         bucket_prefix: str | None = None,
         sse_algorithm: str,
+        kms_key_arn: str | None = None,
         force_destroy: bool,
         prevent_destroy: bool = False,
         statements: Statements | None = None,
@@ -79,7 +80,7 @@ class PrivateBucket(Construct):
             rule=[
                 sse.S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm=sse_algorithm
+                        sse_algorithm=sse_algorithm, kms_master_key_id=kms_key_arn
                     ),
                     bucket_key_enabled=sse_algorithm == "aws:kms" or None,
                 )

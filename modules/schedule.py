@@ -7,7 +7,7 @@ import json
 from constructs import Construct
 
 from envs.jobs import ScheduleConfig
-from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue
+from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue, sqs_queue_policy
 from modules.workload import TaskWorkload
 
 sched = scheduler_schedule
@@ -37,6 +37,33 @@ class JobSchedule(Construct):
             )
             if config.dead_letter_queue
             else None
+        )
+        if self.dead_letter_queue is not None:
+            sqs_queue_policy.SqsQueuePolicy(
+                self,
+                "dlq-policy",
+                queue_url=self.dead_letter_queue.url,
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "DenyInsecureTransport",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "sqs:*",
+                                "Resource": self.dead_letter_queue.arn,
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    }
+                ),
+            )
+        # Scheduler assumes the role as the schedule's group (schedules without a group live in
+        # `default`); that group's ARN is the aws:SourceArn it presents:
+        # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+        schedule_group_arn = (
+            f"arn:aws:scheduler:{context.region}:{context.account_id}:schedule-group/default"
         )
         task_family_arn = (
             f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/{name}:*"
@@ -79,7 +106,10 @@ class JobSchedule(Construct):
                             "Principal": {"Service": "scheduler.amazonaws.com"},
                             "Action": "sts:AssumeRole",
                             "Condition": {
-                                "StringEquals": {"aws:SourceAccount": context.account_id}
+                                "StringEquals": {
+                                    "aws:SourceAccount": context.account_id,
+                                    "aws:SourceArn": schedule_group_arn,
+                                }
                             },
                         }
                     ],

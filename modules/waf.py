@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TypedDict
 
 from constructs import Construct
 
+from envs.edge import ManagedRuleGroup
 from modules.aws import (
     cloudwatch_log_group,
     cloudwatch_log_resource_policy,
@@ -17,13 +19,10 @@ from modules.aws import (
 
 waf = wafv2_web_acl
 
-# AWS managed rule groups, in evaluation order: reputation first (cheap), then the common
-# OWASP-style rules, then known bad inputs (Log4j/Log4Shell and friends).
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-)
+# Evaluation order: IP lists first (cheap), then the common OWASP-style rules, then known bad
+# inputs. IP reputation and anonymous IP lists: checkov CKV2_AWS_76 / the AWS WAF guide,
+# https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-ip-rep.html
+MANAGED_RULE_GROUPS = tuple(ManagedRuleGroup)
 
 
 class _Visibility(TypedDict):
@@ -58,6 +57,7 @@ class WebAcl(Construct):
         name: str,
         load_balancer_arn: str,
         rate_limit_per_5_minutes: int,
+        count_only_rules: Mapping[ManagedRuleGroup, tuple[str, ...]],
         region: str,
         account_id: str,
         log_retention_days: int,
@@ -66,13 +66,28 @@ class WebAcl(Construct):
         super().__init__(scope, id_)
         rules = [
             waf.Wafv2WebAclRule(
-                name=group,
+                name=group.value,
                 priority=priority,
                 override_action=waf.Wafv2WebAclRuleOverrideAction(
                     none=waf.Wafv2WebAclRuleOverrideActionNone()
                 ),
-                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
-                visibility_config=waf.Wafv2WebAclRuleVisibilityConfig(**_visibility(group)),
+                statement={
+                    "managed_rule_group_statement": {
+                        "name": group.value,
+                        "vendor_name": "AWS",
+                        **(
+                            {
+                                "rule_action_override": [
+                                    {"name": rule, "action_to_use": {"count": {}}}
+                                    for rule in count_only_rules[group]
+                                ]
+                            }
+                            if count_only_rules.get(group)
+                            else {}
+                        ),
+                    }
+                },
+                visibility_config=waf.Wafv2WebAclRuleVisibilityConfig(**_visibility(group.value)),
             )
             for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
         ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from constructs import Construct
 
+from envs.iam import secret_policy_arn
 from envs.services import (
     ContainerHealthCheckConfig,
     SecretSource,
@@ -27,6 +28,7 @@ from modules.container import TMP_VOLUME, TaskContainers
 from modules.ecs_cluster import EcsCluster
 from modules.efs import EfsVolume
 from modules.endpoints import Endpoints
+from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
 
@@ -63,6 +65,8 @@ class WorkloadContext:
     log_retention_days: int
     logs_kms_key_arn: str
     """Customer managed key for log groups and ECS Exec sessions."""
+    logs_key: LogsKey
+    """The same key as a construct (its ECS Exec grant)."""
 
 
 def _document(statements: list[dict[str, Any]]) -> str:
@@ -176,14 +180,7 @@ class TaskWorkload(Construct):
                     "Resource": f"{context.cluster.exec_log_group_arn}:*",
                 }
             )
-            task_statements.append(
-                {
-                    "Sid": "EcsExecSessionKey",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": context.logs_kms_key_arn,
-                }
-            )
+            task_statements.append(context.logs_key.exec_decrypt_statement())
             task_statements.append(
                 {
                     "Sid": "EcsExecDescribeLogGroups",
@@ -311,9 +308,10 @@ class TaskWorkload(Construct):
                 }
             )
         if SecretSource.SECRETS_MANAGER in by_source:
-            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret.
+            # A valueFrom may select a JSON key (arn:...:secret:name:key::); grant the secret,
+            # with '-??????' when it is named without its random suffix.
             secrets = sorted(
-                {":".join(a.split(":")[:7]) for a in by_source[SecretSource.SECRETS_MANAGER]}
+                {secret_policy_arn(a) for a in by_source[SecretSource.SECRETS_MANAGER]}
             )
             statements.append(
                 {
@@ -378,6 +376,8 @@ class TaskWorkload(Construct):
             }
         if config.entrypoint:
             container["entryPoint"] = list(config.entrypoint)
+        if config.user is not None:
+            container["user"] = config.user
         if command:
             container["command"] = list(command)
         if exec_enabled:

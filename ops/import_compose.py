@@ -397,6 +397,15 @@ class Converter:
                     )
             self.result.services[where] = config
         self._callers(jobs)
+        if self.names:
+            # Compose containers reach the internet by default; keep that, and say how to stop.
+            for config in (*self.result.services.values(), *self.result.jobs.values()):
+                config["internet_egress"] = True
+            self.note(
+                "all workloads: internet_egress is true, as compose containers reach the "
+                "internet; set it to false where the VPC endpoints are enough (the egress proof "
+                "names what is missing)"
+            )
         return self.result
 
     # -- per service ------------------------------------------------------------------

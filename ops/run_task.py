@@ -67,7 +67,30 @@ REQUIRED_KEYS = (
     "security_groups",
 )
 ENV_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+# Terminal control a log line or an AWS message could carry: CSI (colours, cursor moves,
+# screen clears), OSC (window titles, hyperlinks, clipboard writes), other two-byte ESC
+# sequences, and C0/C1 control characters except tab (ECMA-48).
+TERMINAL_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, ended by BEL or ST (or cut off)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]?"  # other ESC sequences (and a lone ESC)
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]"  # remaining control characters (tab kept)
+)
+# ECS limits for a capacity provider strategy item (weight 0-1000, base 0-100000):
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+STRATEGY_LIMITS = {"weight": (0, 1000), "base": (0, 100_000)}
+LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL")
+CLUSTER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/(?P<name>[A-Za-z0-9_-]{1,255})$"
+)
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences or control characters (safe to print)."""
+    return TERMINAL_ESCAPE.sub("", text)
 
 
 class OpsError(Exception):
@@ -216,6 +239,17 @@ class JobSpec:
                 f"{where} lacks {', '.join(missing)}; the Terraform output {SPECS_OUTPUT} "
                 "must provide them (redeploy the stack, or fix the spec file)"
             )
+        launch_type = _optional(raw, "launch_type", where) or "FARGATE"
+        if launch_type not in LAUNCH_TYPES:
+            raise OpsError(
+                f"{where}: launch_type must be one of {', '.join(LAUNCH_TYPES)}, "
+                f"got {launch_type!r}"
+            )
+        region = _optional(raw, "region", where)
+        if region is not None and not REGION.fullmatch(region):
+            raise OpsError(f"{where}: region must be an AWS region code, got {region!r}")
+        _optional(raw, "environment", where)
+        _optional(raw, "task_definition_family", where)
         return cls(
             job=job,
             cluster_arn=_string(raw, "cluster_arn", where),
@@ -225,11 +259,34 @@ class JobSpec:
             security_groups=_strings(raw, "security_groups", where),
             assign_public_ip=_public_ip(raw.get("assign_public_ip", "DISABLED"), where),
             capacity_provider_strategy=_strategy(raw.get("capacity_provider_strategy"), where),
-            launch_type=_string(raw, "launch_type", where) if raw.get("launch_type") else "FARGATE",
-            log_group=raw.get("log_group") or None,
-            log_stream_prefix=raw.get("log_stream_prefix") or None,
-            region=raw.get("region") or None,
+            launch_type=launch_type,
+            log_group=_optional(raw, "log_group", where),
+            log_stream_prefix=_optional(raw, "log_stream_prefix", where),
+            region=region,
         )
+
+    def check_environment(self, env: str, raw: Mapping[str, Any], source: str) -> None:
+        """Refuse a spec whose cluster belongs to another environment than `env`.
+
+        The platform names each cluster `<project>-<env>` and writes `environment` into the
+        spec; a spec from another stack (a prod output with --env dev) fails here, before any
+        AWS call."""
+        where = f"spec of job {self.job!r} in {source}"
+        match = CLUSTER_ARN.fullmatch(self.cluster_arn)
+        if match is None:
+            raise OpsError(
+                f"{where}: cluster_arn must be an ECS cluster ARN "
+                f"(arn:aws:ecs:<region>:<account>:cluster/<name>), got {self.cluster_arn!r}"
+            )
+        cluster = match["name"]
+        declared = raw.get("environment")
+        if declared not in (None, env) or not cluster.endswith(f"-{env}"):
+            owner = declared or cluster
+            raise OpsError(
+                f"{where}: cluster {cluster} belongs to environment {owner!r}, not --env {env}; "
+                f"run with --env {declared or '<its environment>'}, or use the {env} stack's "
+                "spec"
+            )
 
     def log_stream(self, task_arn: str) -> str | None:
         """The awslogs stream `<prefix>/<container>/<task id>`, if the spec names a log group."""
@@ -241,23 +298,42 @@ class JobSpec:
 def _string(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value:
-        raise OpsError(f"{where}: {key} must be a non-empty string, got {value!r}")
+        raise OpsError(f"{where}: {key} must be a non-empty string, got {_show(value)}")
     return value
+
+
+def _optional(raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise OpsError(f"{where}: {key} must be a string, got {_show(value)}")
+    return value
+
+
+def _show(value: Any) -> str:
+    """A short, printable rendering of a spec value for an error message."""
+    text = printable(repr(value) if not isinstance(value, list | dict) else type(value).__name__)
+    return text if len(text) <= 80 else f"{text[:80]}..."
 
 
 def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key)
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise OpsError(f"{where}: {key} must be a list of strings, got {value!r}")
+        raise OpsError(f"{where}: {key} must be a list of strings, got {_show(value)}")
     return tuple(value)
 
 
 def _public_ip(value: Any, where: str) -> str:
-    if isinstance(value, bool):
-        return "ENABLED" if value else "DISABLED"
-    if value not in ("ENABLED", "DISABLED"):
-        raise OpsError(f"{where}: assign_public_ip must be ENABLED or DISABLED, got {value!r}")
-    return str(value)
+    """Only DISABLED: job tasks run in private subnets and are never given a public IP."""
+    if value is False or value == "DISABLED":
+        return "DISABLED"
+    if value is True or value == "ENABLED":
+        raise OpsError(
+            f"{where}: assign_public_ip is ENABLED, which this tool refuses: tasks run in "
+            "private subnets and reach AWS through NAT or VPC endpoints; set it to DISABLED"
+        )
+    raise OpsError(f"{where}: assign_public_ip must be DISABLED, got {_show(value)}")
 
 
 def _strategy(value: Any, where: str) -> tuple[Mapping[str, Any], ...]:
@@ -272,9 +348,16 @@ def _strategy(value: Any, where: str) -> tuple[Mapping[str, Any], ...]:
         if not isinstance(provider, str) or not provider:
             raise OpsError(f"{where}: capacity_provider_strategy item lacks capacity_provider")
         entry: dict[str, Any] = {"capacityProvider": provider}
-        for key in ("weight", "base"):
-            if item.get(key) is not None:
-                entry[key] = int(item[key])
+        for key, (low, high) in STRATEGY_LIMITS.items():
+            number = item.get(key)
+            if number is None:
+                continue
+            if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+                raise OpsError(
+                    f"{where}: capacity_provider_strategy {key} of {printable(provider)} must "
+                    f"be a whole number {low}-{high}, got {_show(number)}"
+                )
+            entry[key] = number
         strategy.append(entry)
     return tuple(strategy)
 
@@ -305,8 +388,12 @@ def read_spec_file(name: str) -> Any:
         ) from None
     except OSError as error:
         raise OpsError(f"cannot read spec file {name}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise OpsError(f"spec file {name} is not UTF-8 text (expected JSON)") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise OpsError(f"spec file {name} nests too deeply to be a run-task spec") from None
     except json.JSONDecodeError as error:
         raise OpsError(
             f"spec file {name} is not valid JSON (line {error.lineno}, column {error.colno}: "
@@ -352,12 +439,12 @@ def terraform_outputs(stack_dir: Path, env: str) -> Any:
         )
     try:
         return json.loads(result.stdout)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise OpsError(f"`terraform output -json` in {stack_dir} printed no JSON") from None
 
 
 def _tail(text: str, lines: int = 15) -> str:
-    kept = [line.rstrip() for line in ANSI_ESCAPE.sub("", text).splitlines() if line.strip()]
+    kept = [line.rstrip() for line in TERMINAL_ESCAPE.sub("", text).splitlines() if line.strip()]
     return "\n".join(f"  {line}" for line in kept[-lines:]) or "  (no error output)"
 
 
@@ -370,7 +457,7 @@ def specs_from_document(document: Any, source: str) -> Mapping[str, Any]:
         if isinstance(document, str):  # an output built with jsonencode()
             try:
                 document = json.loads(document)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise OpsError(f"{source}: {SPECS_OUTPUT} is a string but not JSON") from None
     elif _is_terraform_outputs(document):
         names = ", ".join(sorted(document)) or "none"
@@ -494,7 +581,7 @@ def start_task(ecs: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     failures = response.get("failures") or []
     if failures or not tasks:
         details = "\n".join(
-            f"  - {f.get('arn', '?')}: {f.get('reason', '?')}"
+            f"  - {printable(str(f.get('arn', '?')))}: {printable(str(f.get('reason', '?')))}"
             + (f" ({f['detail']})" if f.get("detail") else "")
             for f in failures
         )
@@ -576,7 +663,7 @@ class LogFollower:
                 return
             self.found = True
             for event in page.get("events", []):
-                print(str(event.get("message", "")).rstrip("\n"), flush=True)
+                print(printable(str(event.get("message", "")).rstrip("\n")), flush=True)
             token = page.get("nextForwardToken")
             if not token or token == self._token:  # the same token back: end of the stream
                 return
@@ -636,15 +723,15 @@ def exit_code_of(task: Mapping[str, Any], spec: JobSpec) -> int:
     stop_code = task.get("stopCode") or "no stop code"
     say(
         f"task {task_id(str(task.get('taskArn', '')))} stopped ({stop_code}): "
-        f"{task.get('stoppedReason') or 'no reason given'}"
+        f"{printable(str(task.get('stoppedReason') or 'no reason given'))}"
     )
     code = container.get("exitCode")
     if code is None:
         lines = [
             f"task stopped before container {spec.container_name} exited with a code",
             f"  stopCode: {task.get('stopCode') or '-'}",
-            f"  stoppedReason: {task.get('stoppedReason') or '-'}",
-            f"  container reason: {container.get('reason') or '-'}",
+            f"  stoppedReason: {printable(str(task.get('stoppedReason') or '-'))}",
+            f"  container reason: {printable(str(container.get('reason') or '-'))}",
         ]
         raise OpsError("\n".join(lines), EXIT_NOT_STARTED)
     say(f"container {spec.container_name} exited with code {code}")
@@ -669,6 +756,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     specs, source = load_specs(args)
     spec = select_job(specs, args.job, source)
+    spec.check_environment(args.env, specs[args.job], source)
     token = args.client_token or new_client_token()
     environment = dict(args.env_vars)
     request = build_run_task_request(spec, args.command, environment, token)

@@ -1,4 +1,4 @@
-"""The state bootstrap stack: creates the S3 state buckets the environments use. Deploy first."""
+"""The state bootstrap stack: the S3 state buckets and their KMS keys. Deploy it first."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envs.names import BOOTSTRAP_STACK_NAME
-from envs.schema import EnvironmentConfig
+from envs.schema import EnvironmentConfig, state_key_alias
 from modules.aws import provider
+from modules.kms import StateKey
 from modules.literal import literal
 from modules.state_bucket import StateBucket
 from stacks.platform import MANAGED_BY
@@ -20,22 +21,31 @@ BOOTSTRAP_STATE_PATH = "../../../state-bootstrap.tfstate"
 
 
 class StateBootstrapStack(TerraformStack):
-    """One bucket per distinct (bucket, region) the environments name; local state."""
+    """Per account and region the environments use: one AWS provider locked to that account
+    (`allowed_account_ids`, assuming the first environment's `role_arn` there), and per state
+    bucket in it a KMS key (alias `alias/tfstate-<bucket>`) and the bucket. Local state.
+
+    `main.py --env NAME` limits it to the selected environments' accounts, so each account
+    can be bootstrapped with its own credentials.
+    """
 
     def __init__(self, scope: Construct, environments: Sequence[EnvironmentConfig]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK_NAME)
         LocalBackend(self, path=BOOTSTRAP_STATE_PATH)
         environments = literal(tuple(environments))  # user text reaches Terraform literally
-        buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
-        regions = sorted({region for _, region in buckets})
+        places = sorted({(env.account_id, env.state.region) for env in environments})
         projects = sorted({env.project for env in environments})
         providers = {}
-        for index, region in enumerate(regions):
-            providers[region] = provider.AwsProvider(
+        for index, (account, region) in enumerate(places):
+            in_account = [env for env in environments if env.account_id == account]
+            role = next((env.role_arn for env in in_account if env.role_arn), None)
+            providers[account, region] = provider.AwsProvider(
                 self,
-                f"aws-{region}",
+                f"aws-{account}-{region}",
                 region=region,
-                alias=None if index == 0 else region,
+                alias=None if index == 0 else f"a{account}-{region}",
+                allowed_account_ids=[account],
+                assume_role=[provider.AwsProviderAssumeRole(role_arn=role)] if role else None,
                 default_tags=[
                     provider.AwsProviderDefaultTags(
                         tags={
@@ -47,9 +57,27 @@ class StateBootstrapStack(TerraformStack):
                 ],
             )
         self.buckets: list[StateBucket] = []
-        for bucket_name, region in buckets:
+        for bucket_name in sorted({env.state.bucket for env in environments}):
+            users = [env for env in environments if env.state.bucket == bucket_name]
+            first = users[0]  # validate_together: one account and region per bucket
+            aws = providers[first.account_id, first.state.region]
+            key = StateKey(
+                self,
+                f"{bucket_name}-key",
+                alias=state_key_alias(bucket_name),
+                region=first.state.region,
+                admin_role_arns=list(dict.fromkeys(a for env in users for a in env.key_admins)),
+                user_role_arns=[env.role_arn for env in users if env.role_arn],
+                provider=aws,
+            )
             state_bucket = StateBucket(
-                self, bucket_name, bucket_name=bucket_name, provider=providers[region]
+                self,
+                bucket_name,
+                bucket_name=bucket_name,
+                key=key,
+                key_alias_arn=first.state_kms_key_arn,
+                provider=aws,
             )
             self.buckets.append(state_bucket)
             TerraformOutput(self, f"{bucket_name}-arn", value=state_bucket.bucket_arn)
+            TerraformOutput(self, f"{bucket_name}-key-arn", value=key.arn)

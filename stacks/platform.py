@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
@@ -30,6 +30,9 @@ from modules.waf import WebAcl
 from modules.workload import WorkloadContext
 
 MANAGED_BY = "cdktf"
+LOG_GROUPS = ("/ecs/{prefix}/", "/vpc/{prefix}/", "aws-waf-logs-{prefix}-")
+"""Name prefixes of every log group an environment creates (workloads and ECS Exec, flow
+logs, WAF); the logs key serves these only."""
 
 
 def default_tags(config: EnvironmentConfig) -> dict[str, str]:
@@ -60,6 +63,13 @@ class PlatformStack(TerraformStack):
             self,
             "aws",
             region=config.region,
+            # The account guard: credentials for any other account fail before a read.
+            allowed_account_ids=[config.account_id],
+            assume_role=(
+                [provider.AwsProviderAssumeRole(role_arn=config.role_arn)]
+                if config.role_arn
+                else None
+            ),
             default_tags=[provider.AwsProviderDefaultTags(tags=default_tags(config))],
         )
         S3Backend(
@@ -68,13 +78,26 @@ class PlatformStack(TerraformStack):
             key=config.state_key,
             region=config.state.region,
             encrypt=True,
+            kms_key_id=config.state_kms_key_arn,
+            assume_role=(
+                S3BackendAssumeRoleConfig(role_arn=config.role_arn) if config.role_arn else None
+            ),
         )
         # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10); add it raw.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
         caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
+        log_group_arn = f"arn:aws:logs:{config.region}:{config.account_id}:log-group:"
         self.logs_key = LogsKey(
-            self, "logs-key", name=prefix, region=config.region, account_id=caller.account_id
+            self,
+            "logs-key",
+            name=prefix,
+            region=config.region,
+            account_id=config.account_id,
+            admin_role_arns=config.key_admins,
+            # Every log group this stack creates (see LOG_GROUPS), nothing else.
+            log_group_arns=[f"{log_group_arn}{p.format(prefix=prefix)}*" for p in LOG_GROUPS],
+            cluster_name=prefix,
         )
         self.network = Network(
             self,
@@ -83,6 +106,7 @@ class PlatformStack(TerraformStack):
             name=prefix,
             logs_kms_key_arn=self.logs_key.arn,
             account_id=caller.account_id,
+            region=config.region,
         )
         self.buckets = {
             name: AppBucket(self, f"bucket-{name}", bucket, prefix=config.bucket_prefix(name))
@@ -142,6 +166,7 @@ class PlatformStack(TerraformStack):
                 name=f"{prefix}-public",
                 load_balancer_arn=public_alb.arn,
                 rate_limit_per_5_minutes=config.waf.rate_limit_per_5_minutes,
+                count_only_rules=config.waf.count_only_rules,
                 region=config.region,
                 account_id=caller.account_id,
                 log_retention_days=config.ecs.log_retention_days,
@@ -160,6 +185,7 @@ class PlatformStack(TerraformStack):
             internet_egress=config.network.nat_mode is not NatMode.NONE,
             log_retention_days=config.ecs.log_retention_days,
             logs_kms_key_arn=self.logs_key.arn,
+            logs_key=self.logs_key,
         )
         self.repositories: dict[str, EcrRepository] = {}
         self.queues = {
@@ -430,7 +456,11 @@ class PlatformStack(TerraformStack):
         TerraformOutput(
             self,
             "run_task_specs",
-            value={name: job.run_task_spec for name, job in self.jobs.items()},
+            # `environment` lets ops run-task refuse a spec used with another --env.
+            value={
+                name: {**job.run_task_spec, "environment": self.config.name}
+                for name, job in self.jobs.items()
+            },
             description="Per job: everything `python -m ops run-task` needs (one JSON object).",
         )
 

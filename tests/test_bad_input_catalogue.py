@@ -238,6 +238,33 @@ CASES: tuple[Case, ...] = (
         "name specific actions such as 's3:GetObject'",
     ),
     Case(
+        "wildcard-inside-iam-action",
+        svc(
+            "backend",
+            task_role_statements=[
+                {"actions": ["iam:Pass*"], "resources": [f"arn:aws:iam::{ACCOUNT}:role/app"]}
+            ],
+        ),
+        "services.backend.task_role_statements.0",
+        "'iam:Pass*'",
+        "no '*' or '?' wildcards anywhere in an action",
+    ),
+    Case(
+        "resource-star-for-a-scoped-action",
+        svc("backend", task_role_statements=[{"actions": ["s3:GetObject"], "resources": ["*"]}]),
+        "services.backend.task_role_statements.0",
+        "['s3:GetObject']",
+        "name the ARNs",
+        extra=("RESOURCE_STAR_ACTIONS",),
+    ),
+    Case(
+        "deploy-role-in-another-account",
+        {"role_arn": "arn:aws:iam::210987654321:role/deploy"},
+        "role_arn",
+        "'arn:aws:iam::210987654321:role/deploy'",
+        "use a role of 123456789012",
+    ),
+    Case(
         "secret-not-an-arn",
         svc("backend", secrets={"DB_PASSWORD": "db-password"}),
         "services.backend.secrets",

@@ -13,6 +13,11 @@ from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
 NAT_NONE = {"network": {"nat_mode": "none"}}
 # The baseline leaves out ECS Exec and the worker's queue (each has its own tests).
 NO_EXEC = {"services": {"backend": {"enable_execute_command": False}, "worker": {"queue": None}}}
+# Every dev workload opts in to HTTPS egress through NAT.
+OPEN = {
+    "services": {name: {"internet_egress": True} for name in DEV["services"]},
+    "jobs": {"migrate": {"internet_egress": True}, "nightly-report": {"internet_egress": True}},
+}
 
 
 def gaps(*overrides: dict[str, Any]) -> list[str]:
@@ -33,7 +38,8 @@ def test_defaults_have_no_gaps() -> None:
 
 def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
     no_endpoints = {"endpoints": {"enabled": False}}
-    assert gaps(no_endpoints) == []  # NAT carries everything
+    assert gaps(no_endpoints, OPEN) == []  # NAT carries everything the workloads opt in to
+    assert len(gaps(no_endpoints)) == 8  # egress is opt-in: without it, NAT carries nothing
     problems = gaps(NAT_NONE, no_endpoints)
     assert (
         "services.frontend: pulling its image from ECR needs the ecr.api + ecr.dkr + s3 gateway "
@@ -51,7 +57,10 @@ def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
 
 def test_external_registry_needs_nat_whatever_the_endpoints() -> None:
     external = {"services": {"frontend": {"image": {"external": "docker.io/library/nginx:1.27"}}}}
-    assert gaps(external) == []
+    assert gaps(external, OPEN) == []
+    (closed,) = gaps(external)
+    assert closed.startswith("services.frontend: pulling image 'docker.io/library/nginx:1.27' ")
+    assert closed.endswith("or set services.frontend.internet_egress to true")
     all_endpoints = {"endpoints": {"interface": ["ecs", "ssm", "sts", "kms"]}}
     assert gaps(NAT_NONE, external, all_endpoints) == [
         "services.frontend: pulling image 'docker.io/library/nginx:1.27' from outside this "
@@ -101,7 +110,7 @@ def test_each_need_is_met_by_its_endpoint_or_nat(
     service: dict[str, Any], endpoint: str, need: str
 ) -> None:
     workload = {"services": {"backend": service}}
-    assert gaps(workload) == []  # NAT
+    assert gaps(workload, OPEN) == []  # NAT, opted in
     others = {"ssm", "secretsmanager", "kms", "ssmmessages"} - {endpoint}
     without = {"endpoints": {"interface": sorted(others)}}
     assert gaps(NAT_NONE, workload, without) == [
@@ -121,3 +130,25 @@ def test_nat_without_internet_egress_needs_endpoints() -> None:
         "services.backend.internet_egress to true"
     ]
     assert gaps(closed, {"endpoints": {"interface": ["ssm"]}}) == []
+
+
+def test_internet_egress_is_opt_in_and_external_apis_require_it() -> None:
+    env = build_environment(DEV, source="envs/dev.py")
+    assert not any(w.internet_egress for w in (*env.services, *env.jobs))
+    calls = {"services": {"frontend": {"external_apis": ["api.stripe.com"]}}}
+    assert gaps(calls) == [
+        "services.frontend: calling api.stripe.com (external_apis) needs HTTPS to the internet, "
+        "which is opt-in; fix: set services.frontend.internet_egress to true, or remove "
+        "external_apis"
+    ]
+    opted_in = {"services": {"frontend": {"internet_egress": True}}}
+    assert gaps(calls, opted_in) == []
+    (nat_none,) = [p for p in gaps(calls, opted_in, NAT_NONE) if "external_apis" in p]
+    assert "fix: set network.nat_mode to 'single' or 'per_az' and set " in nat_none
+
+
+@pytest.mark.parametrize("host", ["https://api.stripe.com", "api.stripe.com/v1", "-bad.com", "x"])
+def test_external_apis_must_be_host_names(host: str) -> None:
+    (problem,) = gaps({"services": {"frontend": {"external_apis": [host]}}})
+    assert problem.startswith("services.frontend.external_apis: ")
+    assert repr(host) in problem and "are not host names" in problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from envs import load_environments
 from tests.tf import by_path, only, ref, resources, where
 
 Json = dict[str, Any]
@@ -23,7 +24,9 @@ def test_dev_interface_endpoints_in_private_subnets_with_private_dns(dev: Json) 
     assert sorted(e["service_name"] for e in interface.values()) == [
         "com.amazonaws.ap-northeast-1.ecr.api",
         "com.amazonaws.ap-northeast-1.ecr.dkr",
+        "com.amazonaws.ap-northeast-1.kms",
         "com.amazonaws.ap-northeast-1.logs",
+        "com.amazonaws.ap-northeast-1.ssmmessages",
     ]
     sg_name, _ = by_path(dev, "aws_security_group", "endpoints/endpoints/sg")
     for endpoint in interface.values():
@@ -54,9 +57,27 @@ def test_s3_gateway_on_every_private_route_table(synthesized: dict[str, Json]) -
         )
 
 
-def test_s3_gateway_policy_is_open_unless_restricted(synthesized: dict[str, Json]) -> None:
-    (open_gateway,) = where(synthesized["dev"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway")
-    assert "policy" not in synthesized["dev"]["resource"]["aws_vpc_endpoint"][open_gateway]
+def test_s3_gateway_policy_is_restricted_unless_opened(synthesized: dict[str, Json]) -> None:
+    for env in load_environments():
+        if not env.endpoints.enabled or not env.endpoints.restrict_s3_gateway:
+            continue
+        (gateway,) = where(
+            synthesized[env.name], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
+        ).values()
+        layers, *named = json.loads(gateway["policy"])["Statement"]
+        assert layers["Resource"] == f"arn:aws:s3:::prod-{env.region}-starport-layer-bucket/*"
+        assert [s["Resource"] for s in named] == (
+            [
+                [f"arn:aws:s3:::{b}" for b in env.endpoints.s3_allowed_buckets]
+                + [f"arn:aws:s3:::{b}/*" for b in env.endpoints.s3_allowed_buckets]
+            ]
+            if env.endpoints.s3_allowed_buckets
+            else []
+        )
+    (opened,) = where(
+        synthesized["nat-per-az"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
+    ).values()
+    assert "policy" not in opened
     (restricted,) = where(
         synthesized["https-shop"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
     ).values()
@@ -74,7 +95,15 @@ def test_s3_gateway_policy_is_open_unless_restricted(synthesized: dict[str, Json
             "Sid": "NamedBuckets",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": "s3:*",
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:DeleteObject",
+                "s3:GetBucketLocation",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
             # The named bucket, then the environment's application buckets.
             "Resource": [
                 "arn:aws:s3:::shop-uploads",

@@ -30,11 +30,18 @@ def test_job_task_definition_reuses_the_backend_image(dev: Json) -> None:
     assert len(resources(dev, "aws_ecr_repository")) == 2
 
 
-def test_job_security_groups_are_egress_only(dev: Json) -> None:
+def test_job_security_groups_are_closed_and_jobs_reach_aws_through_the_workloads_group(
+    dev: Json,
+) -> None:
+    """dev's jobs do not opt in to internet egress: their own group has no rule at all, and
+    the spec hands RunTask the shared `workloads` group (443 to the endpoints and S3) too."""
+    workloads, _ = by_path(dev, "aws_security_group", "endpoints/workloads/sg")
+    specs = dev["output"]["run_task_specs"]["value"]
     for job in ("migrate", "nightly-report"):
         group = f"fargate-dev-{job}-tasks"
         assert not [r for r in rule_set(dev, "ingress") if r[0] == group]
-        assert {r for r in rule_set(dev, "egress") if r[0] == group}
+        assert not [r for r in rule_set(dev, "egress") if r[0] == group]
+        assert ref("aws_security_group", workloads) in specs[job]["security_groups"]
 
 
 def test_run_task_specs_output_is_complete(dev: Json) -> None:
@@ -46,6 +53,7 @@ def test_run_task_specs_output_is_complete(dev: Json) -> None:
     group, _ = by_path(dev, "aws_security_group", "job-migrate/workload/tasks/sg")
     logs, _ = by_path(dev, "aws_cloudwatch_log_group", "job-migrate/workload/logs")
     assert spec == {
+        "environment": "dev",
         "cluster_arn": ref("aws_ecs_cluster", cluster, "arn"),
         "task_definition_arn": ref("aws_ecs_task_definition", task, "arn"),
         "task_definition_family": "fargate-dev-migrate",

@@ -178,13 +178,14 @@ def test_job_borrowing_an_arm64_image_runs_on_arm64(synthesized: dict[str, Json]
 
 
 def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
-    def nightly(account_id: str | None) -> EnvironmentConfig:
+    def nightly(account_id: str) -> EnvironmentConfig:
         return build_environment(
             merge(
                 DEV,
                 {
                     "name": "dev-nightly",
                     "account_id": account_id,
+                    "role_arn": f"arn:aws:iam::{account_id}:role/deploy",
                     "network": {"vpc_cidr": "10.9.0.0/24", "nat_mode": "per_az"},
                     "jobs": {"report": {"command": ["report"]}},
                 },
@@ -197,17 +198,21 @@ def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
         quotas = shared_quota_problems([first, second], origins)
         return collisions([first, second], origins) + quotas
 
-    own = build_environment(merge(DEV, {"account_id": "111111111111"}), source="envs/dev.py")
+    own = build_environment(
+        merge(
+            DEV,
+            {"account_id": "111111111111", "role_arn": "arn:aws:iam::111111111111:role/deploy"},
+        ),
+        source="envs/dev.py",
+    )
     assert problems(own, nightly("222222222222")) == []
     shared = problems(own, nightly("111111111111"))
     assert [line.split(": ")[1] for line in shared] == ["jobs.report.name"]
-    unknown = problems(own, nightly(None))
-    assert [line.split(": ")[1] for line in unknown] == ["jobs.report.name"]
     busy = build_environment(
         merge(DEV, {"quotas": {"elastic_ips_per_region": 2}}), source="envs/dev.py"
     )
     over = shared_quota_problems(
-        [busy, nightly(None).model_copy(update={"quotas": busy.quotas})],
+        [busy, nightly(busy.account_id).model_copy(update={"quotas": busy.quotas})],
         ["envs/dev.py", "envs/dev-nightly.py"],
     )
     assert len(over) == 1

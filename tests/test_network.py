@@ -150,7 +150,14 @@ def test_flow_logs_everywhere_with_finite_encrypted_retention(
         assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
         (trust,) = json.loads(role["assume_role_policy"])["Statement"]
         assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-        assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
+        account = next(iter(synthesized[env]["data"]["aws_caller_identity"]))
+        account_ref = f"${{data.aws_caller_identity.{account}.account_id}}"
+        assert trust["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": account_ref},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:aws:ec2:ap-northeast-1:{account_ref}:vpc-flow-log/*"
+            },
+        }
 
 
 def test_flow_logs_can_be_turned_off(synthesized: dict[str, Json]) -> None:

@@ -699,3 +699,144 @@ def test_the_ops_package_loads_no_sdk_or_cdktf() -> None:
     loaded = set(json.loads(result.stdout.replace("'", '"')))
     assert "ops" in loaded
     assert loaded & HEAVY_MODULES == set()
+
+
+# --------------------------------------------------------------------------- refusals (issue 12)
+
+
+def test_terminal_escape_sequences_are_stripped_from_log_lines(
+    platform: Platform, driver: Driver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    driver.script = Script(
+        logs_while_running=[
+            "\x1b[31mred\x1b[0m text",
+            "title\x1b]0;pwned\x07 kept",
+            "clear\x1b[2J\x1b[H screen",
+            "link \x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\",
+            "bell\x07 and \x9b31m8-bit csi and\rcarriage",
+        ]
+    )
+    code, out, err = run_cli(capsys, "--spec-file", str(platform.spec_file), *FAST)
+    assert code == 0, err
+    assert out.splitlines() == [
+        "red text",
+        "title kept",
+        "clear screen",
+        "link here",
+        "bell and 8-bit csi andcarriage",
+    ]
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+
+
+def test_spec_of_another_environment_is_refused_before_any_aws_call(
+    platform: Platform, driver: Driver, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    prod_cluster = platform.spec["cluster_arn"].replace("fargate-dev", "fargate-prod")
+    cases = {
+        "cluster": {**platform.spec, "cluster_arn": prod_cluster},
+        "declared": {**platform.spec, "environment": "prod"},
+    }
+    for name, spec in cases.items():
+        spec_file = tmp_path / f"{name}.json"
+        write_outputs(spec_file, {"migrate": spec})
+        code, out, err = run_cli(capsys, "--spec-file", str(spec_file), *FAST)
+        assert code == 2, (name, err)
+        assert "belongs to environment" in err and "not --env dev" in err, err
+        assert "Traceback" not in err and out == ""
+    assert driver.requests == []
+    same = tmp_path / "same.json"
+    write_outputs(same, {"migrate": {**platform.spec, "environment": "dev"}})
+    code, _, err = run_cli(capsys, "--spec-file", str(same), *FAST)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("value", ["ENABLED", True])
+def test_assign_public_ip_is_refused(value: Any) -> None:
+    raw = {**VALID_RAW, "assign_public_ip": value}
+    with pytest.raises(run_task.OpsError) as caught:
+        run_task.JobSpec.parse("migrate", raw, "f.json")
+    assert "assign_public_ip is ENABLED, which this tool refuses" in str(caught.value)
+
+
+VALID_RAW: dict[str, Any] = {
+    "cluster_arn": "arn:aws:ecs:ap-northeast-1:123456789012:cluster/fargate-dev",
+    "task_definition_arn": "t",
+    "container_name": "x",
+    "subnets": ["s"],
+    "security_groups": ["g"],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "capacity_provider_strategy",
+            [{"capacity_provider": "FARGATE", "weight": "abc"}],
+            "weight",
+        ),
+        ("capacity_provider_strategy", [{"capacity_provider": "FARGATE", "base": 1.5}], "base"),
+        (
+            "capacity_provider_strategy",
+            [{"capacity_provider": "FARGATE", "weight": True}],
+            "weight",
+        ),
+        (
+            "capacity_provider_strategy",
+            [{"capacity_provider": "FARGATE", "weight": 1001}],
+            "0-1000",
+        ),
+        ("capacity_provider_strategy", "FARGATE", "must be a list of objects"),
+        ("log_group", ["a"], "log_group must be a string"),
+        ("log_stream_prefix", 7, "log_stream_prefix must be a string"),
+        ("region", {"a": 1}, "region must be a string"),
+        ("region", "mars-1", "region must be an AWS region code"),
+        ("launch_type", "SPOT", "launch_type must be one of"),
+        ("environment", 3, "environment must be a string"),
+        ("subnets", "subnet-1", "subnets must be a list of strings"),
+        ("assign_public_ip", "maybe", "assign_public_ip must be DISABLED"),
+        ("container_name", "\x1b]0;x\x07", None),
+    ],
+)
+def test_every_spec_field_is_type_checked(field: str, value: Any, message: str | None) -> None:
+    raw = {**VALID_RAW, field: value}
+    if message is None:  # a printable-safe string is a valid name; nothing to refuse
+        run_task.JobSpec.parse("migrate", raw, "f.json")
+        return
+    with pytest.raises(run_task.OpsError) as caught:
+        run_task.JobSpec.parse("migrate", raw, "f.json")
+    assert message in str(caught.value)
+    assert "\x1b" not in str(caught.value)
+
+
+def test_malformed_spec_files_exit_2_without_traceback(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    weight = tmp_path / "weight.json"
+    write_outputs(
+        weight,
+        {
+            "migrate": {
+                **VALID_RAW,
+                "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": "x"}],
+            }
+        },
+    )
+    for spec_file, message in (
+        (deep, "nests too deeply"),
+        (binary, "is not UTF-8 text"),
+        (weight, "must be a whole number 0-1000"),
+    ):
+        result = python_m_ops(
+            "run-task", "--env", "dev", "--job", "migrate", "--spec-file", str(spec_file)
+        )
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_printable_keeps_text_and_tabs() -> None:
+    assert run_task.printable("a\tb ü ✓") == "a\tb ü ✓"
+    assert run_task.printable("\x1bPsecret\x1b\\done\x1b_apc\x1b\\!") == "done!"

@@ -27,10 +27,12 @@ from envs.services import Exposure
 from tests.tf import Json, ref, resources, rule_set, where
 
 SOURCE = "envs/generated.py"
-GENERATED_BASE = {
-    key: value for key, value in BASE.items() if key not in ("services", "jobs", "buckets")
-}
 ACCOUNT = "123456789012"
+GENERATED_BASE = {
+    **{key: value for key, value in BASE.items() if key not in ("services", "jobs", "buckets")},
+    "account_id": ACCOUNT,
+    "role_arn": f"arn:aws:iam::{ACCOUNT}:role/deploy",
+}
 # Regions with the AZ letters they have (us-east-1 has the most, so 4 AZs are possible).
 REGIONS = {"ap-northeast-1": "acd", "us-east-1": "abcdef", "eu-west-1": "abc"}
 NAT_MODES = ("none", "single", "per_az")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
+from envs import load_environments
 from tests.tf import by_path, only, ref, resources
 
 Json = dict[str, Any]
@@ -21,14 +23,67 @@ def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Js
         )
 
 
-def test_logs_key_policy_limits_cloudwatch_to_this_account(dev: Json) -> None:
-    _, key = only(dev, "aws_kms_key")
-    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
-    logs = statements["CloudWatchLogsForThisAccount"]
-    assert logs["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
-    assert "kms:*" not in logs["Action"]
-    (condition,) = logs["Condition"]["ArnLike"].values()
-    assert condition.startswith("arn:aws:logs:ap-northeast-1:${data.aws_caller_identity.")
+def test_logs_key_policy_limits_cloudwatch_to_this_environments_log_groups(
+    synthesized: dict[str, Json],
+) -> None:
+    """Every log group of the stack is covered by the key policy's log-group patterns, and the
+    patterns name nothing outside `/ecs/<p>/`, `/vpc/<p>/`, `aws-waf-logs-<p>-`."""
+    for env in load_environments():
+        stack = synthesized[env.name]
+        _, key = only(stack, "aws_kms_key")
+        statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+        logs = statements["CloudWatchLogsForThisEnvironment"]
+        assert logs["Principal"] == {"Service": f"logs.{env.region}.amazonaws.com"}
+        assert not any("*" in action for action in logs["Action"])
+        (patterns,) = logs["Condition"]["ArnLike"].values()
+        base = f"arn:aws:logs:{env.region}:{env.account_id}:log-group:"
+        prefix = env.resource_prefix
+        assert sorted(patterns) == sorted(
+            f"{base}{p}*" for p in (f"/ecs/{prefix}/", f"/vpc/{prefix}/", f"aws-waf-logs-{prefix}-")
+        )
+        for group in resources(stack, "aws_cloudwatch_log_group").values():
+            arn = base + group["name"]
+            assert any(fnmatch.fnmatchcase(arn, p) for p in patterns), (env.name, arn)
+        other = base + "/ecs/fargate-other/app"
+        assert not any(fnmatch.fnmatchcase(other, p) for p in patterns)
+
+
+def test_logs_key_is_administered_by_named_roles_not_the_whole_account(
+    synthesized: dict[str, Json],
+) -> None:
+    for env in load_environments():
+        _, key = only(synthesized[env.name], "aws_kms_key")
+        statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+        admin = statements["NamedRolesAdministerTheKey"]
+        assert admin["Principal"] == {"AWS": list(env.key_admins)}
+        assert "kms:PutKeyPolicy" in admin["Action"]
+        assert not any("*" in action for action in admin["Action"])
+        # The account root appears only for ECS Exec, bound to this env's cluster sessions.
+        rooted = [s for s in statements.values() if ":root" in json.dumps(s["Principal"])]
+        assert [s["Sid"] for s in rooted] == ["EcsExecSessionsOnThisCluster"]
+        (exec_statement,) = rooted
+        assert exec_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert exec_statement["Condition"] == {
+            "StringLike": {"kms:EncryptionContext:aws:ssm:TargetId": f"ecs:{env.resource_prefix}_*"}
+        }
+
+
+def test_ecs_exec_decrypt_is_bound_to_the_key_and_the_clusters_sessions(dev: Json) -> None:
+    key, _ = only(dev, "aws_kms_key")
+    (cluster,) = resources(dev, "aws_ecs_cluster").values()
+    grants = [
+        statement
+        for policy in resources(dev, "aws_iam_role_policy").values()
+        for statement in json.loads(policy["policy"])["Statement"]
+        if statement.get("Sid") == "EcsExecSessionKey"
+    ]
+    assert grants, "dev enables ECS Exec on the backend"
+    for grant in grants:
+        assert grant["Action"] == "kms:Decrypt"
+        assert grant["Resource"] == ref("aws_kms_key", key, "arn")
+        assert grant["Condition"] == {
+            "StringLike": {"kms:EncryptionContext:aws:ssm:TargetId": f"ecs:{cluster['name']}_*"}
+        }
 
 
 def test_waf_guards_the_public_alb_with_managed_rules_and_rate_limit(dev: Json) -> None:
@@ -45,6 +100,7 @@ def test_waf_guards_the_public_alb_with_managed_rules_and_rate_limit(dev: Json) 
     rules = {rule["name"]: rule for rule in acl["rule"]}
     assert sorted(rules) == [
         "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "rate-limit-per-ip",

@@ -226,10 +226,17 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
 
 
 def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
-    """The sample gap: dev without NAT."""
+    """The sample gap: dev without NAT and without its ssmmessages endpoint."""
     project = project_copy(tmp_path)
     dev = project / "envs" / "dev.py"
-    dev.write_text(dev.read_text().replace('"nat_mode": "single"', '"nat_mode": "none"'))
+    source = dev.read_text()
+    for old, new in (
+        ('"nat_mode": "single"', '"nat_mode": "none"'),
+        ('"interface": ["ssmmessages", "kms"]', '"interface": ["kms"]'),
+    ):
+        assert old in source, old
+        source = source.replace(old, new)
+    dev.write_text(source)
     result = run(project, f"{sys.executable} main.py --check")
     assert result.returncode == 2
     assert f"  {block.text.strip()}" in result.stderr.splitlines(), result.stderr
@@ -237,6 +244,18 @@ def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 
 def check_testing_snippet(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     exec(compile(block.text, block.id, "exec"), {})  # the README's own example, verbatim
+
+
+def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
+    """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
+    from envs import build_environment, merge
+    from envs.dev import OVERRIDES as DEV
+    from envs.edge import ManagedRuleGroup
+
+    snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
+    assert list(snippet) == ["waf"]
+    env = build_environment(merge(DEV, snippet), source="README.md")
+    assert env.waf.count_only_rules == {ManagedRuleGroup.COMMON: ("SizeRestrictions_BODY",)}
 
 
 def not_a_command(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
@@ -250,6 +269,7 @@ HANDLERS: list[tuple[Callable[[Block], bool], Handler]] = [
     (lambda b: b.lang == "sh", check_shell),
     (lambda b: b.lang == "python" and b.text.startswith('"services": {'), check_add_service),
     (lambda b: b.lang == "python" and "Testing.synth" in b.text, check_testing_snippet),
+    (lambda b: b.lang == "python" and b.text.startswith('"waf": {'), check_waf_exclusion),
     (lambda b: b.lang == "text" and "needs the" in b.text, check_egress_message),
     (
         lambda b: b.lang in ("mermaid", "") and "main.py" not in b.text.split("\n")[0][:0],

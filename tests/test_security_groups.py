@@ -26,11 +26,6 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
         ("fargate-dev-public-alb", "fargate-dev-frontend-tasks", 3000),
         ("fargate-dev-internal-alb", "fargate-dev-backend-tasks", 8080),
         ("fargate-dev-frontend-tasks", "fargate-dev-internal-alb", 80),
-        ("fargate-dev-frontend-tasks", "0.0.0.0/0", 443),
-        ("fargate-dev-backend-tasks", "0.0.0.0/0", 443),
-        ("fargate-dev-worker-tasks", "0.0.0.0/0", 443),
-        ("fargate-dev-migrate-tasks", "0.0.0.0/0", 443),
-        ("fargate-dev-nightly-report-tasks", "0.0.0.0/0", 443),
         ("fargate-dev-workloads", "fargate-dev-vpc-endpoints", 443),
         ("fargate-dev-workloads", "prefix-list", 443),
     }

@@ -5,24 +5,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.tf import only, ref
+from envs import DEFAULT_ENVIRONMENTS, load_environments
+from tests.tf import only, ref, resources
 
 Json = dict[str, Any]
 
 
 def test_each_environment_has_its_own_encrypted_locked_state(synthesized: dict[str, Json]) -> None:
     keys = set()
-    for env in ("dev", "stg", "prod"):
-        backend = synthesized[env]["terraform"]["backend"]["s3"]
+    for env in load_environments():
+        backend = synthesized[env.name]["terraform"]["backend"]["s3"]
+        expected_role = {"assume_role": {"role_arn": env.role_arn}} if env.role_arn else {}
         assert backend == {
-            "bucket": "fargate-platform-tfstate-example",
-            "key": f"fargate/{env}/terraform.tfstate",
-            "region": "ap-northeast-1",
+            "bucket": env.state.bucket,
+            "key": f"{env.state.key_prefix}{env.project}/{env.name}/terraform.tfstate",
+            "region": env.state.region,
             "encrypt": True,
+            # The customer-managed state key of the bucket's account, by alias.
+            "kms_key_id": (
+                f"arn:aws:kms:{env.state.region}:{env.account_id}:alias/tfstate-"
+                + env.state.bucket.replace(".", "-")
+            ),
             "use_lockfile": True,
+            **expected_role,
         }
         keys.add(backend["key"])
-    assert len(keys) == 3
+    assert len(keys) == len(DEFAULT_ENVIRONMENTS)
 
 
 def test_default_tags_on_provider(synthesized: dict[str, Json]) -> None:
@@ -78,7 +86,8 @@ def test_bootstrap_bucket_is_versioned_encrypted_private_and_protected(
         assert block[flag] is True
 
     _, policy = only(stack, "aws_s3_bucket_policy")
-    (statement,) = json.loads(policy["policy"])["Statement"]
+    statements = {st["Sid"]: st for st in json.loads(policy["policy"])["Statement"]}
+    statement = statements["DenyInsecureTransport"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert set(statement["Resource"]) == {
@@ -90,3 +99,88 @@ def test_bootstrap_bucket_is_versioned_encrypted_private_and_protected(
     (expiry,) = lifecycle["rule"]
     assert expiry["status"] == "Enabled"
     assert expiry["noncurrent_version_expiration"] == [{"noncurrent_days": 90}]
+
+
+def test_state_is_encrypted_with_the_bootstrap_key_and_puts_without_it_are_denied(
+    synthesized: dict[str, Json],
+) -> None:
+    """The bucket's default key, its alias (what the backends name) and the bucket policy all
+    point at the one key the bootstrap stack creates."""
+    stack = synthesized["state-bootstrap"]
+    key, _ = only(stack, "aws_kms_key")
+    _, alias = only(stack, "aws_kms_alias")
+    bucket, _ = only(stack, "aws_s3_bucket")
+    key_arn = ref("aws_kms_key", key, "arn")
+    assert alias["target_key_id"] == ref("aws_kms_key", key, "key_id")
+    for env in load_environments():
+        backend_key = synthesized[env.name]["terraform"]["backend"]["s3"]["kms_key_id"]
+        assert backend_key.endswith(":" + alias["name"]), env.name
+
+    _, sse = only(stack, "aws_s3_bucket_server_side_encryption_configuration")
+    (rule,) = sse["rule"]
+    assert rule["apply_server_side_encryption_by_default"] == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": key_arn,
+    }
+    _, policy = only(stack, "aws_s3_bucket_policy")
+    statements = {st["Sid"]: st for st in json.loads(policy["policy"])["Statement"]}
+    objects = ref("aws_s3_bucket", bucket, "arn") + "/*"
+    no_kms = statements["DenyPutsWithoutKms"]
+    assert (no_kms["Effect"], no_kms["Action"], no_kms["Resource"]) == (
+        "Deny",
+        "s3:PutObject",
+        objects,
+    )
+    assert no_kms["Condition"] == {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
+    }
+    other_key = statements["DenyPutsWithAnotherKey"]
+    assert (other_key["Effect"], other_key["Action"], other_key["Resource"]) == (
+        "Deny",
+        "s3:PutObject",
+        objects,
+    )
+    allowed = other_key["Condition"]["StringNotEquals"][
+        "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    ]
+    backend_keys = {
+        synthesized[env.name]["terraform"]["backend"]["s3"]["kms_key_id"]
+        for env in load_environments()
+    }
+    assert set(allowed) == {key_arn, *backend_keys}
+
+
+def test_state_key_is_administered_by_named_roles_and_used_only_through_s3(
+    synthesized: dict[str, Json],
+) -> None:
+    stack = synthesized["state-bootstrap"]
+    _, key = only(stack, "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    statements = {st["Sid"]: st for st in json.loads(key["policy"])["Statement"]}
+    environments = load_environments()
+    admins = {arn for env in environments for arn in env.key_admins}
+    deployers = {env.role_arn for env in environments if env.role_arn}
+    admin = statements["NamedRolesAdministerTheKey"]
+    assert set(admin["Principal"]["AWS"]) == admins
+    assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(admin["Action"])
+    use = statements["StateThroughS3"]
+    assert set(use["Principal"]["AWS"]) == admins | deployers
+    assert use["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"s3.{environments[0].state.region}.amazonaws.com"}
+    }
+    # Nobody else: no statement trusts the account root.
+    assert not any(":root" in json.dumps(st.get("Principal")) for st in statements.values())
+
+
+def test_every_provider_is_locked_to_its_account_and_assumes_its_role(
+    synthesized: dict[str, Json],
+) -> None:
+    for env in load_environments():
+        (aws,) = synthesized[env.name]["provider"]["aws"]
+        assert aws["allowed_account_ids"] == [env.account_id]
+        expected = [{"role_arn": env.role_arn}] if env.role_arn else None
+        assert aws.get("assume_role") == expected
+    accounts = {env.account_id for env in load_environments()}
+    bootstrap = synthesized["state-bootstrap"]["provider"]["aws"]
+    assert {tuple(p["allowed_account_ids"]) for p in bootstrap} == {(a,) for a in accounts}
+    assert resources(synthesized["state-bootstrap"], "aws_s3_bucket")

@@ -205,7 +205,8 @@ def init(cli: TerraformCommand, endpoint: str) -> None:
     result = cli.init(
         backend_config=[
             # Dotted `endpoints.s3=...` is rejected on the command line; HCL object syntax works.
-            f'endpoints={{s3="{endpoint}"}}',
+            # sts: the backend assumes the environment's role_arn (moto grants it).
+            f'endpoints={{s3="{endpoint}",sts="{endpoint}"}}',
             "use_path_style=true",
             "skip_credentials_validation=true",
             "skip_requesting_account_id=true",
@@ -264,7 +265,9 @@ def test_backend_stores_versioned_encrypted_state(
 
     applied(apply(cli, "1"))
     head = s3.head_object(Bucket=state_bucket, Key=key)
-    assert head["ServerSideEncryption"] == "AES256"  # `encrypt = true`
+    # `encrypt = true` with the bootstrap's key: SSE-KMS, never S3-managed AES256.
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"].endswith(backend["s3"]["kms_key_id"].split(":")[-1])
     assert probe_input(read_state(s3, state_bucket, key)) == "1"
     assert s3.list_objects_v2(Bucket=state_bucket, Prefix=f"{key}.tflock")["KeyCount"] == 0
 
@@ -336,6 +339,56 @@ def wait_for_lock(s3: Any, bucket: str, lock_key: str, held: Future[ApplyResult]
                 pytest.fail(f"holder finished without holding the lock:\n{result.error}")
             time.sleep(0.02)
     pytest.fail(f"no lock object {lock_key} after 30 s")
+
+
+# --- the account guard, with a real AWS provider against moto ---------------------------------
+
+PROVIDER_MIRROR = Path("/opt/tf-plugins")  # hashicorp/aws 5.100.0 in filesystem-mirror layout
+OTHER_ACCOUNT = "210987654321"
+
+
+def guarded_config(provider: Json, endpoint: str) -> Json:
+    """A root module with a stack's provider block (endpoints on moto) and one read of the
+    caller's identity: exactly what any plan does first."""
+    block = {
+        **provider,
+        "endpoints": [{name: endpoint for name in ("sts", "iam", "ec2")}],
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+    }
+    return {
+        "terraform": {
+            "required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}
+        },
+        "provider": {"aws": [block]},
+        "data": {"aws_caller_identity": {"me": {}}},
+        "output": {"account": {"value": "${data.aws_caller_identity.me.account_id}"}},
+    }
+
+
+@pytest.mark.skipif(not PROVIDER_MIRROR.is_dir(), reason="no local AWS provider mirror")
+@pytest.mark.usefixtures("repo_stays_clean", "terraform_env")
+def test_account_guard_stops_credentials_for_another_account(
+    synthesized: dict[str, Json], moto_endpoint: str, tmp_path: Path
+) -> None:
+    """dev's provider block, given credentials that resolve to another account (moto's
+    AssumeRole into that account), stops at the provider's account check before it reads
+    anything. (A plan runs the 5.100.0 provider binary: seconds, so one plan only; the message
+    names the guard, so no passing control plan is needed to tell it from other failures.)"""
+    (provider,) = synthesized["dev"]["provider"]["aws"]
+    assert provider["allowed_account_ids"] == ["123456789012"]  # moto's default account
+    stranger = {
+        **provider,
+        "assume_role": [{"role_arn": f"arn:aws:iam::{OTHER_ACCOUNT}:role/fargate-dev-deploy"}],
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(guarded_config(stranger, moto_endpoint)))
+    cli = TerraformCommand(str(tmp_path), backend="process")
+    result = cli.init(plugin_dirs=[str(PROVIDER_MIRROR)])
+    assert result.retcode == 0, f"{result.value}\n{result.error}"
+    refused = cli.plan(json=False)
+    output = f"{refused.value}\n{refused.error}"
+    assert refused.retcode != 0
+    assert f"AWS account ID not allowed: {OTHER_ACCOUNT}" in output, output
 
 
 # --- user text reaches Terraform literally ----------------------------------------------------

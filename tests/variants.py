@@ -18,6 +18,7 @@ CERTIFICATE = (
 USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast-1_AbCdEf123"
 SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
 SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
+SM_SECRET_BY_NAME = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/worker-token"
 KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TEMPLATE_LOOKALIKE = "echo ${HOME} $${x} %{ if true }100%{ endif } ${"
 ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
@@ -41,6 +42,7 @@ HTTPS_SHOP = {
         "access_logs": {"enabled": True, "retention_days": 30},
     },
     "internal_alb": {"certificate_arn": CERTIFICATE},
+    "waf": {"count_only_rules": {"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]}},
     "endpoints": {
         "interface": ["ssm", "secretsmanager", "kms", "ssmmessages"],
         "restrict_s3_gateway": True,
@@ -58,6 +60,7 @@ HTTPS_SHOP = {
         "backend": {
             "secrets": {"DB_PASSWORD": SSM_SECRET, "API_KEY": SM_SECRET},
             "secrets_kms_key_arn": KMS_KEY,
+            "user": "1000:1000",
             "enable_execute_command": False,
             "task_role_statements": [
                 {"actions": ["dynamodb:GetItem", "dynamodb:PutItem"], "resources": [ORDERS_TABLE]}
@@ -79,7 +82,12 @@ HTTPS_SHOP = {
             "same_image_as": None,
             "queue": None,
             "command": [],
+            # Given by name: the execution role's policy must add '-??????'.
+            "secrets": {"WORKER_TOKEN": SM_SECRET_BY_NAME},
             "image": {"external": "docker.io/library/busybox:1.36"},
+            # Another registry and an internet API: the two reasons to opt in to egress.
+            "internet_egress": True,
+            "external_apis": ["api.stripe.com"],
             "autoscaling": {"min_capacity": 1, "max_capacity": 3, "memory_target_percent": None},
             "desired_count": 1,
         },
@@ -114,6 +122,7 @@ SIDECARS = {
                 }
             ],
             "sidecar_presets": ["otel-collector", "firelens"],
+            "internet_egress": True,  # the presets' images come from public ECR
             "container_health_check": {
                 "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]
             },
@@ -146,7 +155,7 @@ TOPIC = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:order-events"
 PARTNER_BUCKET = "arn:aws:s3:::partner-exports"
 PARTNER_QUEUE = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:partner-inbox"
 QUEUES = {
-    "endpoints": {"interface": ["sqs", "kms"]},
+    "endpoints": {"interface": ["ssmmessages", "kms", "sqs"]},
     "buckets": {
         "media": {"grants": {"worker": "read_write", "frontend": "read"}, "expiration_days": 365}
     },
@@ -228,6 +237,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             "nat-per-az",
             "10.11.0.0/22",
             {
+                "endpoints": {"restrict_s3_gateway": False},
                 "network": {
                     "nat_mode": "per_az",
                     "availability_zones": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
@@ -249,7 +259,16 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             {
                 "network": {"flow_logs": {"enabled": False}},
                 "endpoints": {"enabled": False},
-                "services": {"frontend": {"desired_count": 2, "autoscaling": None}},
+                # Without endpoints every workload reaches AWS through NAT: each opts in.
+                "services": {
+                    "frontend": {"desired_count": 2, "autoscaling": None, "internet_egress": True},
+                    "backend": {"internet_egress": True},
+                    "worker": {"internet_egress": True},
+                },
+                "jobs": {
+                    "migrate": {"internet_egress": True},
+                    "nightly-report": {"internet_egress": True},
+                },
             },
         ),
     )
