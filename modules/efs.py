@@ -60,7 +60,6 @@ class SharedFileSystem(Construct):
         *,
         name: str,
         network: Network,
-        account_id: str,
     ) -> None:
         super().__init__(scope, id_)
         self.name = name
@@ -68,21 +67,7 @@ class SharedFileSystem(Construct):
             self,
             "key",
             description=f"EFS {name}",
-            enable_key_rotation=True,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministers",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        }
-                    ],
-                }
-            ),
+            enable_key_rotation=True,  # AWS's default key policy: the account administers it
         )
         self.file_system = efs_file_system.EfsFileSystem(
             self,

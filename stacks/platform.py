@@ -200,7 +200,6 @@ class PlatformStack(TerraformStack):
                 fs,
                 name=f"{prefix}-{name}",
                 network=self.network,
-                account_id=caller.account_id,
             )
             for name, fs in config.file_systems.items()
         }

@@ -137,7 +137,6 @@ def test_every_queue_is_encrypted_tls_only_and_redriven(
         assert json.loads(body["redrive_policy"])["deadLetterTargetArn"] == ref(
             "aws_sqs_queue", dlq_name, "arn"
         )
-    assert len(resources(stack, "aws_sqs_queue_policy")) == 2 * len(consumers)
 
 
 @pytest.mark.parametrize(
