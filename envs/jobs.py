@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from functools import cache
 
 from pydantic import StrictBool, StrictInt, field_validator, model_validator
 
+from envs.alarms import MISSED_RUN_MAX_HOURS, JobAlarmsConfig
 from envs.common import Strict
 from envs.services import WorkloadConfig
 
@@ -121,6 +123,25 @@ def check_schedule_expression(expression: str) -> str:
     )
 
 
+def check_time_zone(value: str) -> str:
+    if value not in _time_zones():
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'UTC', 'Asia/Tokyo')")
+    return value
+
+
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+DEFAULT_CRON_WINDOW_HOURS = 25
+"""Missed-run window of a cron() job: daily plus an hour of slack."""
+
+
+def rate_interval_seconds(expression: str) -> int | None:
+    """Seconds between runs of a rate() expression; None for cron() and at()."""
+    match = RATE.fullmatch(expression)
+    if match is None:
+        return None
+    return int(match["value"]) * UNIT_SECONDS[match["unit"].removesuffix("s")]
+
+
 class ScheduleConfig(Strict):
     """Run the job on a schedule with EventBridge Scheduler."""
 
@@ -145,9 +166,7 @@ class ScheduleConfig(Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        if value not in _time_zones():
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'UTC', 'Asia/Tokyo')")
-        return value
+        return check_time_zone(value)
 
     @model_validator(mode="after")
     def _limits(self) -> ScheduleConfig:
@@ -176,3 +195,22 @@ class JobConfig(WorkloadConfig):
     """Default command; `ops run-task ... -- <command>` overrides it."""
     schedule: ScheduleConfig | None = None
     """Run on a schedule with EventBridge Scheduler; unset: on demand only."""
+    alarms: JobAlarmsConfig = JobAlarmsConfig()
+    """Failed-run notifications, the missed-run alarm and the dead-letter queue alarm."""
+
+    @property
+    def missed_run_window_hours(self) -> int | None:
+        """Hours without a log line after which the missed-run alarm fires (None: no alarm).
+
+        Default: twice a rate() interval (at least 1 hour), 25 hours for cron() (daily plus an
+        hour of slack), none for at() (one run only) or a disabled schedule.
+        """
+        schedule = self.schedule
+        if schedule is None or not schedule.enabled or schedule.expression.startswith("at("):
+            return None
+        if self.alarms.missed_run_window_hours is not None:
+            return self.alarms.missed_run_window_hours
+        interval = rate_interval_seconds(schedule.expression)
+        if interval is None:
+            return DEFAULT_CRON_WINDOW_HOURS
+        return min(max(1, math.ceil(2 * interval / 3600)), MISSED_RUN_MAX_HOURS)

@@ -173,6 +173,30 @@ BUCKET_PREFIX = NameRule(
     "lowercase letters, digits, '.' and '-'",
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
 )
+SNS_TOPIC = NameRule(
+    "SNS topic",
+    Scope.REGION,
+    256,
+    re.compile(r"[A-Za-z0-9_-]+"),
+    "letters, digits, '_' and '-'",
+    "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+)
+EVENT_RULE = NameRule(
+    "EventBridge rule",
+    Scope.REGION,
+    64,
+    re.compile(r"[.\-_A-Za-z0-9]+"),
+    "letters, digits, '.', '-' and '_'",
+    "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html",
+)
+DASHBOARD = NameRule(
+    "CloudWatch dashboard",
+    Scope.REGION,
+    255,
+    re.compile(r"[A-Za-z0-9_-]+"),
+    "letters, digits, '-' and '_'",
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+)
 
 
 @dataclass(frozen=True)
@@ -197,7 +221,13 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
         GeneratedName(ECS_CLUSTER, prefix, "the ECS cluster", top, env_fix),
         GeneratedName(LOG_GROUP, f"/ecs/{prefix}/exec", "the ECS Exec log group", top, env_fix),
         GeneratedName(KMS_ALIAS, f"alias/{prefix}-logs", "the logs KMS key alias", top, env_fix),
+        GeneratedName(SNS_TOPIC, f"{prefix}-alarms", "the alarm topic", top, env_fix),
+        GeneratedName(
+            KMS_ALIAS, f"alias/{prefix}-alarms", "the alarm topic KMS key alias", top, env_fix
+        ),
     ]
+    if env.alarms.dashboard:
+        names.append(GeneratedName(DASHBOARD, prefix, "the dashboard", top, env_fix))
     if env.network.flow_logs.enabled:
         names += [
             GeneratedName(
@@ -296,6 +326,34 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
                             "shorten the service name",
                         )
                     )
+                    if workload.deployment.strategy.shifts_traffic:
+                        names += [
+                            GeneratedName(
+                                TARGET_GROUP,
+                                env.alternate_target_group_name(workload.name),
+                                f"the alternate target group of {label}",
+                                field,
+                                "shorten the service name",
+                            ),
+                            GeneratedName(
+                                IAM_ROLE,
+                                f"{family}-deploy",
+                                f"the deployment role of {label}",
+                                field,
+                                fix,
+                            ),
+                        ]
+            alarms = getattr(workload, "alarms", None)
+            if alarms is not None and getattr(alarms, "failed_runs", False):
+                names.append(
+                    GeneratedName(
+                        EVENT_RULE,
+                        f"{family}-failed",
+                        f"the failed-run rule of {label}",
+                        field,
+                        fix,
+                    )
+                )
             schedule = getattr(workload, "schedule", None)
             if schedule is not None:
                 names += [

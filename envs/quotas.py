@@ -56,18 +56,26 @@ def quota_problems(env: EnvironmentConfig) -> list[str]:
     quotas = env.quotas
     for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
         services = env.services_behind(exposure)
-        rules = [s for s in services if s.path_patterns or s.host_headers]
-        if len(rules) > quotas.rules_per_alb:
+        # A traffic-shifting service (blue/green, linear, canary) has a production and a test
+        # rule and two target groups (modules/alb.py).
+        shifting = sum(1 for s in services if s.deployment.strategy.shifts_traffic)
+        rules = sum(
+            2 if s.deployment.strategy.shifts_traffic else 1
+            for s in services
+            if s.path_patterns or s.host_headers or s.deployment.strategy.shifts_traffic
+        )
+        if rules > quotas.rules_per_alb:
             problems.append(
-                f"services: {len(rules)} services need a listener rule on the {exposure} ALB but "
-                f"the quota is {quotas.rules_per_alb} rules per ALB; request an increase "
-                "(Service Quotas, Elastic Load Balancing) and set quotas.rules_per_alb"
+                f"services: the {exposure} ALB needs {rules} listener rules but the quota is "
+                f"{quotas.rules_per_alb} rules per ALB; request an increase (Service Quotas, "
+                "Elastic Load Balancing) and set quotas.rules_per_alb"
             )
-        if len(services) > quotas.target_groups_per_alb:
+        groups = len(services) + shifting
+        if groups > quotas.target_groups_per_alb:
             problems.append(
-                f"services: {len(services)} services need a target group on the {exposure} ALB "
-                f"but the quota is {quotas.target_groups_per_alb} per ALB; request an increase "
-                "and set quotas.target_groups_per_alb"
+                f"services: the {exposure} ALB needs {groups} target groups but the quota is "
+                f"{quotas.target_groups_per_alb} per ALB; request an increase and set "
+                "quotas.target_groups_per_alb"
             )
     return problems
 

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from envs.alarms import AlarmsConfig
 from envs.common import (
     Strict,
     check_account_id,
@@ -36,6 +37,7 @@ from envs.common import (
     role_account,
 )
 from envs.containers import SidecarPreset
+from envs.deployment import TEST_TRAFFIC_HEADER
 from envs.domain import DomainConfig, domain_problems
 from envs.edge import (
     AlbConfig,
@@ -48,6 +50,7 @@ from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
 from envs.resources import BucketConfig
 from envs.services import (
+    RULE_VALUES_PER_RULE,
     ContainerInsights,
     CpuArchitecture,
     EcsConfig,
@@ -329,6 +332,8 @@ class EnvironmentConfig(Strict):
     """Application S3 buckets by name, each with its workloads' grants."""
     file_systems: dict[str, FileSystemConfig] = Field(default_factory=dict)
     """Shared EFS file systems by name, mounted by workloads' `efs_mounts`."""
+    alarms: AlarmsConfig = AlarmsConfig()
+    """The alarm topic (SNS), its subscriptions, load balancer alarms and the dashboard."""
 
     @field_validator("name", "project")
     @classmethod
@@ -522,6 +527,7 @@ class EnvironmentConfig(Strict):
             problems.append(f"services: service name {name!r} is used more than once")
         for service in self.services:
             where = f"services.{service.name}"
+            problems.extend(self._deployment_problems(service))
             for caller in service.allowed_callers:
                 if caller not in names:
                     problems.append(
@@ -574,6 +580,29 @@ class EnvironmentConfig(Strict):
                     f"{owner.cpu_architecture}; remove cpu_architecture from the service (it "
                     "inherits the image owner's)"
                 )
+        return problems
+
+    def _deployment_problems(self, service: ServiceConfig) -> list[str]:
+        """What ECS's traffic-shifting strategies need from the ALB (see envs/deployment.py);
+        the alternate target group's name is checked with every name (envs/names.py)."""
+        if not service.deployment.strategy.shifts_traffic or service.exposure is Exposure.NONE:
+            return []
+        where = f"services.{service.name}.deployment.strategy"
+        problems = []
+        alb = self.public_alb if service.exposure is Exposure.PUBLIC else self.internal_alb
+        if alb.cognito is not None:
+            problems.append(
+                f"{where}: '{service.deployment.strategy}' is not supported behind a listener "
+                "with Cognito authentication (ECS refuses rules that mix forward and non-forward "
+                "actions); use 'rolling' or remove public_alb.cognito"
+            )
+        values = len(service.path_patterns) + len(service.host_headers) + 1
+        if values > RULE_VALUES_PER_RULE:
+            problems.append(
+                f"{where}: the deployment's test rule would need {values} condition values "
+                f"(path_patterns + host_headers + the {TEST_TRAFFIC_HEADER} header) but an ALB "
+                f"rule allows {RULE_VALUES_PER_RULE}; use fewer paths or hosts"
+            )
         return problems
 
     def _job_problems(self) -> list[str]:
@@ -732,6 +761,10 @@ class EnvironmentConfig(Strict):
 
     def target_group_name(self, service: str) -> str:
         return f"{self.resource_prefix}-{service}"
+
+    def alternate_target_group_name(self, service: str) -> str:
+        """The second target group of a blue/green, linear or canary service."""
+        return f"{self.resource_prefix}-{service}-g"
 
     def services_behind(self, exposure: Exposure) -> tuple[ServiceConfig, ...]:
         return tuple(s for s in self.services if s.exposure is exposure)

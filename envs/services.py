@@ -7,6 +7,7 @@ import re
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
+from envs.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
 from envs.common import Strict, check_log_retention, check_name
 from envs.containers import (
     ContainerDependency,
@@ -14,9 +15,11 @@ from envs.containers import (
     SidecarPreset,
     check_containers,
 )
+from envs.deployment import DeploymentConfig
 from envs.iam import NEGATED_KEYS, action_problems
 from envs.queues import QueueConfig
 from envs.resources import DestinationConfig, ResourceGrant
+from envs.scaling import ScheduledScalingConfig
 from envs.storage import EfsMountConfig
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
@@ -266,6 +269,8 @@ class AutoscalingConfig(Strict):
     """Seconds between scale-in steps."""
     scale_out_cooldown_seconds: StrictInt = 60
     """Seconds between scale-out steps."""
+    schedules: tuple[ScheduledScalingConfig, ...] = ()
+    """Scheduled changes of min/max capacity, next to target tracking."""
 
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingConfig:
@@ -291,6 +296,9 @@ class AutoscalingConfig(Strict):
             problems.append(
                 "set at least one of cpu_target_percent, memory_target_percent, requests_per_target"
             )
+        names = [schedule.name for schedule in self.schedules]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"schedules: name {name!r} is used more than once")
         if problems:
             raise ValueError("autoscaling: " + "; ".join(problems))
         return self
@@ -576,6 +584,11 @@ class ServiceConfig(WorkloadConfig):
     """Replaces the image's CMD (exec form, one string per argument); empty: the image's."""
     queue: QueueConfig | None = None
     """Make this a queue worker: the platform creates an SQS queue it consumes (`QUEUE_URL`)."""
+    alarms: ServiceAlarmsConfig = ServiceAlarmsConfig()
+    """Alarms on the service and which of them roll a deployment back (ECS deployment
+    alarms), next to the circuit breaker."""
+    deployment: DeploymentConfig = DeploymentConfig()
+    """Deployment strategy: rolling (default), blue_green, linear or canary."""
 
     @model_validator(mode="after")
     def _service_limits(self) -> ServiceConfig:
@@ -643,6 +656,29 @@ class ServiceConfig(WorkloadConfig):
                 f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
                 "set as well; remove one"
             )
+        if self.deployment.strategy.shifts_traffic and self.exposure is Exposure.NONE:
+            problems.append(
+                f"deployment.strategy: '{self.deployment.strategy}' shifts load balancer traffic "
+                "and needs exposure 'public' or 'internal'; use 'rolling' for exposure 'none'"
+            )
+        if (
+            self.deployment.strategy.shifts_traffic
+            and scaling is not None
+            and scaling.requests_per_target is not None
+        ):
+            problems.append(
+                f"autoscaling.requests_per_target: with deployment.strategy "
+                f"'{self.deployment.strategy}' ECS moves traffic between two target groups and "
+                "the request-count policy watches one; scale on cpu/memory instead or deploy "
+                "'rolling'"
+            )
+        if self.exposure is Exposure.NONE:
+            for alarm in self.alarms.rollback_on or ():
+                if alarm in LOAD_BALANCER_ALARMS:
+                    problems.append(
+                        f"alarms.rollback_on: {alarm} watches load balancer metrics and the "
+                        "service has exposure 'none'; remove it"
+                    )
         if problems:
             raise ValueError("; ".join(problems))
         return self

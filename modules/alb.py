@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from envs.deployment import TEST_TRAFFIC_HEADER
 from envs.edge import AlbConfig
 from envs.services import Exposure, ServiceConfig
 from modules.aws import (
@@ -24,6 +26,10 @@ from modules.security_group import SecurityGroup
 HTTP = 80
 HTTPS = 443
 FIRST_RULE_PRIORITY = 10
+# ALB rule priorities are 1-50000 (ELBv2 CreateRule API); the catch-all of a traffic-shifting
+# default-route service goes last, and each test rule just before its production rule.
+CATCH_ALL_PRIORITY = 50000
+TEST_RULE_OFFSET = 5
 ActionT = TypeVar("ActionT")
 
 
@@ -146,6 +152,9 @@ class LoadBalancer(Construct):
                 ],
             )
         self.target_groups: dict[str, lb_target_group.LbTargetGroup] = {}
+        self.alternate_target_groups: dict[str, lb_target_group.LbTargetGroup] = {}
+        self.production_rules: dict[str, lb_listener_rule.LbListenerRule] = {}
+        self.test_rules: dict[str, lb_listener_rule.LbListenerRule] = {}
         # Service name -> the listener or listener rule that forwards to its target group: an
         # ECS service must be created after it (CreateService rejects a target group that is
         # not yet associated with a load balancer).
@@ -201,60 +210,29 @@ class LoadBalancer(Construct):
         ]
 
     def add_service(
-        self, service: ServiceConfig, *, target_group_name: str, targets: SecurityGroup
+        self,
+        service: ServiceConfig,
+        *,
+        target_group_name: str,
+        targets: SecurityGroup,
+        alternate_target_group_name: str | None = None,
     ) -> lb_target_group.LbTargetGroup:
-        """Create the service's IP target group, route to it, and open ALB -> task traffic."""
-        group = lb_target_group.LbTargetGroup(
-            self,
-            f"tg-{service.name}",
-            name=target_group_name,
-            port=service.container_port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=self.security_group.group.vpc_id,
-            deregistration_delay=str(service.deregistration_delay_seconds),
-            health_check=lb_target_group.LbTargetGroupHealthCheck(
-                enabled=True,
-                path=service.health_check.path,
-                matcher=service.health_check.matcher,
-                interval=service.health_check.interval_seconds,
-                timeout=service.health_check.timeout_seconds,
-                healthy_threshold=service.health_check.healthy_threshold,
-                unhealthy_threshold=service.health_check.unhealthy_threshold,
-                protocol="HTTP",
-                port="traffic-port",
-            ),
-            stickiness=(
-                lb_target_group.LbTargetGroupStickiness(
-                    type="lb_cookie",
-                    enabled=True,
-                    cookie_duration=service.stickiness.duration_seconds,
-                )
-                if service.stickiness
-                else None
-            ),
-            tags={"Name": target_group_name, "Service": service.name},
-        )
+        """Create the service's IP target group, route to it, and open ALB -> task traffic.
+
+        With `alternate_target_group_name` (blue/green, linear, canary) a second target group
+        is created and the service is routed by a production listener rule that forwards to
+        both with weights, plus a test rule (see `_add_shifting_rules`); ECS moves the weights.
+        """
+        group = self._target_group(f"tg-{service.name}", target_group_name, service)
         self.target_groups[service.name] = group
-        if service.path_patterns or service.host_headers:
-            rule = lb_listener_rule
-            conditions: list[lb_listener_rule.LbListenerRuleCondition] = []
-            if service.path_patterns:
-                conditions.append(
-                    rule.LbListenerRuleCondition(
-                        path_pattern=rule.LbListenerRuleConditionPathPattern(
-                            values=list(service.path_patterns)
-                        )
-                    )
-                )
-            if service.host_headers:
-                conditions.append(
-                    rule.LbListenerRuleCondition(
-                        host_header=rule.LbListenerRuleConditionHostHeader(
-                            values=list(service.host_headers)
-                        )
-                    )
-                )
+        conditions = self._conditions(service)
+        if alternate_target_group_name is not None:
+            alternate = self._target_group(
+                f"tg-{service.name}-alternate", alternate_target_group_name, service
+            )
+            self.alternate_target_groups[service.name] = alternate
+            self._add_shifting_rules(service, conditions, group, alternate)
+        elif conditions:
             self.routes[service.name] = lb_listener_rule.LbListenerRule(
                 self,
                 f"rule-{service.name}",
@@ -283,3 +261,130 @@ class LoadBalancer(Construct):
             description=f"{self.exposure} ALB to {service.name}",
         )
         return group
+
+    def _target_group(
+        self, id_: str, name: str, service: ServiceConfig
+    ) -> lb_target_group.LbTargetGroup:
+        return lb_target_group.LbTargetGroup(
+            self,
+            id_,
+            name=name,
+            port=service.container_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=self.security_group.group.vpc_id,
+            deregistration_delay=str(service.deregistration_delay_seconds),
+            health_check=lb_target_group.LbTargetGroupHealthCheck(
+                enabled=True,
+                path=service.health_check.path,
+                matcher=service.health_check.matcher,
+                interval=service.health_check.interval_seconds,
+                timeout=service.health_check.timeout_seconds,
+                healthy_threshold=service.health_check.healthy_threshold,
+                unhealthy_threshold=service.health_check.unhealthy_threshold,
+                protocol="HTTP",
+                port="traffic-port",
+            ),
+            stickiness=(
+                lb_target_group.LbTargetGroupStickiness(
+                    type="lb_cookie",
+                    enabled=True,
+                    cookie_duration=service.stickiness.duration_seconds,
+                )
+                if service.stickiness
+                else None
+            ),
+            tags={"Name": name, "Service": service.name},
+        )
+
+    @staticmethod
+    def _conditions(service: ServiceConfig) -> list[lb_listener_rule.LbListenerRuleCondition]:
+        rule = lb_listener_rule
+        conditions: list[lb_listener_rule.LbListenerRuleCondition] = []
+        if service.path_patterns:
+            conditions.append(
+                rule.LbListenerRuleCondition(
+                    path_pattern=rule.LbListenerRuleConditionPathPattern(
+                        values=list(service.path_patterns)
+                    )
+                )
+            )
+        if service.host_headers:
+            conditions.append(
+                rule.LbListenerRuleCondition(
+                    host_header=rule.LbListenerRuleConditionHostHeader(
+                        values=list(service.host_headers)
+                    )
+                )
+            )
+        return conditions
+
+    def _add_shifting_rules(
+        self,
+        service: ServiceConfig,
+        conditions: list[lb_listener_rule.LbListenerRuleCondition],
+        primary: lb_target_group.LbTargetGroup,
+        alternate: lb_target_group.LbTargetGroup,
+    ) -> None:
+        """Production and test listener rules for ECS's traffic-shifting deployments.
+
+        ECS needs a listener *rule* (not the default action) whose forward action lists both
+        target groups (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html);
+        a service that is the listener's default route gets a catch-all `/*` rule last. The
+        test rule matches the same requests carrying header `x-deployment-test: <service>`
+        and is evaluated first. ECS rewrites both rules' weights during a deployment, so
+        Terraform ignores changes to their actions.
+        """
+        rule = lb_listener_rule
+        if conditions:
+            priority = self._next_priority
+            self._next_priority += FIRST_RULE_PRIORITY
+        else:
+            conditions = [
+                rule.LbListenerRuleCondition(
+                    path_pattern=rule.LbListenerRuleConditionPathPattern(values=["/*"])
+                )
+            ]
+            priority = CATCH_ALL_PRIORITY
+
+        def weighted() -> list[lb_listener_rule.LbListenerRuleAction]:
+            return [
+                rule.LbListenerRuleAction(
+                    type="forward",
+                    forward=rule.LbListenerRuleActionForward(
+                        target_group=[
+                            rule.LbListenerRuleActionForwardTargetGroup(
+                                arn=primary.arn, weight=100
+                            ),
+                            rule.LbListenerRuleActionForwardTargetGroup(
+                                arn=alternate.arn, weight=0
+                            ),
+                        ]
+                    ),
+                )
+            ]
+
+        ignore_actions = TerraformResourceLifecycle(ignore_changes=["action"])
+        self.production_rules[service.name] = self.routes[service.name] = rule.LbListenerRule(
+            self,
+            f"rule-{service.name}",
+            listener_arn=self.listener.arn,
+            priority=priority,
+            action=weighted(),
+            condition=conditions,
+            lifecycle=ignore_actions,
+        )
+        test_header = rule.LbListenerRuleCondition(
+            http_header=rule.LbListenerRuleConditionHttpHeader(
+                http_header_name=TEST_TRAFFIC_HEADER, values=[service.name]
+            )
+        )
+        self.test_rules[service.name] = rule.LbListenerRule(
+            self,
+            f"rule-{service.name}-test",
+            listener_arn=self.listener.arn,
+            priority=priority - TEST_RULE_OFFSET,
+            action=weighted(),
+            condition=[*conditions, test_header],
+            lifecycle=ignore_actions,
+        )

@@ -5,12 +5,17 @@ from __future__ import annotations
 from constructs import Construct
 
 from envs.services import AutoscalingConfig
-from modules.aws import appautoscaling_policy, appautoscaling_target
+from modules.aws import (
+    appautoscaling_policy,
+    appautoscaling_scheduled_action,
+    appautoscaling_target,
+)
 
 
 class ServiceAutoscaling(Construct):
     """Scalable target plus one target-tracking policy per configured metric: average CPU,
-    average memory and (behind an ALB) requests per target."""
+    average memory and (behind an ALB) requests per target; plus one scheduled action per
+    configured schedule, which moves the target's min/max capacity at set times."""
 
     def __init__(
         self,
@@ -65,5 +70,21 @@ class ServiceAutoscaling(Construct):
                         predefined_metric_type=metric,
                         resource_label=resource_label,
                     ),
+                ),
+            )
+        scheduled = appautoscaling_scheduled_action
+        for schedule in config.schedules:
+            scheduled.AppautoscalingScheduledAction(
+                self,
+                f"schedule-{schedule.name}",
+                name=f"{service_name}-{schedule.name}",
+                service_namespace=self.target.service_namespace,
+                resource_id=self.target.resource_id,
+                scalable_dimension=self.target.scalable_dimension,
+                schedule=schedule.expression,
+                timezone=schedule.timezone,
+                scalable_target_action=scheduled.AppautoscalingScheduledActionScalableTargetAction(
+                    min_capacity=str(schedule.min_capacity),
+                    max_capacity=str(schedule.max_capacity),
                 ),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.services import EcsConfig
+from envs.services import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
 
 
@@ -53,6 +53,8 @@ class EcsCluster(Construct):
         self.exec_log_group_name: str = self.exec_log_group.name
         self.exec_log_group_arn: str = self.exec_log_group.arn
         self.capacity_provider_strategy = config.capacity_provider_strategy
+        self.container_insights: bool = config.container_insights is not ContainerInsights.DISABLED
+        """Whether ECS/ContainerInsights metrics (running and desired task counts) exist."""
         self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
             self,
             "capacity-providers",

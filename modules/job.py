@@ -8,6 +8,7 @@ from typing import Any
 from constructs import Construct
 
 from envs.jobs import JobConfig
+from modules.alarms import JobAlarms
 from modules.efs import EfsVolume
 from modules.schedule import JobSchedule
 from modules.workload import TaskWorkload, WorkloadContext
@@ -17,7 +18,8 @@ class Job(Construct):
     """Task definition, log group, roles and an egress-only security group for a job.
 
     `run_task_spec` is everything `python -m ops run-task` needs to start it; with a
-    schedule, EventBridge Scheduler starts it instead (see `JobSchedule`).
+    schedule, EventBridge Scheduler starts it instead (see `JobSchedule`). Failed runs,
+    missed scheduled runs and dead letters notify the alarm topic (see `JobAlarms`).
     """
 
     def __init__(
@@ -28,6 +30,7 @@ class Job(Construct):
         *,
         context: WorkloadContext,
         image: str,
+        alarm_topic_arn: str,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
@@ -49,6 +52,25 @@ class Job(Construct):
             JobSchedule(self, "schedule", config.schedule, workload=self.workload)
             if config.schedule is not None
             else None
+        )
+        self.alarms = JobAlarms(
+            self,
+            "alarms",
+            config.alarms,
+            family=self.workload.family,
+            task_family_arn_prefix=(
+                f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/"
+                f"{self.workload.family}:"
+            ),
+            cluster_arn=context.cluster.arn,
+            log_group_name=self.workload.log_group_name,
+            missed_run_window_hours=config.missed_run_window_hours,
+            dead_letter_queue_name=(
+                self.schedule.dead_letter_queue.name
+                if self.schedule is not None and self.schedule.dead_letter_queue is not None
+                else None
+            ),
+            topic_arn=alarm_topic_arn,
         )
         self.run_task_spec: dict[str, Any] = {
             "cluster_arn": context.cluster.arn,

@@ -9,9 +9,11 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from envs.services import Exposure, ServiceConfig
+from modules.alarms import ServiceAlarms
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
+from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
 from modules.efs import EfsVolume
 from modules.workload import TaskWorkload, WorkloadContext
 
@@ -35,6 +37,8 @@ class FargateService(Construct):
         image: str,
         load_balancer: LoadBalancer | None,
         target_group_name: str,
+        alarm_topic_arn: str,
+        alternate_target_group_name: str | None = None,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
@@ -61,20 +65,57 @@ class FargateService(Construct):
         load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
         depends_on: list[Any] = [context.cluster.capacity_providers]
         self.target_group = None
+        self.alternate_target_group = None
+        self.deployment_role = None
+        shifting = config.deployment.strategy.shifts_traffic and load_balancer is not None
         if load_balancer is not None:
             self.target_group = load_balancer.add_service(
-                config, target_group_name=target_group_name, targets=self.security_group
+                config,
+                target_group_name=target_group_name,
+                targets=self.security_group,
+                alternate_target_group_name=alternate_target_group_name if shifting else None,
             )
+            advanced = None
+            if shifting:
+                self.alternate_target_group = load_balancer.alternate_target_groups[config.name]
+                self.deployment_role = LoadBalancerDeploymentRole(
+                    self,
+                    "deployment-role",
+                    name=f"{self.name}-deploy",
+                    account_id=context.account_id,
+                )
+                advanced = ecs_service.EcsServiceLoadBalancerAdvancedConfiguration(
+                    alternate_target_group_arn=self.alternate_target_group.arn,
+                    production_listener_rule=load_balancer.production_rules[config.name].arn,
+                    test_listener_rule=load_balancer.test_rules[config.name].arn,
+                    role_arn=self.deployment_role.arn,
+                )
             load_balancers.append(
                 ecs_service.EcsServiceLoadBalancer(
                     target_group_arn=self.target_group.arn,
                     container_name=self.workload.container_name,
                     container_port=config.container_port,
+                    advanced_configuration=advanced,
                 )
             )
             # After the listener or rule that forwards to the target group (CreateService
             # fails on a target group no load balancer uses yet).
             depends_on.append(load_balancer.routes[config.name])
+        groups = [g for g in (self.target_group, self.alternate_target_group) if g is not None]
+        self.alarms = ServiceAlarms(
+            self,
+            "alarms",
+            config.alarms,
+            name=self.name,
+            cluster_name=context.cluster.name,
+            service_name=self.name,
+            load_balancer_arn_suffix=(
+                load_balancer.alb.arn_suffix if load_balancer is not None else None
+            ),
+            target_group_arn_suffixes=[g.arn_suffix for g in groups],
+            container_insights=context.cluster.container_insights,
+            topic_arn=alarm_topic_arn,
+        )
 
         self.service = ecs_service.EcsService(
             self,
@@ -103,6 +144,14 @@ class FargateService(Construct):
             deployment_circuit_breaker=ecs_service.EcsServiceDeploymentCircuitBreaker(
                 enable=True, rollback=True
             ),
+            alarms=(
+                ecs_service.EcsServiceAlarms(
+                    alarm_names=self.alarms.rollback_names, enable=True, rollback=True
+                )
+                if self.alarms.rollback_names
+                else None
+            ),
+            deployment_configuration=deployment_configuration(config.deployment),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             enable_execute_command=config.enable_execute_command,
@@ -127,3 +176,4 @@ class FargateService(Construct):
                 service_name=self.service.name,
                 request_count_label=label if config.autoscaling.requests_per_target else None,
             )
+        self.strategy = config.deployment.strategy

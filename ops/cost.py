@@ -455,6 +455,50 @@ class Pricer:
                 kms["key_month"],
             )
 
+    def monitoring(self) -> None:
+        """Alarms (per metric they read), dashboards, custom metrics (job log-event filters),
+        SNS topics and target groups. The last two have no fixed fee: they are listed at $0 so
+        the estimate shows they were counted (notifications and LCUs are billed per use)."""
+        watch = self.prices.get("cloudwatch")
+        if watch:
+            alarms = [a for _, a in self.stack.items("aws_cloudwatch_metric_alarm")]
+            metrics = sum(
+                sum(1 for q in a.get("metric_query") or [] if q.get("metric")) or 1 for a in alarms
+            )
+            self.add(
+                "CloudWatch alarms",
+                f"{len(alarms)} alarms reading {metrics} metrics x 1 month",
+                metrics,
+                "alarm-metric-month",
+                watch["alarm_metric_month"],
+            )
+            dashboards = len(self.stack.resources("aws_cloudwatch_dashboard"))
+            self.add(
+                "CloudWatch dashboards",
+                f"{dashboards} x 1 month",
+                dashboards,
+                "dashboard-month",
+                watch["dashboard_month"],
+            )
+            filters = len(self.stack.resources("aws_cloudwatch_log_metric_filter"))
+            self.add(
+                "CloudWatch custom metrics",
+                f"{filters} log metric filters x 1 month",
+                filters,
+                "metric-month",
+                watch["custom_metric_month"],
+            )
+        for kind, key, unit, price_key in (
+            ("SNS topics", "aws_sns_topic", "topic-month", ("sns", "topic_month")),
+            ("Target groups", "aws_lb_target_group", "group-month", ("target_group", "month")),
+        ):
+            table = self.prices.get(price_key[0])
+            count = len(self.stack.resources(key))
+            if table:
+                self.add(
+                    kind, f"{count} x 1 month (no fixed fee)", count, unit, table[price_key[1]]
+                )
+
     def dns(self) -> int:
         """Route 53: private hosted zones the stack creates; queries to every zone it uses (the
         public zone is looked up, so its monthly fee is not the stack's). Returns zones used."""
@@ -504,6 +548,7 @@ def estimate(
     pricer.public_ipv4(services)
     pricer.logs()
     pricer.monthly_fees()
+    pricer.monitoring()
     zones = pricer.dns()
     notes = _notes(stack, nat_gateways, break_even, services, prices)
     if zones:
@@ -606,8 +651,8 @@ def _footer(result: Estimate, assume: Assumptions) -> list[str]:
         f"Assumptions: {prices.get('hours_per_month', 730)} h/month; {assume.describe()}.",
         f"ESTIMATE, not a quote: public on-demand list prices as of {prices.get('as_of')} "
         f"(ops/prices/{result.region}.json; {', '.join(sources)}). Not included: data transfer "
-        "out, per-request charges (WAF, KMS, Secrets Manager), S3, ECR storage, one-off and "
-        "scheduled jobs, taxes.",
+        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries), S3, ECR storage, "
+        "one-off and scheduled jobs, taxes.",
     ]
 
 

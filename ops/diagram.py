@@ -164,6 +164,7 @@ class Builder:
         self.schedules()
         self.callers()
         self.waf()
+        self.alarm_topic()
         return self.graph
 
     def vpc(self) -> str | None:
@@ -285,7 +286,10 @@ class Builder:
             task = self.stack.resolve(task_ref) or {}
             used.add(task_ref.name if task_ref else "")
             short = service_name(self.stack, service)
-            label = f"{short}\n{_task_summary(task, service.get('desired_count'))}"
+            label = (
+                f"{short}\n{_task_summary(task, service.get('desired_count'))}"
+                f"\n{_deployment_summary(service)}"
+            )
             node = self.graph.node(f"svc_{short}", label, "service", cluster)
             self.ids["aws_ecs_service", name] = node
             self.own(node, (service.get("network_configuration") or {}).get("security_groups"))
@@ -426,6 +430,31 @@ class Builder:
                 network = (target.get("ecs_parameters") or {}).get("network_configuration") or {}
                 self.own(workload, network.get("security_groups"))
 
+    def alarm_topic(self) -> None:
+        """The SNS topic alarms notify, with an edge from each workload that alarms to it."""
+        for name, topic in self.stack.items("aws_sns_topic"):
+            alarms = self.stack.resources("aws_cloudwatch_metric_alarm")
+            rules = self.stack.resources("aws_cloudwatch_event_rule")
+            subscriptions = self.stack.resources("aws_sns_topic_subscription")
+            label = (
+                f"SNS {topic.get('name', name)}\n{len(alarms)} alarms, {len(rules)} job rules, "
+                f"{len(subscriptions)} subscriptions"
+            )
+            node = self.graph.node(f"topic_{self.short(topic.get('name', name))}", label, "topic")
+            notifiers: set[str] = set()
+            for body in (*alarms.values(), *rules.values()):
+                path = str((body.get("//") or {}).get("metadata", {}).get("path", ""))
+                for part in path.split("/"):
+                    if part.startswith(("service-", "job-")):
+                        notifiers.add(part)
+            for part in sorted(notifiers):
+                kind, _, short = part.partition("-")
+                source = self.graph.nodes.get(
+                    safe_id(f"{'svc' if kind == 'service' else 'job'}_{short}")
+                )
+                if source is not None:
+                    self.graph.edge(source.id, node, "alarms", USES)
+
     def waf(self) -> None:
         """Web ACLs and the ALBs they are associated with."""
         for _, association in self.stack.items("aws_wafv2_web_acl_association"):
@@ -489,6 +518,15 @@ def _task_summary(task: Resource, desired: object) -> str:
     return f"{tasks}{cpu:g} vCPU / {memory:g} GB {architecture}"
 
 
+def _deployment_summary(service: Resource) -> str:
+    """`deploys <strategy>` and, with deployment alarms, how many roll it back."""
+    strategy = str((service.get("deployment_configuration") or {}).get("strategy", "ROLLING"))
+    alarms = service.get("alarms") or {}
+    rollback = len(alarms.get("alarm_names") or []) if alarms.get("rollback") else 0
+    text = f"deploys {strategy.lower()}"
+    return f"{text}, rollback on {rollback} alarms" if rollback else text
+
+
 def build_graph(stack: Stack) -> Graph:
     """The topology of one synthesized environment."""
     return Builder(stack).build()
@@ -505,6 +543,7 @@ MERMAID_SHAPES = {
     "gateway_endpoint": ('[["', '"]]'),
     "waf": ('[/"', '"/]'),
     "schedule": ('(["', '"])'),
+    "topic": ('(["', '"])'),
     "ecr": ('[("', '")]'),
     "log_group": ('[("', '")]'),
 }
@@ -553,6 +592,7 @@ DOT_SHAPES = {
     "gateway_endpoint": "component",
     "waf": "parallelogram",
     "schedule": "note",
+    "topic": "cds",
     "ecr": "cylinder",
     "log_group": "cylinder",
 }

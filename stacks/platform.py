@@ -12,9 +12,11 @@ from envs.resources import bucket_variable
 from envs.schema import EnvironmentConfig, NatMode
 from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
 from envs.storage import EfsMountConfig
+from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
 from modules.app_bucket import AppBucket
 from modules.aws import data_aws_caller_identity, provider
+from modules.dashboard import Dashboard, Section
 from modules.domain import Domain
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
@@ -24,6 +26,7 @@ from modules.job import Job
 from modules.kms import LogsKey
 from modules.literal import literal
 from modules.network import Network
+from modules.notifications import AlarmTopic
 from modules.queue import QueueScaling, WorkQueue
 from modules.service import FargateService
 from modules.waf import WebAcl
@@ -158,6 +161,26 @@ class PlatformStack(TerraformStack):
         if self.domain is not None:
             self.domain.add_aliases(self.load_balancers)
 
+        self.alarm_topic = AlarmTopic(
+            self,
+            "alarm-topic",
+            config.alarms,
+            name=prefix,
+            region=config.region,
+            account_id=caller.account_id,
+            admin_role_arns=config.key_admins,
+        )
+        self.load_balancer_alarms = {
+            exposure: LoadBalancerAlarms(
+                self,
+                f"{exposure}-alb-alarms",
+                config.alarms,
+                name=config.alb_name(exposure),
+                arn_suffix=alb.alb.arn_suffix,
+                topic_arn=self.alarm_topic.arn,
+            )
+            for exposure, alb in self.load_balancers.items()
+        }
         public_alb = self.load_balancers.get(Exposure.PUBLIC)
         if public_alb is not None and config.waf.enabled:
             WebAcl(
@@ -218,6 +241,8 @@ class PlatformStack(TerraformStack):
                 image=image,
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
+                alternate_target_group_name=config.alternate_target_group_name(service.name),
+                alarm_topic_arn=self.alarm_topic.arn,
                 extra_environment={
                     **self._callee_urls(service),
                     **self._queue_urls(service),
@@ -233,6 +258,7 @@ class PlatformStack(TerraformStack):
                 job,
                 context=self.context,
                 image=self._image(job),
+                alarm_topic_arn=self.alarm_topic.arn,
                 extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
                 sidecar_images=self._sidecar_images(job),
                 efs_volumes=self._efs_volumes(job),
@@ -254,6 +280,17 @@ class PlatformStack(TerraformStack):
         self._bucket_grants()
         self._destinations()
         self._efs_grants()
+        self.dashboard = (
+            Dashboard(
+                self,
+                "dashboard",
+                name=prefix,
+                region=config.region,
+                sections=self._dashboard_sections(),
+            )
+            if config.alarms.dashboard
+            else None
+        )
         self._outputs()
 
     def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
@@ -371,6 +408,29 @@ class PlatformStack(TerraformStack):
                 images[name] = self._image(services[sidecar.same_image_as])
         return images
 
+    def _dashboard_sections(self) -> list[Section]:
+        sections = [
+            Section(
+                title=f"service {name} ({service.strategy} deployments)",
+                specs=tuple(service.alarms.specs.values()),
+                requests=service.alarms.request_metrics,
+            )
+            for name, service in self.services.items()
+        ]
+        sections += [
+            Section(title=f"{exposure} ALB", specs=tuple(alarms.specs))
+            for exposure, alarms in self.load_balancer_alarms.items()
+        ]
+        sections += [
+            Section(
+                title=f"job {name}",
+                specs=tuple(job.alarms.specs),
+                log_group_name=job.workload.log_group_name,
+            )
+            for name, job in self.jobs.items()
+        ]
+        return sections
+
     def _domain(self, existing_certificates: dict[Exposure, str]) -> Domain | None:
         """Zones, certificates and names when the environment has a domain."""
         domain = self.config.domain
@@ -431,6 +491,12 @@ class PlatformStack(TerraformStack):
             TerraformOutput(self, "public_url", value=named or public.url)
         if internal is not None:
             TerraformOutput(self, "internal_alb_dns_name", value=internal.dns_name)
+        TerraformOutput(
+            self,
+            "alarm_topic_arn",
+            value=self.alarm_topic.arn,
+            description="SNS topic every alarm notifies; subscribe chat integrations here.",
+        )
         if self.domain is not None and self.domain.public_zone is None:
             self._external_dns_outputs(public)
         TerraformOutput(self, "cluster_name", value=self.cluster.name)

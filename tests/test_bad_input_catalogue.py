@@ -918,15 +918,30 @@ CASES: tuple[Case, ...] = (
             },
         },
         "services",
-        "2 services need a listener rule on the public ALB",
+        "the public ALB needs 2 listener rules",
         "set quotas.rules_per_alb",
     ),
     Case(
         "target-groups-per-alb",
         {"quotas": {"target_groups_per_alb": 1}, "services": {"admin": ADMIN}},
         "services",
-        "2 services need a target group on the public ALB",
+        "the public ALB needs 2 target groups",
         "set quotas.target_groups_per_alb",
+    ),
+    # Alarms and deployments.
+    Case(
+        "canary-without-load-balancer",
+        svc("worker", exposure="none", deployment={"strategy": "canary"}),
+        "services.worker.deployment.strategy",
+        "'canary' shifts load balancer traffic",
+        "use 'rolling' for exposure 'none'",
+    ),
+    Case(
+        "alarm-subscription-not-an-email",
+        {"alarms": {"subscriptions": [{"protocol": "email", "endpoint": "oncall"}]}},
+        "alarms.subscriptions.0.endpoint",
+        "'oncall' is not an email address",
+        "(protocol email)",
     ),
 )
 

@@ -46,7 +46,7 @@ def test_cluster_capacity_providers_and_insights(synthesized: dict[str, Json]) -
         assert cluster["name"] == f"fargate-{env}"
         assert cluster["setting"] == [{"name": "containerInsights", "value": insights}]
         exec_logs, group = by_path(stack, "aws_cloudwatch_log_group", "ecs/exec-logs")
-        key, _ = only(stack, "aws_kms_key")
+        key, _ = by_path(stack, "aws_kms_key", "logs-key/key")
         assert cluster["configuration"]["execute_command_configuration"] == {
             "logging": "OVERRIDE",
             "kms_key_id": ref("aws_kms_key", key, "arn"),

@@ -18,9 +18,11 @@ from envs import (
 from envs.dev import OVERRIDES as DEV
 from envs.names import (
     BUCKET_PREFIX,
+    DASHBOARD,
     ECR_REPOSITORY,
     ECS_CLUSTER,
     ECS_SERVICE,
+    EVENT_RULE,
     IAM_ROLE,
     KMS_ALIAS,
     LOAD_BALANCER,
@@ -29,6 +31,7 @@ from envs.names import (
     QUEUE,
     SCHEDULE,
     SECURITY_GROUP,
+    SNS_TOPIC,
     TARGET_GROUP,
     TASK_FAMILY,
     WEB_ACL,
@@ -60,6 +63,9 @@ NAMED: dict[str, tuple[str, NameRule]] = {
     "aws_cloudwatch_log_resource_policy": ("policy_name", LOG_RESOURCE_POLICY),
     "aws_security_group": ("name", SECURITY_GROUP),
     "aws_s3_bucket": ("bucket_prefix", BUCKET_PREFIX),
+    "aws_sns_topic": ("name", SNS_TOPIC),
+    "aws_cloudwatch_event_rule": ("name", EVENT_RULE),
+    "aws_cloudwatch_dashboard": ("dashboard_name", DASHBOARD),
 }
 # Default quota of security groups per network interface (VPC quotas, adjustable to 16):
 # https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html

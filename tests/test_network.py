@@ -140,7 +140,7 @@ def test_flow_logs_everywhere_with_finite_encrypted_retention(
         _, flow = only(stack, "aws_flow_log")
         vpc, _ = only(stack, "aws_vpc")
         group_name, group = by_path(stack, "aws_cloudwatch_log_group", "network/flow-logs")
-        key, _ = only(stack, "aws_kms_key")
+        key, _ = by_path(stack, "aws_kms_key", "logs-key/key")
         assert group["retention_in_days"] == days
         assert group["kms_key_id"] == ref("aws_kms_key", key, "arn")
         assert flow["vpc_id"] == ref("aws_vpc", vpc)

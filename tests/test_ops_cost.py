@@ -32,7 +32,16 @@ def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, An
 
 @pytest.fixture(scope="module")
 def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
-    names = ("dev", "stg", "prod", "nat-none", "https-shop", "no-endpoints", "dns-external")
+    names = (
+        "dev",
+        "stg",
+        "prod",
+        "nat-none",
+        "https-shop",
+        "no-endpoints",
+        "dns-external",
+        "rollouts",
+    )
     return {name: cost.estimate(load_stack(synth_outdir, name)) for name in names}
 
 
@@ -406,3 +415,27 @@ def _write_stack(root: Path, env: str, document: dict[str, Any]) -> Path:
     stack_dir.mkdir(parents=True)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
     return root
+
+
+def test_monitoring_lines_count_what_was_synthesized(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]]
+) -> None:
+    stack = synthesized["rollouts"]
+    result = estimates["rollouts"]
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm")
+    # An alarm costs per metric it reads: metric-math alarms read several.
+    metrics = sum(len([q for q in a.get("metric_query", []) if "metric" in q]) or 1 for a in alarms)
+    assert metrics > len(alarms)
+    line = result.line("CloudWatch alarms")
+    assert (line.quantity, line.unit_price) == (
+        metrics,
+        prices()["cloudwatch"]["alarm_metric_month"],
+    )
+    assert result.line("CloudWatch dashboards").monthly == prices()["cloudwatch"]["dashboard_month"]
+    filters = len(resources(stack, "aws_cloudwatch_log_metric_filter"))
+    assert result.line("CloudWatch custom metrics").quantity == filters == 3  # 3 scheduled jobs
+    # frontend, backend and api each have a primary and an alternate group (worker: none).
+    groups = resources(stack, "aws_lb_target_group")
+    assert result.line("Target groups").quantity == len(groups) == 6
+    assert result.line("Target groups").monthly == 0
+    assert result.line("SNS topics").quantity == 1

@@ -33,6 +33,7 @@ def graphs(synth_outdir: Path) -> dict[str, Graph]:
         "no-endpoints",
         "domain-shared",
         "dns-external",
+        "rollouts",
     )
     return {name: diagram.build_graph(load_stack(synth_outdir, name)) for name in names}
 
@@ -407,3 +408,30 @@ def test_command_is_fast(synth_outdir: Path, tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     print(f"\npython -m ops diagram (all {synth_outdir.name} stacks): {elapsed:.3f} s")
     assert result.returncode == 0, result.stderr
+
+
+def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph]) -> None:
+    graph = graphs["rollouts"]
+    topic = only(graph, "topic")
+    assert topic.label.splitlines()[0] == "SNS fargate-rollouts-alarms"
+    assert topic.label.endswith("2 subscriptions")
+    strategies = {node.id: node.label.splitlines()[-1] for node in graph.of_kind("service")}
+    assert strategies == {
+        "svc_frontend": "deploys blue_green, rollback on 2 alarms",
+        "svc_backend": "deploys linear, rollback on 2 alarms",
+        "svc_api": "deploys canary, rollback on 2 alarms",
+        "svc_worker": "deploys rolling, rollback on 1 alarms",
+    }
+    notifying = {graph.nodes[e.source].id for e in graph.edges if e.target == topic.id}
+    assert notifying == {
+        "svc_frontend",
+        "svc_backend",
+        "svc_api",
+        "svc_worker",
+        "job_sync",
+        "job_weekly",
+        "job_nightly_report",
+    }  # migrate: failed_runs is off and it has no schedule, so nothing of it alarms
+    # The alternate target group is not a second route: one public ALB edge to frontend.
+    public = only(graph, "public_alb")
+    assert len([e for e in graph.edges if (e.source, e.target) == (public.id, "svc_frontend")]) == 1

@@ -15,7 +15,7 @@ Json = dict[str, Any]
 def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Json]) -> None:
     for env in ("dev", "stg", "prod"):
         stack = synthesized[env]
-        key, body = only(stack, "aws_kms_key")
+        key, body = by_path(stack, "aws_kms_key", "logs-key/key")
         assert body["enable_key_rotation"] is True
         groups = resources(stack, "aws_cloudwatch_log_group")
         assert groups and all(
@@ -30,7 +30,7 @@ def test_logs_key_policy_limits_cloudwatch_to_this_environments_log_groups(
     patterns name nothing outside `/ecs/<p>/`, `/vpc/<p>/`, `aws-waf-logs-<p>-`."""
     for env in load_environments():
         stack = synthesized[env.name]
-        _, key = only(stack, "aws_kms_key")
+        _, key = by_path(stack, "aws_kms_key", "logs-key/key")
         statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
         logs = statements["CloudWatchLogsForThisEnvironment"]
         assert logs["Principal"] == {"Service": f"logs.{env.region}.amazonaws.com"}
@@ -52,7 +52,7 @@ def test_logs_key_is_administered_by_named_roles_not_the_whole_account(
     synthesized: dict[str, Json],
 ) -> None:
     for env in load_environments():
-        _, key = only(synthesized[env.name], "aws_kms_key")
+        _, key = by_path(synthesized[env.name], "aws_kms_key", "logs-key/key")
         statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
         admin = statements["NamedRolesAdministerTheKey"]
         assert admin["Principal"] == {"AWS": list(env.key_admins)}
@@ -69,7 +69,7 @@ def test_logs_key_is_administered_by_named_roles_not_the_whole_account(
 
 
 def test_ecs_exec_decrypt_is_bound_to_the_key_and_the_clusters_sessions(dev: Json) -> None:
-    key, _ = only(dev, "aws_kms_key")
+    key, _ = by_path(dev, "aws_kms_key", "logs-key/key")
     (cluster,) = resources(dev, "aws_ecs_cluster").values()
     grants = [
         statement

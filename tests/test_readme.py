@@ -225,6 +225,28 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
     assert {f"fargate-dev-{name}" for name in snippet["services"]} <= names
 
 
+def check_overrides_example(
+    block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path
+) -> None:
+    """An `OVERRIDES = {...}` example: valid over dev, and it synthesizes with zero preflight
+    findings (in this process, where the provider is already loaded)."""
+    from cdktf import App
+
+    from envs import build_environment, merge
+    from envs.dev import OVERRIDES as DEV
+    from ops.preflight import load, preflight
+    from stacks.platform import PlatformStack
+
+    namespace: dict[str, Any] = {}
+    exec(compile(block.text, block.id, "exec"), namespace)  # the README's own example
+    env = build_environment(merge(DEV, namespace["OVERRIDES"]), source=block.id)
+    app = App(outdir=str(tmp_path / "out"))
+    PlatformStack(app, env)
+    app.synth()
+    (stack,) = load(tmp_path / "out", None)
+    assert preflight([stack]) == []
+
+
 def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The sample gap: dev without NAT and without its ssmmessages endpoint."""
     project = project_copy(tmp_path)
@@ -269,6 +291,7 @@ HANDLERS: list[tuple[Callable[[Block], bool], Handler]] = [
     (lambda b: b.lang == "sh", check_shell),
     (lambda b: b.lang == "python" and b.text.startswith('"services": {'), check_add_service),
     (lambda b: b.lang == "python" and "Testing.synth" in b.text, check_testing_snippet),
+    (lambda b: b.lang == "python" and b.text.startswith("OVERRIDES = {"), check_overrides_example),
     (lambda b: b.lang == "python" and b.text.startswith('"waf": {'), check_waf_exclusion),
     (lambda b: b.lang == "text" and "needs the" in b.text, check_egress_message),
     (

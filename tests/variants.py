@@ -186,6 +186,85 @@ QUEUES = {
     },
 }
 
+ROLLOUTS = {
+    "ecs": {"container_insights": "disabled"},
+    "alarms": {
+        "subscriptions": [
+            {"protocol": "email", "endpoint": "oncall@example.com"},
+            {"protocol": "https", "endpoint": "https://hooks.example.com/alarms/T123"},
+        ],
+        "rejected_connections_per_minute": None,
+    },
+    "services": {
+        "frontend": {
+            "deployment": {"strategy": "blue_green", "bake_time_minutes": 10},
+            "autoscaling": {
+                "schedules": [
+                    {
+                        "name": "night",
+                        "expression": "cron(0 22 * * ? *)",
+                        "timezone": "Asia/Tokyo",
+                        "min_capacity": 0,
+                        "max_capacity": 0,
+                    },
+                    {
+                        "name": "morning",
+                        "expression": "cron(0 8 ? * MON-FRI *)",
+                        "timezone": "Asia/Tokyo",
+                        "min_capacity": 1,
+                        "max_capacity": 2,
+                    },
+                ]
+            },
+        },
+        "api": {
+            "exposure": "public",
+            "container_port": 3002,
+            "path_patterns": ["/api/*"],
+            "deployment": {
+                "strategy": "canary",
+                "canary_percent": 5,
+                "canary_bake_time_minutes": 15,
+            },
+            "alarms": {
+                "latency_statistic": "p99",
+                "latency_threshold_seconds": 0.5,
+                "target_5xx_count_per_minute": None,
+                "period_seconds": 120,
+                "rollback_on": ["target_5xx_rate", "unhealthy_hosts"],
+            },
+        },
+        "backend": {
+            "deployment": {"strategy": "linear", "step_percent": 20, "step_bake_time_minutes": 3},
+        },
+        "worker": {
+            "exposure": "none",
+            "same_image_as": None,
+            "queue": None,
+            "command": [],
+            "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
+            "desired_count": 1,
+            "alarms": {"memory_high_percent": None, "rollback_on": ["cpu_high"]},
+        },
+    },
+    "jobs": {
+        "sync": {
+            "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
+            "command": ["sync"],
+            "schedule": {"expression": "rate(15 minutes)"},
+            "alarms": {"dead_letter_messages": 5},
+        },
+        "weekly": {
+            "image": {"external": "docker.io/library/busybox:1.36"},
+            "internet_egress": True,
+            "schedule": {"expression": "cron(0 4 ? * SUN *)", "dead_letter_queue": False},
+            "alarms": {"missed_run_window_hours": 170 - 2},
+        },
+        "migrate": {"alarms": {"failed_runs": False}},
+    },
+}
 ZONE_ID = "Z0123456789ABCDEFGHIJ"
 DOMAIN_SHARED = {
     "domain": {
@@ -251,8 +330,9 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant("domain-shared", "10.14.0.0/24", DOMAIN_SHARED),
         variant("dns-external", "10.15.0.0/24", DNS_EXTERNAL),
         variant("cert-existing", "10.16.0.0/24", CERTIFICATE_EXISTING),
-        variant("sidecars", "10.17.0.0/24", SIDECARS),
-        variant("queues", "10.18.0.0/24", QUEUES),
+        variant("sidecars", "10.30.0.0/24", SIDECARS),
+        variant("queues", "10.31.0.0/24", QUEUES),
+        variant("rollouts", "10.17.0.0/22", ROLLOUTS),
         variant(
             "no-endpoints",
             "10.13.0.0/24",
