@@ -17,7 +17,8 @@ its descendants (python *and* the node process jsii starts; for the project path
 and keeps the largest sum. With `--repeat N` the paths alternate N times and the best (lowest)
 wall time and peak RSS of each path are reported.
 
-Targets (project / naive): wall <= 0.35x, peak RSS <= 0.5x. Finally every
+Targets (project / naive): wall <= 0.35x, peak RSS <= 0.5x. It also times the operator CLI's
+start-up (`python -m ops <command> --help`, best of 3 each): every command under 1 s. Finally every
 `stacks/*/cdk.tf.json` and `manifest.json` of every run is compared byte for byte with the
 first naive run. Exit status is 0 only if both targets pass and all outputs are identical.
 
@@ -40,7 +41,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
-REQUIREMENTS_STAMP = ".venv/.requirements-installed"
+REQUIREMENTS_STAMP = ".venv/.runtime-installed"
 BENCH_OUT = PROJECT_ROOT / "bench.out"
 
 WALL_TARGET = 0.35
@@ -279,6 +280,35 @@ def main(argv: list[str] | None = None) -> int:
             BENCH_OUT.rmdir()  # only if empty: leave anything else there alone
 
 
+OPS_COMMANDS = ("deploy", "promote", "rollback", "status", "logs", "exec", "release-impact")
+OPS_STARTUP_TARGET_S = 1.0
+
+
+def ops_startup() -> bool:
+    """Print each ops command's start-up time (best of 3); True if all are under target."""
+    print(
+        "ops start-up, best of 3 (`python -m ops <command> --help`, "
+        f"target < {OPS_STARTUP_TARGET_S:g} s)"
+    )
+    passed = True
+    for command in OPS_COMMANDS:
+        timings = []
+        for _ in range(3):
+            started = time.monotonic()
+            subprocess.run(
+                [str(PYTHON), "-m", "ops", command, "--help"],
+                cwd=PROJECT_ROOT,
+                env=_base_env(),
+                stdout=subprocess.DEVNULL,
+                check=True,
+            )
+            timings.append(time.monotonic() - started)
+        seconds = min(timings)
+        passed &= seconds < OPS_STARTUP_TARGET_S
+        print(f"  {command:<21}{seconds:>10.2f} s  {verdict(seconds, OPS_STARTUP_TARGET_S)}")
+    return passed
+
+
 def run_benchmark(repeat: int) -> int:
     """Alternate the two paths `repeat` times, print the table and the output comparison."""
     naive_runs: list[Measurement] = []
@@ -316,7 +346,8 @@ def run_benchmark(repeat: int) -> int:
             f"outputs identical: yes ({file_count} files: {', '.join(COMPARED_GLOBS)}; "
             f"{len(outdirs)} runs compared byte for byte)"
         )
-    return 0 if targets_met and not problems else 1
+    startup_ok = ops_startup()
+    return 0 if targets_met and startup_ok and not problems else 1
 
 
 if __name__ == "__main__":

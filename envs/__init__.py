@@ -206,6 +206,18 @@ def validate_together(
                     "own range so they can be peered or routed later"
                 )
             problems.extend(f"{origin}: {problem}" for problem in shared_names(env, other))
+    for env, origin in zip(environments, origins, strict=True):
+        source = env.release.promote_from
+        if (
+            not problems
+            and source is not None
+            and (source == env.name or source not in DEFAULT_ENVIRONMENTS)
+        ):
+            problems.append(
+                f"{origin}: release.promote_from: {source!r} is not another environment "
+                f"(environments: {', '.join(DEFAULT_ENVIRONMENTS)}); name the environment "
+                "releases come from, or remove it"
+            )
     if problems:
         raise ConfigError(problems)
     return environments

@@ -48,4 +48,5 @@ OVERRIDES: dict[str, Any] = {
             "autoscaling": {"min_capacity": 3, "max_capacity": 12},
         },
     },
+    "release": {"promote_from": "stg", "require_clean_scan": True},
 }

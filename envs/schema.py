@@ -48,6 +48,7 @@ from envs.edge import (
 from envs.jobs import JobConfig
 from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
+from envs.release import ReleaseConfig
 from envs.resources import BucketConfig
 from envs.services import (
     RULE_VALUES_PER_RULE,
@@ -324,6 +325,8 @@ class EnvironmentConfig(Strict):
     """Cluster, capacity providers, logs and ECR settings."""
     quotas: QuotasConfig = QuotasConfig()
     """The account's service quotas that more services or environments can exceed."""
+    release: ReleaseConfig = ReleaseConfig()
+    """Release rules for `python -m ops deploy|promote|rollback` (see README "Releasing")."""
     services: tuple[ServiceConfig, ...] = ()
     """Long-running services, given as {name: settings} in env files."""
     jobs: tuple[JobConfig, ...] = ()

@@ -21,6 +21,8 @@ from envs.queues import QueueConfig
 from envs.resources import DestinationConfig, ResourceGrant
 from envs.scaling import ScheduledScalingConfig
 from envs.storage import EfsMountConfig
+from ops.release_contract import DIGEST as IMAGE_DIGEST
+from ops.release_contract import IMAGE_TAG
 
 # Fargate task sizes: cpu units -> allowed memory (MiB), from the ECS developer guide.
 FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
@@ -50,8 +52,7 @@ HOST_NAME = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 # ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
 _LINUX_NAME = r"(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})"

@@ -27,4 +27,5 @@ OVERRIDES: dict[str, Any] = {
             {"capacity_provider": "FARGATE_SPOT", "weight": 1},
         ],
     },
+    "release": {"promote_from": "dev"},
 }

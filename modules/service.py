@@ -152,15 +152,20 @@ class FargateService(Construct):
                 else None
             ),
             deployment_configuration=deployment_configuration(config.deployment),
+            # `terraform apply` returns only once the service is steady (one deployment, all
+            # desired tasks running), so the deploy workflow's next environment waits for it.
+            wait_for_steady_state=True,
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             enable_execute_command=config.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            lifecycle=(
-                TerraformResourceLifecycle(ignore_changes=["desired_count"])
-                if config.ignores_desired_count
-                else None
+            # task_definition belongs to the release process (`ops deploy`, README "Releasing").
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=[
+                    "task_definition",
+                    *(["desired_count"] if config.ignores_desired_count else []),
+                ]
             ),
             depends_on=depends_on,
         )

@@ -31,6 +31,7 @@ from modules.endpoints import Endpoints
 from modules.kms import LogsKey
 from modules.network import Network
 from modules.security_group import SecurityGroup
+from ops.release_contract import log_group_name
 
 HTTPS = 443
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -113,7 +114,7 @@ class TaskWorkload(Construct):
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "logs",
-            name=f"/ecs/{context.prefix}/{config.name}",
+            name=log_group_name(context.prefix, config.name),
             retention_in_days=context.log_retention_days,
             kms_key_id=context.logs_kms_key_arn,
         )
@@ -241,6 +242,13 @@ class TaskWorkload(Construct):
             )
             for v in efs_volumes
         ]
+        self.container_definitions: list[dict[str, Any]] = self.containers.definitions(
+            container, writable_paths=self._writable_paths(enable_execute_command)
+        )
+        """Every container of the task, the main one first (what releases re-register)."""
+        self.container_definition: dict[str, Any] = self.container_definitions[0]
+        self.volume_names = tuple(self._writable_paths(enable_execute_command))
+        self.efs_volumes = tuple(efs_volumes)
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -256,11 +264,7 @@ class TaskWorkload(Construct):
                 cpu_architecture=config.cpu_architecture.value,
             ),
             volume=volumes or None,
-            container_definitions=json.dumps(
-                self.containers.definitions(
-                    container, writable_paths=self._writable_paths(enable_execute_command)
-                )
-            ),
+            container_definitions=json.dumps(self.container_definitions),
             ephemeral_storage=(
                 ecs_task_definition.EcsTaskDefinitionEphemeralStorage(
                     size_in_gib=config.ephemeral_storage_gib

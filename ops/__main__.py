@@ -15,7 +15,17 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from ops import cost, diagram, import_compose, preflight, run_task
+from ops import (
+    cost,
+    diagram,
+    ecs_exec,
+    import_compose,
+    logs,
+    preflight,
+    release,
+    release_impact,
+    run_task,
+)
 
 
 class Command(Protocol):
@@ -29,7 +39,17 @@ class Handler(Protocol):
     def __call__(self, args: argparse.Namespace) -> int: ...
 
 
-COMMANDS: tuple[Command, ...] = (run_task, cost, diagram, preflight, import_compose)
+COMMANDS: tuple[Command, ...] = (
+    run_task,
+    release,
+    logs,
+    ecs_exec,
+    release_impact,
+    cost,
+    diagram,
+    preflight,
+    import_compose,
+)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ from modules.literal import literal
 from modules.network import Network
 from modules.notifications import AlarmTopic
 from modules.queue import QueueScaling, WorkQueue
+from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
@@ -251,6 +252,39 @@ class PlatformStack(TerraformStack):
                 sidecar_images=self._sidecar_images(service),
                 efs_volumes=self._efs_volumes(service),
             )
+        self.releases = {
+            name: ServiceRelease(
+                self,
+                f"release-{name}",
+                service=service,
+                prefix=prefix,
+                cluster_name=self.cluster.name,
+                image=self._image(service.config),
+                repository=self.repositories.get(name),
+            )
+            for name, service in self.services.items()
+        }
+        self.release_policy = (
+            ReleasePolicy(
+                self,
+                "release-policy",
+                name=f"{prefix}-release",
+                cluster_arn=self.cluster.arn,
+                cluster_name=self.cluster.name,
+                account_id=caller.account_id,
+                releases=list(self.releases.values()),
+                promotion_source=(
+                    PromotionSource(
+                        resource_prefix=f"{config.project}-{config.release.promote_from}",
+                        account_id=caller.account_id,
+                    )
+                    if config.release.promote_from
+                    else None
+                ),
+            )
+            if self.releases
+            else None
+        )
         self.jobs = {
             job.name: Job(
                 self,
@@ -518,6 +552,13 @@ class PlatformStack(TerraformStack):
                 for name, service in self.services.items()
             },
         )
+        if self.release_policy is not None:
+            TerraformOutput(
+                self,
+                "release_policy_arn",
+                value=self.release_policy.arn,
+                description="Attach to the CI role that runs `python -m ops deploy`.",
+            )
         TerraformOutput(
             self,
             "run_task_specs",

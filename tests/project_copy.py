@@ -32,12 +32,15 @@ def snapshot(directory: Path, *, skip: str | None = None) -> dict[str, bytes]:
 
 
 def full_copy(parent: Path) -> Path:
-    """`project_copy` plus what `make` needs: the Makefile, cdktf.json, requirements.txt (its
-    time kept, so make sees the shared venv as up to date) and `.venv` linked, not copied."""
+    """`project_copy` plus what `make` needs: the Makefile, cdktf.json, the lock files (their
+    times kept, so make sees the venvs as up to date) and `.venv` (and `.venv-checkov`, if
+    built) linked, not copied."""
     copy = project_copy(parent)
-    for name in ("Makefile", "cdktf.json", "requirements.txt"):
-        shutil.copy2(ROOT / name, copy / name)
-    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    for path in (ROOT / "Makefile", ROOT / "cdktf.json", *ROOT.glob("requirements*.txt")):
+        shutil.copy2(path, copy / path.name)
+    for venv in (".venv", ".venv-checkov"):
+        if (ROOT / venv).exists():
+            (copy / venv).symlink_to((ROOT / venv).resolve())
     # The README's examples that read files (ops import-compose's compose file).
     shutil.copytree(ROOT / "docs" / "examples", copy / "docs" / "examples")
     return copy

@@ -326,7 +326,7 @@ def test_backend_attaches_to_internal_alb(dev: Json) -> None:
 def test_autoscaling_targets_policies_and_ignore_changes(synthesized: dict[str, Json]) -> None:
     prod = synthesized["prod"]
     _, svc = service(prod, "frontend")
-    assert svc["lifecycle"] == {"ignore_changes": ["desired_count"]}
+    assert svc["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
     target_name, target = by_path(
         prod, "aws_appautoscaling_target", "service-frontend/autoscaling/target"
     )
@@ -365,7 +365,9 @@ def test_autoscaling_targets_policies_and_ignore_changes(synthesized: dict[str, 
 def test_without_autoscaling_terraform_owns_desired_count(synthesized: dict[str, Json]) -> None:
     stack = synthesized["no-endpoints"]
     _, frontend = service(stack, "frontend")
-    assert "lifecycle" not in frontend and frontend["desired_count"] == 2
+    # Terraform owns desired_count; task_definition always belongs to `ops deploy`.
+    assert frontend["lifecycle"] == {"ignore_changes": ["task_definition"]}
+    assert frontend["desired_count"] == 2
     assert not [
         t
         for t in resources(stack, "aws_appautoscaling_target").values()

@@ -6,7 +6,7 @@ are copied into one scan directory (the variants stay out) and scanned with
 separate runs, at a quarter of the cost. checkov runs offline (`--skip-download`,
 `BC_SKIP_MAPPING`), so it never waits on the network.
 
-    python tests/test_policy_scan.py [CDKTF_OUT]   # per-env counts; synthesizes when no dir
+    python -m tests.test_policy_scan [CDKTF_OUT]   # per-env counts; synthesizes when no dir
 """
 
 from __future__ import annotations
@@ -25,10 +25,16 @@ from typing import Any
 import pytest
 import yaml
 
+from envs import DEFAULT_ENVIRONMENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
-CHECKOV = Path(sys.executable).parent / "checkov"
-DEFAULT_STACKS = ("dev", "stg", "prod", "state-bootstrap")
+# checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
+# CHECKOV overrides the path.
+CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
+CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
+BOOTSTRAP_STACK = "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (test_fsbp_controls)
+DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}
 OPTIONAL_KEYS = {"paths"}
@@ -234,6 +240,16 @@ def scanned(synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     return scan(synth_outdir / "stacks", tmp_path_factory.mktemp("checkov"))
 
 
+def test_checkov_is_the_locked_release() -> None:
+    """The scan runs the checkov of requirements-checkov.txt, not whatever is on PATH."""
+    (pinned,) = re.findall(r"^checkov==(\S+)", CHECKOV_LOCK.read_text(), re.MULTILINE)
+    assert CHECKOV.is_file(), f"{CHECKOV} missing: `make test` builds .venv-checkov"
+    version = subprocess.run(
+        [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
+    assert version == pinned, f"{CHECKOV} is checkov {version}, the lock pins {pinned}"
+
+
 def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
@@ -286,7 +302,6 @@ def test_allowlist_names_match_checkov(
 if __name__ == "__main__":
     import tempfile
 
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         if len(sys.argv) > 1:
             out = Path(sys.argv[1])

@@ -61,13 +61,17 @@ BLOCKS = readme_blocks()
 def run(project: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
     """One shell command in the copy, with the venv's python first on PATH (as after setup)."""
     path = f"{project / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    # Under `make test` the outer make's variables would make the inner one print
+    # "Entering directory" lines: run as a user at a shell would.
+    outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    inherited = {k: v for k, v in os.environ.items() if k not in outer_make}
     return subprocess.run(
         ["bash", "-c", command],
         cwd=project,
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PATH": path, "CDKTF_OUTDIR": "", **env},
+        env={**inherited, "PATH": path, "CDKTF_OUTDIR": "", **env},
     )
 
 
@@ -134,9 +138,9 @@ def check_console(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Pa
             result = run(broken, command.replace("python ", f"{sys.executable} ", 1))
             last_status = result.returncode
             assert matches((result.stdout + result.stderr).splitlines(), expected)
-        elif command in ("make test", "make bench"):
-            # The suite cannot run itself, and the benchmark takes half a minute: dry-run the
-            # target and check it runs the command shown; their numbers vary run to run.
+        elif command in ("make test", "make bench", "make bench-setup"):
+            # The suite cannot run itself, and the benchmarks take minutes: dry-run the target
+            # and check it runs the command shown; their numbers vary run to run.
             result = run(project, f"make -n {command.split()[1]}")
             assert result.returncode == 0, result.stderr
             if command == "make test":
@@ -268,6 +272,15 @@ def check_testing_snippet(block: Block, synthesized_copy: tuple[Path, str], tmp_
     exec(compile(block.text, block.id, "exec"), {})  # the README's own example, verbatim
 
 
+def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
+    """Release samples need AWS: tests/test_ops_release.py runs each against moto's server and
+    compares its output (test_readme_release_examples_are_real); here: they are those blocks."""
+    from tests.test_ops_release import readme_samples
+
+    command = block.text.splitlines()[0].removeprefix("$ ")
+    assert command in [c for c, _ in readme_samples((ROOT / "README.md").read_text())]
+
+
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
@@ -289,6 +302,7 @@ Handler = Callable[[Block, tuple[Path, str], Path], None]
 HANDLERS: list[tuple[Callable[[Block], bool], Handler]] = [
     (lambda b: b.lang == "console", check_console),
     (lambda b: b.lang == "sh", check_shell),
+    (lambda b: b.lang == "shell-session", check_release_sample),
     (lambda b: b.lang == "python" and b.text.startswith('"services": {'), check_add_service),
     (lambda b: b.lang == "python" and "Testing.synth" in b.text, check_testing_snippet),
     (lambda b: b.lang == "python" and b.text.startswith("OVERRIDES = {"), check_overrides_example),

@@ -1,8 +1,11 @@
 """CI workflows: schema-valid, zizmor-clean, and structured for least privilege.
 
-The structural checks pin down what review depends on: every action pinned to a commit, no
-write scope a job does not need, OIDC instead of keys, one plan per environment on a PR, and
-on main one synth applied dev -> stg -> prod through GitHub environments, one apply at a time.
+The structural checks pin down what review depends on: every action pinned to a commit; no job
+that runs repository code holds an OIDC token, and the jobs that do run only pinned tools on
+artifacts, after checking the artifact's providers; PR plans are read-only and lock-free, leave
+no binary plan behind and comment only on same-repo PRs; on main one synth is deployed
+environment by environment (plan shown -> approval -> apply that plan -> steady), in the order
+of envs.DEFAULT_ENVIRONMENTS.
 """
 
 from __future__ import annotations
@@ -18,12 +21,19 @@ from typing import Any
 import pytest
 import yaml
 
+from envs import DEFAULT_ENVIRONMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLAN = WORKFLOWS / "plan.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+TERRAFORM_PLAN = WORKFLOWS / "terraform-plan.yml"
+DEPLOY_ENV = WORKFLOWS / "deploy-env.yml"
 BIN = Path(sys.executable).parent
-ENVS = ("dev", "stg", "prod")
+ENVS = DEFAULT_ENVIRONMENTS
+LOCAL_WORKFLOW = re.compile(r"^\./\.github/workflows/[\w.-]+\.ya?ml$")
+# What running the project's own code looks like in a step (a checkout is the other sign).
+REPO_CODE = re.compile(r"\bmake\b|\.venv|python3? -m |\bpip\b|\buv\b|\./|\bbash \S|\bsource\b")
 
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
 GITHUB_SCRIPT = "actions/github-script"
@@ -122,18 +132,49 @@ def apply_jobs() -> dict[str, tuple[str, Json]]:
     return found
 
 
+def called_workflow(job: Json) -> Path | None:
+    """The local reusable workflow a caller job runs (`uses: ./.github/workflows/x.yml`)."""
+    ref = job.get("uses")
+    return ROOT / ref.removeprefix("./") if ref else None
+
+
+def step_jobs() -> list[Any]:
+    """Every job with steps (not a reusable-workflow call), as pytest params."""
+    return [param for param in all_jobs() if "steps" in param.values[2]]
+
+
+def oidc_jobs() -> list[tuple[str, Json]]:
+    return [
+        (f"{path.name}:{name}", job)
+        for path in workflow_files()
+        for name, job in jobs(path)
+        if "steps" in job and "id-token" in write_scopes(job)
+    ]
+
+
+def named_step(job: Json, name: str) -> tuple[int, Json]:
+    found = [(i, s) for i, s in enumerate(job["steps"]) if s.get("name", "").startswith(name)]
+    assert len(found) == 1, f"one step named {name!r}: {found}"
+    return found[0]
+
+
 def test_expected_workflows_exist() -> None:
-    assert PLAN.is_file()
-    assert DEPLOY.is_file()
+    for path in (PLAN, DEPLOY, TERRAFORM_PLAN, DEPLOY_ENV):
+        assert path.is_file(), path
 
 
 # --- external validators ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
-def test_workflow_matches_github_schema(path: Path) -> None:
+def test_workflows_match_github_schema() -> None:
+    """One check-jsonschema run over every workflow file (its start-up dominates the cost)."""
     result = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, workflow_files()),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -186,12 +227,16 @@ def test_zizmor_reports_nothing_at_medium_or_above() -> None:
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
 def test_every_uses_is_pinned_to_a_commit_sha_with_version_comment(path: Path) -> None:
-    lines = [m for line in path.read_text().splitlines() if (m := USES_LINE.match(line))]
+    lines = [
+        m
+        for line in path.read_text().splitlines()
+        if (m := USES_LINE.match(line)) and not LOCAL_WORKFLOW.match(m["ref"])
+    ]
     parsed = [
         ref
         for _, job in jobs(path)
         for ref in [job.get("uses"), *(step.get("uses") for step in job.get("steps", []))]
-        if ref
+        if ref and not LOCAL_WORKFLOW.match(ref)
     ]
     assert len(lines) == len(parsed), "a `uses:` the line check cannot see (flow style?)"
     for ref in parsed:
@@ -206,7 +251,7 @@ def test_each_action_is_pinned_to_one_commit_everywhere() -> None:
     pins: dict[str, set[str]] = {}
     for path in workflow_files():
         for match in map(USES_LINE.match, path.read_text().splitlines()):
-            if match:
+            if match and not LOCAL_WORKFLOW.match(match["ref"]):
                 name, sha = match["ref"].split("@")
                 pins.setdefault(name, set()).add(f"{sha}{match['rest']}")
     assert {name: refs for name, refs in pins.items() if len(refs) > 1} == {}
@@ -222,6 +267,16 @@ def test_top_level_permissions_are_minimal(path: Path) -> None:
 def test_job_write_scopes_only_where_needed(where: str, name: str, job: Json) -> None:
     writes = write_scopes(job)
     assert writes <= {"id-token", "pull-requests"}, f"{where}:{name} writes {writes}"
+    assert all(level in ("read", "write", "none") for level in job["permissions"].values())
+    called = called_workflow(job)
+    if called is not None:
+        # A caller grants the called workflow's jobs at most what it holds: id-token only if
+        # one of them assumes a role.
+        assert LOCAL_WORKFLOW.match(job["uses"]), f"{where}:{name} calls a remote workflow"
+        inner = [j for _, j in jobs(called)]
+        needs_oidc = any("id-token" in write_scopes(j) for j in inner)
+        assert ("id-token" in writes) == needs_oidc, f"{where}:{name}"
+        return
     uses_aws = bool(steps_using(job, AWS_CREDENTIALS))
     assert ("id-token" in writes) == uses_aws, (
         f"{where}:{name}: id-token: write exactly when configure-aws-credentials is used"
@@ -229,10 +284,83 @@ def test_job_write_scopes_only_where_needed(where: str, name: str, job: Json) ->
     if "pull-requests" in writes:
         assert steps_using(job, GITHUB_SCRIPT), f"{where}:{name} writes PRs but never comments"
         assert not uses_aws, f"{where}:{name}: PR write token shares a job with AWS credentials"
-    assert all(level in ("read", "write", "none") for level in job["permissions"].values())
+        assert not steps_using(job, "actions/checkout"), f"{where}:{name} checks out code"
 
 
-@pytest.mark.parametrize(("where", "name", "job"), all_jobs())
+RELEASE_WORKFLOW = "release.yml"
+"""Called by application repositories: its jobs hold the *caller's* release role (OIDC subject
+`repo:<app-repo>:environment:<env>`, release permissions only) and run the platform's `ops` at a
+commit the caller pins. No pull-request code of this repository runs there."""
+
+
+def platform_jobs() -> list[tuple[str, Json]]:
+    return [(where, job) for where, job in oidc_jobs() if not where.startswith(RELEASE_WORKFLOW)]
+
+
+def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
+    found = [(where, job) for where, job in oidc_jobs() if where.startswith(RELEASE_WORKFLOW)]
+    assert {where for where, _ in found} == {
+        f"{RELEASE_WORKFLOW}:{n}" for n in ("dev", "stg", "prod")
+    }
+    for where, job in found:
+        (checkout,) = steps_using(job, "actions/checkout")
+        assert checkout["with"] == {
+            "repository": "${{ inputs.platform_repository }}",
+            "ref": "${{ inputs.platform_ref }}",
+            "persist-credentials": False,
+        }, where
+        (credentials,) = steps_using(job, AWS_CREDENTIALS)
+        assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}", where
+        code = [
+            line.strip()
+            for step in job["steps"]
+            for line in step.get("run", "").splitlines()
+            if REPO_CODE.search(line)
+        ]
+        install = "python -m pip install --no-input --require-hashes -r requirements.txt"
+        assert code[0] == install, code
+        assert code[1:] and all(re.match(r"python -m ops (deploy|promote) ", c) for c in code[1:])
+
+
+def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
+    """Jobs with `id-token: write` run only pinned actions, terraform and inline scripts."""
+    found = platform_jobs()
+    assert {where for where, _ in found} == {
+        "terraform-plan.yml:plan",
+        "deploy-env.yml:apply",
+    }
+    for where, job in found:
+        assert not steps_using(job, "actions/checkout"), f"{where}: checks out the repository"
+        for step in job["steps"]:
+            ref = step.get("uses", "")
+            assert not ref.startswith("./"), f"{where}: runs a local action {ref}"
+            script = step.get("run", "")
+            if step.get("shell") == "python":
+                continue  # inline in the workflow, run by the runner's python3
+            code = [line for line in script.splitlines() if REPO_CODE.search(line)]
+            assert not code, f"{where}: {step.get('name')} runs repository code: {code}"
+            commands = {
+                line.split()[0]
+                for line in script.splitlines()
+                if line.strip() and not line.lstrip().startswith(("#", "fi", "then", "else"))
+            }
+            assert commands <= {"terraform", "if", "echo", "exit", "status=0", "grep"}, (
+                where,
+                step.get("name"),
+                commands,
+            )
+
+
+@pytest.mark.parametrize(("where", "name", "job"), step_jobs())
+def test_jobs_that_check_out_code_hold_only_contents_read(where: str, name: str, job: Json) -> None:
+    if where == RELEASE_WORKFLOW:
+        return  # the caller's release role; see test_release_jobs_run_only_pinned_ops_...
+    shell = "\n".join(step.get("run", "") for step in job["steps"] if step.get("shell") != "python")
+    if steps_using(job, "actions/checkout") or REPO_CODE.search(shell):
+        assert job["permissions"] == {"contents": "read"}, f"{where}:{name}"
+
+
+@pytest.mark.parametrize(("where", "name", "job"), step_jobs())
 def test_jobs_are_bounded_and_checkouts_keep_no_token(where: str, name: str, job: Json) -> None:
     timeout = job.get("timeout-minutes")
     assert isinstance(timeout, int), f"{where}:{name} needs timeout-minutes"
@@ -242,7 +370,7 @@ def test_jobs_are_bounded_and_checkouts_keep_no_token(where: str, name: str, job
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
-def test_aws_credentials_come_from_oidc_roles_only(path: Path) -> None:
+def test_aws_credentials_come_from_oidc_roles_bound_to_an_environment(path: Path) -> None:
     workflow = load(path)
     text = path.read_text()
     assert not re.search(r"secrets\.\w*(AWS|ACCESS_KEY)", text, re.IGNORECASE)
@@ -252,7 +380,10 @@ def test_aws_credentials_come_from_oidc_roles_only(path: Path) -> None:
             inputs = step.get("with", {})
             static = {"aws-access-key-id", "aws-secret-access-key", "aws-session-token"}
             assert not static & inputs.keys(), f"{path.name}:{name} passes static keys"
-            assert inputs.get("role-to-assume"), f"{path.name}:{name} assumes no role"
+            # The role comes from the job's GitHub environment, whose name is in the OIDC
+            # subject the role's trust policy names.
+            assert inputs.get("role-to-assume") == "${{ vars.AWS_ROLE_ARN }}", name
+            assert environment_name(job), f"{path.name}:{name} assumes a role outside environments"
             assert resolve(inputs.get("aws-region", ""), job, workflow).strip(), "no region"
 
 
@@ -268,81 +399,235 @@ def test_no_expressions_expanded_inside_scripts(path: Path) -> None:
                 assert "${{" not in script, f"{path.name}:{name}: {step.get('name')}"
 
 
-@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
-def test_terraform_is_1_10_plus_without_wrapper(path: Path) -> None:
-    workflow = load(path)
+def test_terraform_is_1_10_plus_without_wrapper() -> None:
     setups = [
-        (job, step)
+        (path, job, step)
+        for path in workflow_files()
         for _, job in jobs(path)
         for step in steps_using(job, "hashicorp/setup-terraform")
     ]
-    assert setups
-    for job, step in setups:
+    assert len(setups) == 2, "terraform in the plan job and the apply job only"
+    for path, job, step in setups:
         inputs = step.get("with", {})
         assert inputs.get("terraform_wrapper") is False
-        version = resolve(inputs.get("terraform_version", ""), job, workflow)
+        version = resolve(inputs.get("terraform_version", ""), job, load(path))
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"pin an exact version: {version!r}"
         assert tuple(map(int, version.split("."))) >= (1, 10, 0), version
 
 
-# --- plan on pull requests --------------------------------------------------------------
+@pytest.mark.parametrize(("where", "name", "job"), step_jobs())
+def test_node_is_22_lts_and_python_3_11(where: str, name: str, job: Json) -> None:
+    for step in steps_using(job, "actions/setup-node"):
+        assert str(step["with"]["node-version"]) == "22", f"{where}:{name}"
+    for step in steps_using(job, "actions/setup-python"):
+        assert step["with"]["python-version"] == "3.11", f"{where}:{name}"
+        assert "cache" not in step["with"], f"{where}:{name}: no dependency caches"
 
 
-def plan_job() -> Json:
-    found = [job for _, job in jobs(PLAN) if "terraform plan" in runs(job)]
-    assert len(found) == 1, "one (matrix) plan job"
-    return found[0]
+# --- plan (terraform-plan.yml, used by PRs and deploys) ----------------------------------
 
 
-def test_plan_workflow_runs_tests_and_synth_on_pull_requests() -> None:
+def the_plan_job() -> Json:
+    (job,) = [job for _, job in jobs(TERRAFORM_PLAN)]
+    return job
+
+
+def test_plans_are_read_only_lock_free_and_gated_per_environment() -> None:
+    job = the_plan_job()
+    assert job["environment"] == "${{ inputs.env }}-plan"
+    commands = runs(job)
+    (plan_cmd,) = [line for line in commands.splitlines() if "terraform plan" in line]
+    assert "-lock=false" in plan_cmd and "-out=tfplan" in plan_cmd
+    assert "lock-timeout" not in plan_cmd
+    assert "terraform apply" not in commands
+    assert "terraform init -input=false" in commands
+
+
+def test_providers_are_verified_before_init_and_credentials() -> None:
+    job = the_plan_job()
+    verify_at, _ = named_step(job, "Verify providers")
+    (init_at, _), *_ = run_steps(job, "terraform init")
+    aws_at = next(i for i, s in enumerate(job["steps"]) if action(s) == AWS_CREDENTIALS)
+    assert verify_at < aws_at < init_at
+
+
+def _verify_providers(stack: Json, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    _, step = named_step(the_plan_job(), "Verify providers")
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir(exist_ok=True)
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stack))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STACK_DIR": str(stack_dir),
+        "EXPECTED_PROVIDERS": load(TERRAFORM_PLAN)["env"]["EXPECTED_PROVIDERS"],
+    }
+    return subprocess.run(
+        [sys.executable, "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_provider_check_accepts_every_synthesized_environment(
+    env: str, synthesized: dict[str, Json], tmp_path: Path
+) -> None:
+    done = _verify_providers(synthesized[env], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hashicorp/aws" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("label", "tamper"),
+    [
+        (
+            "external data source",
+            lambda s: s.setdefault("data", {}).update(
+                {"external_x": {"x": {"program": ["sh", "-c", "env"]}}}
+            ),
+        ),
+        (
+            "declared provider",
+            lambda s: s["terraform"]["required_providers"].update(
+                {"evil": {"source": "example/evil"}}
+            ),
+        ),
+        (
+            "aws name, other source",
+            lambda s: s["terraform"]["required_providers"].update(
+                {"aws": {"source": "example/aws"}}
+            ),
+        ),
+        ("module", lambda s: s.update({"module": {"m": {"source": "git::https://x"}}})),
+        (
+            "provisioner",
+            lambda s: next(iter(next(iter(s["resource"].values())).values())).update(
+                {"provisioner": [{"local-exec": {"command": "env"}}]}
+            ),
+        ),
+    ],
+)
+def test_provider_check_refuses_code_running_additions(
+    label: str, tamper: Any, synthesized: dict[str, Json], tmp_path: Path
+) -> None:
+    stack = json.loads(json.dumps(synthesized[ENVS[0]]))
+    tamper(stack)
+    done = _verify_providers(stack, tmp_path)
+    assert done.returncode != 0, f"{label} passed the provider check"
+    assert "::error::" in done.stdout + done.stderr
+
+
+def test_plan_redacts_and_summarizes(tmp_path: Path) -> None:
+    """The summary step, run with a stand-in `terraform show -json`, masks secrets."""
+    _, step = named_step(the_plan_job(), "Summarize and redact")
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    changes = [
+        {"change": {"actions": ["create"]}},
+        {"change": {"actions": ["delete", "create"]}},
+        {"change": {"actions": ["update"]}},
+    ]
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps({'resource_changes': changes})}'\n")
+    fake.chmod(0o755)
+    key = "AKIA" + "ABCDEFGHIJKLMNOP"
+    (tmp_path / "plan.txt").write_text(
+        f'  + access = "{key}"\n  + db_password = "hunter2"\n  + name = "web"\n'
+    )
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    env = {
+        "PATH": f"{fake.parent}:/usr/bin:/bin",
+        "ENV_NAME": "dev",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    redacted = (tmp_path / "plan-redacted.txt").read_text()
+    assert key not in redacted and "hunter2" not in redacted
+    assert 'name = "web"' in redacted
+    line = "2 to add, 1 to change, 1 to destroy (1 to replace)"
+    assert (tmp_path / "summary.txt").read_text().strip() == line
+    assert f"summary={line}" in output.read_text()
+    assert key not in summary.read_text() and line in summary.read_text()
+
+
+def test_binary_plans_are_uploaded_only_for_deploys_with_shortest_retention() -> None:
+    job = the_plan_job()
+    uploads = steps_using(job, "actions/upload-artifact")
+    binary = [u for u in uploads if "tfplan-" in u["with"]["name"]]
+    assert len(binary) == 1
+    assert binary[0]["if"] == "${{ inputs.keep-plan }}"
+    assert all(u["with"]["retention-days"] == 1 for u in uploads)
+    text_paths = " ".join(str(u["with"]["path"]) for u in uploads if u not in binary)
+    assert "plan-redacted.txt" in text_paths and "plan.txt" not in text_paths.replace(
+        "plan-redacted.txt", ""
+    )
+    pr_callers = [job for _, job in jobs(PLAN) if job.get("uses")]
+    assert pr_callers and all(not c["with"].get("keep-plan") for c in pr_callers)
+    (deploy_caller,) = [job for _, job in jobs(DEPLOY_ENV) if job.get("uses")]
+    assert deploy_caller["with"]["keep-plan"] is True
+
+
+# --- pull requests ----------------------------------------------------------------------
+
+
+def test_pr_workflow_tests_synthesizes_and_preflights_without_credentials() -> None:
     workflow = load(PLAN)
     assert "pull_request" in workflow["on"]
     assert "pull_request_target" not in workflow["on"]
     by_name = dict(jobs(PLAN))
-    test = next(job for job in by_name.values() if "make test" in runs(job))
-    setup_python = steps_using(test, "actions/setup-python")
-    setup_node = steps_using(test, "actions/setup-node")
-    assert [s["with"]["python-version"] for s in setup_python] == ["3.11"]
-    assert [str(s["with"]["node-version"]) for s in setup_node] == ["20"]
-    synth_names = [name for name, job in by_name.items() if "make synth" in runs(job)]
-    assert len(synth_names) == 1
-    assert synth_names[0] in needs(plan_job())
-    uploads = steps_using(by_name[synth_names[0]], "actions/upload-artifact")
-    assert [u["with"]["path"] for u in uploads] == ["cdktf.out"]
-    downloads = steps_using(plan_job(), "actions/download-artifact")
-    assert uploads[0]["with"]["name"] in [d["with"]["name"] for d in downloads]
+    assert "make test" in runs(by_name["test"])
+    synth = by_name["synth"]
+    assert "make synth" in runs(synth)
+    assert "ops preflight" in runs(synth)
+    assert re.search(r"-m ops cost --env \S+ --format markdown", runs(synth))
+    assert "-m ops diagram" in runs(synth)
+    assert synth["permissions"] == {"contents": "read"}
+    uploads = {u["with"]["name"]: u for u in steps_using(synth, "actions/upload-artifact")}
+    assert uploads["cdktf-out"]["with"]["path"] == "cdktf.out"
 
 
-def test_plan_runs_once_per_environment_with_its_own_role() -> None:
-    job = plan_job()
-    strategy = job["strategy"]
-    assert strategy["fail-fast"] is False
-    assert strategy["matrix"]["env"] == list(ENVS)
-    includes = {entry["env"]: entry for entry in strategy["matrix"].get("include", [])}
-    (aws,) = steps_using(job, AWS_CREDENTIALS)
-    role = aws["with"]["role-to-assume"]
-    for env in ENVS:
-        matrix_key = re.fullmatch(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", role)
-        resolved = includes[env][matrix_key[1]] if matrix_key else role
-        assert f"vars.AWS_PLAN_ROLE_ARN_{env.upper()}" in resolved, (env, resolved)
-    assert "${{ matrix.env }}" in job["env"]["STACK_DIR"]
-
-
-def test_plan_saves_and_publishes_the_plan() -> None:
-    job = plan_job()
-    commands = runs(job)
-    assert "terraform init -input=false" in commands
-    (plan_cmd,) = [line for line in commands.splitlines() if "terraform plan" in line]
-    for flag in ("-input=false", "-lock-timeout=", "-out=tfplan"):
-        assert flag in plan_cmd
-    assert "terraform show -no-color tfplan > plan.txt" in commands
-    assert "terraform show" in commands and "-json" in commands and "resource_changes" in commands
-    assert re.search(r"-m ops cost --env \S+ --format markdown", commands)
-    assert re.search(r"-m ops diagram --env \S+ --out \S+", commands)
-    uploaded = " ".join(
-        str(step["with"]["path"]) for step in steps_using(job, "actions/upload-artifact")
+@pytest.mark.parametrize("path", [PLAN, DEPLOY], ids=lambda p: p.name)
+def test_preflight_gates_the_artifact_before_any_plan(path: Path) -> None:
+    """Preflight runs after synth and before the stacks are uploaded, and may not be skipped."""
+    synth = dict(jobs(path))["synth"]
+    ((synth_at, _),) = run_steps(synth, "make synth")
+    preflight_at, preflight = named_step(synth, "Preflight")
+    assert preflight["run"].strip() == ".venv/bin/python -m ops preflight"
+    assert not preflight.get("continue-on-error") and "if" not in preflight
+    upload_at = next(
+        i
+        for i, step in enumerate(synth["steps"])
+        if action(step) == "actions/upload-artifact" and step["with"]["name"] == "cdktf-out"
     )
-    assert "tfplan" in uploaded and "plan.txt" in uploaded
+    assert synth_at < preflight_at < upload_at
+
+
+def test_pr_plan_matrix_is_envs_default_environments() -> None:
+    by_name = dict(jobs(PLAN))
+    _, step = named_step(by_name["synth"], "Environments")
+    (snippet,) = re.findall(r"-c '([^']+)'", step["run"])
+    printed = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(printed) == list(ENVS)
+    expected = "${{ fromJSON(needs.synth.outputs.environments) }}"
+    for name in ("plan", "comment"):
+        assert by_name[name]["strategy"]["matrix"]["env"] == expected, name
+    assert by_name["plan"]["uses"] == "./.github/workflows/terraform-plan.yml"
+    assert by_name["plan"]["with"]["env"] == "${{ matrix.env }}"
+
+
+def test_plans_and_comments_only_for_same_repo_prs() -> None:
+    by_name = dict(jobs(PLAN))
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    for name in ("plan", "comment"):
+        assert same_repo in by_name[name]["if"], name
 
 
 def test_one_pr_comment_per_environment_is_updated_in_place() -> None:
@@ -353,16 +638,20 @@ def test_one_pr_comment_per_environment_is_updated_in_place() -> None:
     ]
     assert len(commenters) == 1
     _, job = commenters[0]
-    assert job["strategy"]["matrix"]["env"] == list(ENVS)
     (step,) = steps_using(job, GITHUB_SCRIPT)
     assert step["env"]["MARKER"] == "<!-- plan:${{ matrix.env }} -->"
     script = step["with"]["script"]
     for call in ("readFileSync", "process.env.COMMENT_FILE", "updateComment", "createComment"):
         assert call in script, call
-    assert "<!-- plan:{env} -->" in runs(plan_job()), "the plan job writes the marker"
+    assert "<!-- plan:{env} -->" in runs(job), "the comment job writes the marker"
+    assert "plan-redacted.txt" in runs(job) and "plan.txt" not in runs(job)
 
 
 # --- deploy on main ---------------------------------------------------------------------
+
+
+def env_jobs() -> list[tuple[str, Json]]:
+    return [(name, job) for name, job in jobs(DEPLOY) if job.get("uses")]
 
 
 def test_deploy_runs_on_push_to_main_and_never_cancels() -> None:
@@ -371,45 +660,106 @@ def test_deploy_runs_on_push_to_main_and_never_cancels() -> None:
     assert workflow["concurrency"]["cancel-in-progress"] is False
 
 
-def test_deploy_synthesizes_once_and_applies_that_artifact_in_order() -> None:
+def test_deploy_synthesizes_once_and_deploys_envs_in_order() -> None:
     workflow = load(DEPLOY)
     synths = [name for name, job in jobs(DEPLOY) if "make synth" in runs(job)]
-    assert len(synths) == 1
-    (upload,) = steps_using(workflow["jobs"][synths[0]], "actions/upload-artifact")
-    found = apply_jobs()
-    assert sorted(found) == sorted(ENVS)
-    for env, (name, job) in found.items():
-        assert synths[0] in ancestors(workflow, name), name
-        assert not steps_using(job, "actions/checkout"), f"{name} must not rebuild from source"
-        (download,) = steps_using(job, "actions/download-artifact")
-        assert download["with"]["name"] == upload["with"]["name"], env
-    order = [found[env][0] for env in ENVS]
-    for earlier, later in itertools.pairwise(order):
-        assert earlier in ancestors(workflow, later), f"{later} must wait for {earlier}"
+    assert synths == ["synth"]
+    assert "ops preflight" in runs(workflow["jobs"]["synth"])
+    (upload,) = steps_using(workflow["jobs"]["synth"], "actions/upload-artifact")
+    assert upload["with"]["name"] == "cdktf-out"
+    found = env_jobs()
+    assert [job["with"]["env"] for _, job in found] == list(ENVS)
+    for name, job in found:
+        assert job["uses"] == "./.github/workflows/deploy-env.yml", name
+        assert {"synth", "test"} <= ancestors(workflow, name), name
+    for (earlier, _), (later, _) in itertools.pairwise(found):
+        assert needs(workflow["jobs"][later]) == [earlier], f"{later} must wait for {earlier}"
+
+
+def test_deploy_env_plans_then_approves_then_applies_that_plan() -> None:
+    by_name = dict(jobs(DEPLOY_ENV))
+    assert by_name["plan"]["uses"] == "./.github/workflows/terraform-plan.yml"
+    apply = by_name["apply"]
+    assert needs(apply) == ["plan"]
+    assert environment_name(apply) == "${{ inputs.env }}"
+    assert apply["concurrency"] == {
+        "group": "terraform-apply-${{ inputs.env }}",
+        "cancel-in-progress": False,
+    }
+    assert not steps_using(apply, "actions/checkout"), "apply must not rebuild from source"
+    downloads = [d["with"]["name"] for d in steps_using(apply, "actions/download-artifact")]
+    assert downloads == ["cdktf-out", "tfplan-${{ inputs.env }}"]
+    ((apply_at, step),) = run_steps(apply, "terraform apply")
+    assert re.fullmatch(r"terraform apply( -[\w=-]+)* tfplan", step["run"].strip())
+    assert step["working-directory"] == "${{ env.STACK_DIR }}"
+    assert apply["env"]["STACK_DIR"] == "cdktf.out/stacks/${{ inputs.env }}"
+    # No re-plan before the apply: the only plan in the job checks the result afterwards.
+    ((check_at, check),) = run_steps(apply, "terraform plan")
+    assert check_at > apply_at and "-detailed-exitcode" in check["run"]
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_apply_job_is_gated_serialized_and_uses_its_role(env: str) -> None:
-    _, job = apply_jobs()[env]
-    assert environment_name(job) == env
-    concurrency = job["concurrency"]
-    assert env in concurrency["group"]
-    assert concurrency["cancel-in-progress"] is False
-    other_groups = [apply_jobs()[e][1]["concurrency"]["group"] for e in ENVS if e != env]
-    assert concurrency["group"] not in other_groups
-    (aws,) = steps_using(job, AWS_CREDENTIALS)
-    assert "vars.AWS_APPLY_ROLE_ARN_" + env.upper() in aws["with"]["role-to-assume"]
+def test_every_service_waits_for_steady_state_with_rollback(
+    env: str, synthesized: dict[str, Json]
+) -> None:
+    services = synthesized[env]["resource"].get("aws_ecs_service", {})
+    assert services, env
+    for name, body in services.items():
+        assert body.get("wait_for_steady_state") is True, f"{env}: {name}"
+        breaker = body["deployment_circuit_breaker"]
+        assert breaker == {"enable": True, "rollback": True}, f"{env}: {name}"
+
+
+# --- the plan role (policy/plan-role-*.json, documented in the README) -------------------
+
+PLAN_ROLE_POLICY = ROOT / "policy" / "plan-role-policy.json"
+PLAN_ROLE_TRUST = ROOT / "policy" / "plan-role-trust.json"
+
+
+def _statements(path: Path) -> list[Json]:
+    statements = json.loads(path.read_text())["Statement"]
+    for statement in statements:
+        for key in ("Action", "Resource"):
+            if isinstance(statement.get(key), str):
+                statement[key] = [statement[key]]
+    return statements
+
+
+def test_plan_role_policy_reads_state_and_can_never_write_it() -> None:
+    statements = _statements(PLAN_ROLE_POLICY)
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+    assert allowed == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+    denied = [s for s in statements if s["Effect"] == "Deny"]
+    assert len(denied) == 1
+    assert {"s3:PutObject", "s3:DeleteObject"} <= set(denied[0]["Action"])
+    assert "arn:aws:s3:::${STATE_BUCKET}/*" in denied[0]["Resource"]
+    assert not any("*" in a for s in statements for a in s["Action"])
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_apply_applies_exactly_the_saved_plan(env: str) -> None:
-    workflow = load(DEPLOY)
-    _, job = apply_jobs()[env]
-    ((plan_at, plan),) = run_steps(job, "terraform plan")
-    ((apply_at, apply),) = run_steps(job, "terraform apply")
-    assert plan_at < apply_at
-    assert "-out=tfplan" in plan["run"] and "-lock-timeout=" in plan["run"]
-    assert re.fullmatch(r"terraform apply( -[\w=-]+)* tfplan", apply["run"].strip())
-    for step in (plan, apply):
-        directory = resolve(step.get("working-directory", ""), job, workflow)
-        assert directory == f"cdktf.out/stacks/{env}", (step["name"], directory)
+def test_plan_role_policy_reads_exactly_the_backend_of_each_environment(
+    env: str, synthesized: dict[str, Json]
+) -> None:
+    backend = synthesized[env]["terraform"]["backend"]["s3"]
+    prefix, key_env, filename = backend["key"].split("/")
+    assert (key_env, filename) == (env, "terraform.tfstate"), backend["key"]
+    text = PLAN_ROLE_POLICY.read_text()
+    for name, value in {
+        "STATE_BUCKET": backend["bucket"],
+        "STATE_PREFIX": prefix,
+        "ENV": env,
+    }.items():
+        text = text.replace("${" + name + "}", value)
+    statements = json.loads(text)["Statement"]
+    (read,) = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert read["Resource"] == f"arn:aws:s3:::{backend['bucket']}/{backend['key']}"
+
+
+def test_plan_role_trust_names_the_plan_environment_of_the_workflow() -> None:
+    (statement,) = _statements(PLAN_ROLE_TRUST)
+    subject = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    job_environment = the_plan_job()["environment"]
+    assert job_environment == "${{ inputs.env }}-plan"
+    assert subject == "repo:${GITHUB_REPOSITORY}:environment:${ENV}-plan"
+    aud = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"]
+    assert aud == "sts.amazonaws.com"
