@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
+from envs.containers import SidecarPreset
 from envs.edge import EndpointsConfig, InterfaceEndpoint
-from envs.services import ImageConfig, SecretSource, ServiceConfig, WorkloadConfig
+from envs.queues import QueueEncryption
+from envs.services import ImageConfig, SecretSource, ServiceConfig, WorkloadConfig, registry_region
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
+IMAGE_FIX = "push the image to the project's ECR (remove image.external)"
 
 
 class _Network(Protocol):
@@ -44,6 +47,8 @@ class Need(NamedTuple):
     description: str
     endpoints: tuple[InterfaceEndpoint, ...] | None
     """Interface endpoints that satisfy it; None when only NAT can."""
+    other_fix: str = ""
+    """With `endpoints` None: the fix other than NAT."""
     s3_gateway: bool = False
     """Also needs the S3 gateway endpoint (ECR serves image layers from S3)."""
 
@@ -56,7 +61,11 @@ def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) ->
         ecr = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR)
         needs.append(Need("pulling its image from ECR", ecr, s3_gateway=True))
     else:
-        needs.append(Need(f"pulling image {image.external!r} from outside this region's ECR", None))
+        needs.append(
+            Need(
+                f"pulling image {image.external!r} from outside this region's ECR", None, IMAGE_FIX
+            )
+        )
     needs.append(Need("shipping logs with awslogs", (InterfaceEndpoint.LOGS,)))
     sources = workload.secret_sources()
     if SecretSource.SSM in sources:
@@ -72,6 +81,36 @@ def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) ->
         # ... the task needs access to KMS" and, without internet access, the kms interface
         # endpoint: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
         needs.append(Need("ECS Exec session encryption", (InterfaceEndpoint.KMS,)))
+    return needs + _container_needs(env, workload) + _queue_needs(env, workload)
+
+
+def _queue_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
+    """Consumers and producers of the platform's SQS queues."""
+    queues = [
+        s.queue
+        for s in env.services
+        if s.queue is not None and (s.name == workload.name or workload.name in s.queue.producers)
+    ]
+    needs: list[Need] = []
+    if queues:
+        needs.append(Need("using its SQS queues", (InterfaceEndpoint.SQS,)))
+    if any(q.encryption is QueueEncryption.KMS for q in queues):
+        needs.append(Need("encrypting queue messages with KMS", (InterfaceEndpoint.KMS,)))
+    return needs
+
+
+def _container_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
+    """Sidecars and presets: their images (presets come from public ECR) and X-Ray."""
+    needs: list[Need] = []
+    for name, sidecar in sorted(workload.sidecars.items()):
+        if sidecar.image is not None and registry_region(sidecar.image) != env.region:
+            fix = f"copy the image into this region's ECR and set sidecars.{name}.image to it"
+            needs.append(Need(f"pulling sidecar {name}'s image {sidecar.image!r}", None, fix))
+    for preset in workload.sidecar_presets:
+        fix = f"remove {preset.value!r} from sidecar_presets"
+        needs.append(Need(f"pulling the {preset} preset's image from public ECR", None, fix))
+    if SidecarPreset.OTEL_COLLECTOR in workload.sidecar_presets:
+        needs.append(Need("sending traces to X-Ray", (InterfaceEndpoint.XRAY,)))
     return needs
 
 
@@ -105,13 +144,14 @@ def egress_gaps(env: Environment) -> list[str]:
         else:
             nat_state = "internet_egress is false"
             nat_fix = f"set {kind}.{workload.name}.internet_egress to true"
-        for need, endpoints, s3_gateway in _needs(env, workload, exec_enabled=exec_enabled):
+        for need, endpoints, other_fix, s3_gateway in _needs(
+            env, workload, exec_enabled=exec_enabled
+        ):
             prefix = f"{kind}.{workload.name}: {need} needs "
             if endpoints is None:
                 gaps.append(
                     prefix + f"the internet, and {nat_state} (VPC endpoints cannot "
-                    f"reach other registries); fix: push the image to the project's ECR "
-                    f"(remove image.external), or {nat_fix}"
+                    f"reach other registries); fix: {other_fix}, or {nat_fix}"
                 )
                 continue
             missing = [e.value for e in endpoints if e not in available]
