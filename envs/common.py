@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import enum
 import json
 import re
 from functools import cache
@@ -124,3 +125,31 @@ def role_account(arn: str) -> str:
     match = IAM_ROLE_ARN.fullmatch(arn)
     assert match is not None
     return match["account"]
+
+
+# Secret and key ARNs a workload may reference (shared by workloads, sidecars and queues).
+SSM_PARAMETER_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:ssm:(?P<region>[a-z0-9-]+):\d{12}:parameter/[\w./-]+$"
+)
+SECRETS_MANAGER_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+"
+    r"(?::[\w-]*:[\w-]*:[\w-]*)?$"
+)
+KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SecretSource(enum.StrEnum):
+    SSM = "ssm"
+    SECRETS_MANAGER = "secretsmanager"
+
+
+def check_secret_arn(arn: str) -> SecretSource:
+    if SSM_PARAMETER_ARN.fullmatch(arn):
+        return SecretSource.SSM
+    if SECRETS_MANAGER_ARN.fullmatch(arn):
+        return SecretSource.SECRETS_MANAGER
+    raise ValueError(
+        f"{arn!r} is neither an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/...)"
+        " nor a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:...)"
+    )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.common import Strict
+from envs.common import ENV_VAR_NAME, Strict, check_secret_arn
 
 if TYPE_CHECKING:
     from envs.services import ContainerHealthCheckConfig
@@ -122,8 +122,6 @@ class SidecarConfig(Strict):
     @field_validator("environment", "secrets")
     @classmethod
     def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        from envs.services import ENV_VAR_NAME
-
         bad = [name for name in value if not ENV_VAR_NAME.fullmatch(name)]
         if bad:
             raise ValueError(f"{bad} are not environment variable names ([A-Za-z_][A-Za-z0-9_]*)")
@@ -132,8 +130,6 @@ class SidecarConfig(Strict):
     @field_validator("secrets")
     @classmethod
     def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
-        from envs.services import check_secret_arn
-
         for arn in value.values():
             check_secret_arn(arn)
         return value

@@ -6,7 +6,7 @@ import enum
 
 from pydantic import model_validator
 
-from envs.common import Strict
+from envs.common import KMS_KEY_ARN, Strict
 
 # SQS queue attribute limits (CreateQueue, "Request Parameters":
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
@@ -89,8 +89,6 @@ class QueueConfig(Strict):
 
     @model_validator(mode="after")
     def _limits(self) -> QueueConfig:
-        from envs.services import KMS_KEY_ARN
-
         problems = []
         for field, (low, high) in (
             ("visibility_timeout_seconds", VISIBILITY_TIMEOUT_SECONDS),

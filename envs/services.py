@@ -9,7 +9,15 @@ import zlib
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from envs.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
-from envs.common import Strict, check_log_retention, check_name
+from envs.common import (
+    ENV_VAR_NAME,
+    KMS_KEY_ARN,
+    SecretSource,
+    Strict,
+    check_log_retention,
+    check_name,
+    check_secret_arn,
+)
 from envs.containers import (
     ContainerDependency,
     SidecarConfig,
@@ -41,19 +49,10 @@ FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EphemeralStorage.html).
 EPHEMERAL_STORAGE_GIB = (21, 200)
 
-SSM_PARAMETER_ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:ssm:(?P<region>[a-z0-9-]+):\d{12}:parameter/[\w./-]+$"
-)
-SECRETS_MANAGER_ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+"
-    r"(?::[\w-]*:[\w-]*:[\w-]*)?$"
-)
-KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 # RFC 1123 host name: dot-separated labels of 1-63 letters, digits and '-', at most 253 chars.
 HOST_NAME = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 # ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
@@ -118,11 +117,6 @@ class ContainerInsights(enum.StrEnum):
 class CapacityProvider(enum.StrEnum):
     FARGATE = "FARGATE"
     FARGATE_SPOT = "FARGATE_SPOT"
-
-
-class SecretSource(enum.StrEnum):
-    SSM = "ssm"
-    SECRETS_MANAGER = "secretsmanager"
 
 
 def registry_region(image: str) -> str | None:
@@ -379,17 +373,6 @@ def check_fargate_size(cpu: int, memory_mib: int) -> None:
         else:
             choices = f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
         raise ValueError(f"cpu={cpu} allows memory_mib {choices}; got {memory_mib}")
-
-
-def check_secret_arn(arn: str) -> SecretSource:
-    if SSM_PARAMETER_ARN.fullmatch(arn):
-        return SecretSource.SSM
-    if SECRETS_MANAGER_ARN.fullmatch(arn):
-        return SecretSource.SECRETS_MANAGER
-    raise ValueError(
-        f"{arn!r} is neither an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/...)"
-        " nor a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:...)"
-    )
 
 
 class WorkloadConfig(Strict):

@@ -10,13 +10,9 @@ from typing import Any
 
 from constructs import Construct
 
+from envs.common import SecretSource, check_secret_arn
 from envs.iam import secret_policy_arn
-from envs.services import (
-    ContainerHealthCheckConfig,
-    SecretSource,
-    WorkloadConfig,
-    check_secret_arn,
-)
+from envs.services import ContainerHealthCheckConfig, WorkloadConfig
 from modules.aws import (
     cloudwatch_log_group,
     ecs_task_definition,

@@ -483,7 +483,7 @@ class Converter:
                           "and placement itself")  # fmt: skip
 
     def _environment(self, name: str, config: dict[str, Any]) -> None:
-        from envs.services import ENV_VAR_NAME
+        from envs.common import ENV_VAR_NAME
 
         spec = self.specs[name]
         environment: dict[str, str] = {}
