@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from envs import DEFAULT_ENVIRONMENTS
 from envs.reference import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,11 +55,10 @@ def test_committed_diagrams_match_the_synthesized_stacks(
         capture_output=True,
         text=True,
     )
-    for env in ("dev", "stg", "prod"):
+    for env in DEFAULT_ENVIRONMENTS:
         committed = (ROOT / "docs" / "diagrams" / f"{env}.md").read_text()
         assert committed == (tmp_path / f"{env}.md").read_text(), (
-            f"docs/diagrams/{env}.md is stale: run make synth && python -m ops diagram "
-            "--out docs/diagrams"
+            f"docs/diagrams/{env}.md is stale: run make docs"
         )
 
 
