@@ -26,7 +26,7 @@ install = if [ -x $(UV) ]; then \
 	  $(1) -m pip install --quiet --no-input --require-hashes $(addprefix -r ,$(2)); \
 	fi
 
-.PHONY: synth test check bench bench-setup lint diagrams lock clean
+.PHONY: synth test check bench bench-setup lint diagrams docs lock clean
 
 synth: $(RUNTIME_STAMP) ## Synthesize every environment into cdktf.out/
 	$(WITH_NODE22) $(PY) main.py
@@ -48,6 +48,9 @@ lint: $(DEV_STAMP) ## ruff (lint + format check) on the whole repo, then mypy (s
 
 diagrams: synth ## Redraw docs/diagrams/<env>.md from the synthesized stacks
 	$(PY) -m ops diagram --out docs/diagrams
+
+docs: diagrams ## Regenerate docs/diagrams and the README's configuration reference and dev diagram
+	$(PY) docs/regenerate.py
 
 lock: $(RUNTIME_STAMP) ## Re-resolve every requirements*.txt (with hashes) from its .in file
 	for name in $(basename $(LOCK_INPUTS)); do \
