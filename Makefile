@@ -37,8 +37,9 @@ test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session
 check: $(RUNTIME_STAMP) ## Validate the environment config only (no provider load)
 	$(PY) main.py --check
 
-bench: $(DEV_STAMP) ## Naive provider import vs make synth: wall time, peak RSS, identical JSON
+bench: $(DEV_STAMP) ## Naive provider import vs make synth (wall, RSS, identical JSON); 20 services vs 2
 	$(WITH_NODE22) $(PY) bench/synth_bench.py
+	$(WITH_NODE22) $(PY) bench/scale_bench.py
 
 bench-setup: ## First make synth and make test set-up on a fresh clone (empty installer caches)
 	$(PYTHON) bench/setup_bench.py

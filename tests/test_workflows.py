@@ -287,28 +287,34 @@ def test_job_write_scopes_only_where_needed(where: str, name: str, job: Json) ->
         assert not steps_using(job, "actions/checkout"), f"{where}:{name} checks out code"
 
 
-RELEASE_WORKFLOW = "release.yml"
-"""Called by application repositories: its jobs hold the *caller's* release role (OIDC subject
-`repo:<app-repo>:environment:<env>`, release permissions only) and run the platform's `ops` at a
-commit the caller pins. No pull-request code of this repository runs there."""
+RELEASE_JOBS = {
+    "release.yml:dev": "${{ inputs.platform_ref }}",
+    "release.yml:stg": "${{ inputs.platform_ref }}",
+    "release.yml:prod": "${{ inputs.platform_ref }}",
+    "deploy-env.yml:rollout": "${{ github.sha }}",
+}
+"""Jobs that hold a *release* role (release permissions only: ECR read, the release parameters,
+ECS register/update/describe, PassRole of the workloads' roles) and run the platform's `ops`
+from a pinned commit: the application release workflow (the caller's role and pinned platform
+commit) and the post-apply template rollout (this run's commit on main). No pull-request code
+runs there; every other job with an OIDC token runs no repository code at all."""
 
 
 def platform_jobs() -> list[tuple[str, Json]]:
-    return [(where, job) for where, job in oidc_jobs() if not where.startswith(RELEASE_WORKFLOW)]
+    return [(where, job) for where, job in oidc_jobs() if where not in RELEASE_JOBS]
 
 
 def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
-    found = [(where, job) for where, job in oidc_jobs() if where.startswith(RELEASE_WORKFLOW)]
-    assert {where for where, _ in found} == {
-        f"{RELEASE_WORKFLOW}:{n}" for n in ("dev", "stg", "prod")
-    }
-    for where, job in found:
+    found = {where: job for where, job in oidc_jobs() if where in RELEASE_JOBS}
+    assert set(found) == set(RELEASE_JOBS)
+    install = "python -m pip install --no-input --require-hashes -r requirements.txt"
+    for where, job in found.items():
         (checkout,) = steps_using(job, "actions/checkout")
-        assert checkout["with"] == {
-            "repository": "${{ inputs.platform_repository }}",
-            "ref": "${{ inputs.platform_ref }}",
-            "persist-credentials": False,
-        }, where
+        assert checkout["with"]["ref"] == RELEASE_JOBS[where], where
+        assert checkout["with"]["persist-credentials"] is False, where
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, where
+        environment = environment_name(job)
+        assert environment in ("dev", "stg", "prod") or environment.endswith("-release"), where
         (credentials,) = steps_using(job, AWS_CREDENTIALS)
         assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}", where
         code = [
@@ -317,8 +323,7 @@ def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
             for line in step.get("run", "").splitlines()
             if REPO_CODE.search(line)
         ]
-        install = "python -m pip install --no-input --require-hashes -r requirements.txt"
-        assert code[0] == install, code
+        assert code[0] == install, (where, code)
         assert code[1:] and all(re.match(r"python -m ops (deploy|promote) ", c) for c in code[1:])
 
 
@@ -353,7 +358,7 @@ def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
 
 @pytest.mark.parametrize(("where", "name", "job"), step_jobs())
 def test_jobs_that_check_out_code_hold_only_contents_read(where: str, name: str, job: Json) -> None:
-    if where == RELEASE_WORKFLOW:
+    if f"{where}:{name}" in RELEASE_JOBS:
         return  # the caller's release role; see test_release_jobs_run_only_pinned_ops_...
     shell = "\n".join(step.get("run", "") for step in job["steps"] if step.get("shell") != "python")
     if steps_using(job, "actions/checkout") or REPO_CODE.search(shell):
@@ -520,10 +525,15 @@ def test_plan_redacts_and_summarizes(tmp_path: Path) -> None:
     _, step = named_step(the_plan_job(), "Summarize and redact")
     fake = tmp_path / "bin" / "terraform"
     fake.parent.mkdir()
+    template = "/fargate-dev/release/backend/template"
     changes = [
         {"change": {"actions": ["create"]}},
         {"change": {"actions": ["delete", "create"]}},
-        {"change": {"actions": ["update"]}},
+        {
+            "address": "aws_ssm_parameter.t",
+            "type": "aws_ssm_parameter",
+            "change": {"actions": ["update"], "after": {"name": template, "value": "hunter2"}},
+        },
     ]
     fake.write_text(f"#!/bin/sh\necho '{json.dumps({'resource_changes': changes})}'\n")
     fake.chmod(0o755)
@@ -554,6 +564,32 @@ def test_plan_redacts_and_summarizes(tmp_path: Path) -> None:
     assert (tmp_path / "summary.txt").read_text().strip() == line
     assert f"summary={line}" in output.read_text()
     assert key not in summary.read_text() and line in summary.read_text()
+    # What leaves for `ops release-impact`: addresses, types, actions and names, no values.
+    release = json.loads((tmp_path / "release-changes.json").read_text())
+    assert release == {
+        "resource_changes": [
+            {
+                "address": "aws_ssm_parameter.t",
+                "type": "aws_ssm_parameter",
+                "change": {"actions": ["update"], "after": {"name": template}},
+            }
+        ]
+    }
+
+
+def test_release_impact_runs_without_credentials_and_reaches_the_comment() -> None:
+    workflow = load(PLAN)
+    impact = workflow["jobs"]["impact"]
+    assert impact["permissions"] == {"contents": "read"}
+    assert not steps_using(impact, AWS_CREDENTIALS)
+    runs = [step.get("run", "") for step in impact["steps"]]
+    assert any(r.startswith("python -m ops release-impact --env ") for r in runs)
+    comment = workflow["jobs"]["comment"]
+    assert "impact" in comment["needs"]
+    assert any(
+        step.get("with", {}).get("name") == "release-impact-${{ matrix.env }}"
+        for step in steps_using(comment, "actions/download-artifact")
+    )
 
 
 def test_binary_plans_are_uploaded_only_for_deploys_with_shortest_retention() -> None:
