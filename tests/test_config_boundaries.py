@@ -81,3 +81,17 @@ def test_an_environment_named_twice_runs_once(capsys: pytest.CaptureFixture[str]
     assert [env.name for env in load_environments(["dev", "dev"])] == ["dev"]
     assert main(["--check", "--env", "dev", "--env", "dev"]) == 0
     assert capsys.readouterr().out == "configuration valid: dev\n"
+
+
+def test_none_removes_a_base_service_and_an_empty_dict_keeps_it() -> None:
+    """An environment can drop a service (or job) the base defines; `{}` merges, so it keeps it."""
+    kept = build({"services": {"frontend": {}}})
+    assert "frontend" in [s.name for s in kept.services]
+    env = build(
+        {
+            "services": {"backend": None, "frontend": {"exposure": "public"}},
+            "jobs": {"migrate": None, "nightly-report": None},
+        }
+    )
+    assert [s.name for s in env.services] == ["frontend"]
+    assert env.jobs == ()
