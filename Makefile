@@ -31,8 +31,9 @@ install = if [ -x $(UV) ]; then \
 synth: $(RUNTIME_STAMP) ## Synthesize every environment into cdktf.out/
 	$(WITH_NODE22) $(PY) main.py
 
-test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session)
+test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session), then the five-edit proof
 	$(WITH_NODE22) $(PY) -m pytest
+	$(WITH_NODE22) $(PY) -m pytest -m five_edits
 
 check: $(RUNTIME_STAMP) ## Validate the environment config only (no provider load)
 	$(PY) main.py --check
