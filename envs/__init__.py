@@ -103,7 +103,7 @@ EXPECTED = {
 }
 
 
-FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_-]+)*): (.*)$", re.DOTALL)
+FIELD_HEAD = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)*): (.*)$", re.DOTALL)
 
 
 def _locate(location: str, message: str) -> str:

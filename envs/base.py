@@ -36,7 +36,23 @@ BASE: dict[str, Any] = {
             "allowed_callers": ["frontend"],
             "autoscaling": {"min_capacity": 2, "max_capacity": 4},
         },
+        "worker": {
+            # A queue worker on the backend's image: backend sends jobs to its queue.
+            "exposure": "none",
+            "same_image_as": "backend",
+            "command": ["python", "manage.py", "run_worker"],
+            "cpu": 256,
+            "memory_mib": 512,
+            "desired_count": 1,
+            "queue": {
+                "producers": ["backend"],
+                "visibility_timeout_seconds": 300,
+                "scaling": {"backlog_per_task": 50, "min_capacity": 0, "max_capacity": 4},
+            },
+        },
     },
+    # User uploads: the backend writes them, the frontend serves them.
+    "buckets": {"uploads": {"grants": {"backend": "write", "frontend": "read"}}},
     "jobs": {
         "migrate": {
             "same_image_as": "backend",

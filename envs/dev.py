@@ -13,8 +13,9 @@ OVERRIDES: dict[str, Any] = {
         "nat_mode": "single",
         "flow_logs": {"retention_days": 14},
     },
-    # ECS Exec on the backend reaches SSM and KMS through endpoints, not the internet.
-    "endpoints": {"interface": ["ssmmessages", "kms"]},
+    # ECS Exec on the backend reaches SSM and KMS through endpoints, not the internet; the
+    # worker's queue is reached through the sqs endpoint.
+    "endpoints": {"interface": ["ssmmessages", "kms", "sqs"]},
     "ecs": {
         "capacity_provider_strategy": [
             {"capacity_provider": "FARGATE_SPOT", "weight": 3},

@@ -89,6 +89,8 @@ class InterfaceEndpoint(enum.StrEnum):
     SECRETSMANAGER = "secretsmanager"
     KMS = "kms"
     STS = "sts"
+    XRAY = "xray"
+    SQS = "sqs"
 
 
 ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.LOGS)
@@ -103,8 +105,9 @@ class EndpointsConfig(Strict):
     interface: tuple[InterfaceEndpoint, ...] = ()
     """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
     restrict_s3_gateway: StrictBool = True
-    """The S3 gateway endpoint's policy allows only the region's ECR layer bucket plus
-    `s3_allowed_buckets`; false: all of S3 (the AWS default, lets tasks reach any bucket)."""
+    """The S3 gateway endpoint's policy allows only the region's ECR layer bucket, the
+    environment's `buckets` and `s3_allowed_buckets`; false: all of S3 (the AWS default, lets
+    tasks reach any bucket)."""
     s3_allowed_buckets: tuple[str, ...] = ()
     """Extra bucket names reachable through a restricted S3 gateway endpoint."""
 

@@ -9,43 +9,78 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from envs.containers import SidecarPreset
 from envs.edge import InterfaceEndpoint
-from envs.services import SecretSource, WorkloadConfig
+from envs.queues import QueueEncryption
+from envs.services import SecretSource, WorkloadConfig, registry_region
 
 if TYPE_CHECKING:
     from envs.schema import EnvironmentConfig
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
+IMAGE_FIX = "push the image to the project's ECR (remove image.external)"
 
 
-def _needs(
-    env: EnvironmentConfig, workload: WorkloadConfig, *, exec_enabled: bool
-) -> list[tuple[str, tuple[InterfaceEndpoint, ...] | None]]:
-    """(need, endpoints that satisfy it; None when only NAT can)."""
-    needs: list[tuple[str, tuple[InterfaceEndpoint, ...] | None]] = []
+Need = tuple[str, tuple[InterfaceEndpoint, ...] | None, str]
+"""(need, endpoints that satisfy it or None when only NAT can, the fix other than NAT then)."""
+
+
+def _needs(env: EnvironmentConfig, workload: WorkloadConfig, *, exec_enabled: bool) -> list[Need]:
+    needs: list[Need] = []
     image = env.image_of(workload)
     registry = image.registry_region()
     if registry in ("project", env.region):
-        needs.append(
-            ("pulling its image from ECR", (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR))
-        )
+        ecr = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR)
+        needs.append(("pulling its image from ECR", ecr, ""))
     else:
-        needs.append((f"pulling image {image.external!r} from outside this region's ECR", None))
-    needs.append(("shipping logs with awslogs", (InterfaceEndpoint.LOGS,)))
+        needs.append(
+            (f"pulling image {image.external!r} from outside this region's ECR", None, IMAGE_FIX)
+        )
+    needs.append(("shipping logs with awslogs", (InterfaceEndpoint.LOGS,), ""))
     sources = workload.secret_sources()
     if SecretSource.SSM in sources:
-        needs.append(("reading SSM parameter secrets", (InterfaceEndpoint.SSM,)))
+        needs.append(("reading SSM parameter secrets", (InterfaceEndpoint.SSM,), ""))
     if SecretSource.SECRETS_MANAGER in sources:
-        needs.append(("reading Secrets Manager secrets", (InterfaceEndpoint.SECRETSMANAGER,)))
+        needs.append(("reading Secrets Manager secrets", (InterfaceEndpoint.SECRETSMANAGER,), ""))
     if workload.secrets_kms_key_arn:
-        needs.append(("decrypting secrets with KMS", (InterfaceEndpoint.KMS,)))
+        needs.append(("decrypting secrets with KMS", (InterfaceEndpoint.KMS,), ""))
     if exec_enabled:
-        needs.append(("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,)))
+        needs.append(("ECS Exec sessions", (InterfaceEndpoint.SSMMESSAGES,), ""))
         # The cluster encrypts exec sessions with the logs KMS key (modules/ecs_cluster.py):
         # the agent in the task then calls KMS itself. "If you use a customer managed KMS key
         # ... the task needs access to KMS" and, without internet access, the kms interface
         # endpoint: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
-        needs.append(("ECS Exec session encryption", (InterfaceEndpoint.KMS,)))
+        needs.append(("ECS Exec session encryption", (InterfaceEndpoint.KMS,), ""))
+    return needs + _container_needs(env, workload) + _queue_needs(env, workload)
+
+
+def _queue_needs(env: EnvironmentConfig, workload: WorkloadConfig) -> list[Need]:
+    """Consumers and producers of the platform's SQS queues."""
+    queues = [
+        s.queue
+        for s in env.services
+        if s.queue is not None and (s.name == workload.name or workload.name in s.queue.producers)
+    ]
+    needs: list[Need] = []
+    if queues:
+        needs.append(("using its SQS queues", (InterfaceEndpoint.SQS,), ""))
+    if any(q.encryption is QueueEncryption.KMS for q in queues):
+        needs.append(("encrypting queue messages with KMS", (InterfaceEndpoint.KMS,), ""))
+    return needs
+
+
+def _container_needs(env: EnvironmentConfig, workload: WorkloadConfig) -> list[Need]:
+    """Sidecars and presets: their images (presets come from public ECR) and X-Ray."""
+    needs: list[Need] = []
+    for name, sidecar in sorted(workload.sidecars.items()):
+        if sidecar.image is not None and registry_region(sidecar.image) != env.region:
+            fix = f"copy the image into this region's ECR and set sidecars.{name}.image to it"
+            needs.append((f"pulling sidecar {name}'s image {sidecar.image!r}", None, fix))
+    for preset in workload.sidecar_presets:
+        fix = f"remove {preset.value!r} from sidecar_presets"
+        needs.append((f"pulling the {preset} preset's image from public ECR", None, fix))
+    if SidecarPreset.OTEL_COLLECTOR in workload.sidecar_presets:
+        needs.append(("sending traces to X-Ray", (InterfaceEndpoint.XRAY,), ""))
     return needs
 
 
@@ -79,13 +114,12 @@ def egress_gaps(env: EnvironmentConfig) -> list[str]:
         else:
             nat_state = "internet_egress is false"
             nat_fix = f"set {kind}.{workload.name}.internet_egress to true"
-        for need, endpoints in _needs(env, workload, exec_enabled=exec_enabled):
+        for need, endpoints, other_fix in _needs(env, workload, exec_enabled=exec_enabled):
             prefix = f"{kind}.{workload.name}: {need} needs "
             if endpoints is None:
                 gaps.append(
                     prefix + f"the internet, and {nat_state} (VPC endpoints cannot "
-                    f"reach other registries); fix: push the image to the project's ECR "
-                    f"(remove image.external), or {nat_fix}"
+                    f"reach other registries); fix: {other_fix}, or {nat_fix}"
                 )
                 continue
             missing = [e.value for e in endpoints if e not in available]

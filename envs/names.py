@@ -376,6 +376,7 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
                             fix,
                         )
                     )
+    names += _workload_model_names(env)
     for owner, field in repositories.items():
         names.append(
             GeneratedName(
@@ -450,3 +451,55 @@ def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> lis
             f"and the two environments share an account; {names[0].fix}"
         )
     return problems
+
+
+def _workload_model_names(env: EnvironmentConfig) -> list[GeneratedName]:
+    """Queues, application buckets, the collector's metrics log group and EFS groups."""
+    prefix = env.resource_prefix
+    names = []
+    for service in env.services:
+        field = f"services.{service.name}.name"
+        fix = "rename the service (or shorten the project or environment name)"
+        if service.queue is not None:
+            for suffix, what in (("", "queue"), ("-dlq", "dead-letter queue")):
+                names.append(
+                    GeneratedName(
+                        QUEUE,
+                        f"{prefix}-{service.name}{suffix}",
+                        f"the {what} of service {service.name!r}",
+                        field,
+                        fix,
+                    )
+                )
+    for kind, workload in env.workloads():
+        if "otel-collector" in workload.sidecar_presets:
+            names.append(
+                GeneratedName(
+                    LOG_GROUP,
+                    f"/ecs/{prefix}/{workload.name}/metrics",
+                    f"the metrics log group of {kind[:-1]} {workload.name!r}",
+                    f"{kind}.{workload.name}.name",
+                    "rename it (or shorten the project or environment name)",
+                )
+            )
+    for bucket in env.buckets:
+        names.append(
+            GeneratedName(
+                BUCKET_PREFIX,
+                env.bucket_prefix(bucket),
+                f"the application bucket {bucket!r}",
+                f"buckets.{bucket}",
+                "shorten the bucket name (or the project or environment name)",
+            )
+        )
+    for file_system in env.file_systems:
+        names.append(
+            GeneratedName(
+                SECURITY_GROUP,
+                f"{prefix}-{file_system}-efs",
+                f"the security group of file system {file_system!r}",
+                f"file_systems.{file_system}",
+                "rename the file system",
+            )
+        )
+    return names

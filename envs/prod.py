@@ -14,7 +14,7 @@ OVERRIDES: dict[str, Any] = {
         "nat_mode": "per_az",
         "flow_logs": {"enabled": True, "retention_days": 365},
     },
-    "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts"]},
+    "endpoints": {"interface": ["ssm", "secretsmanager", "kms", "sts", "sqs"]},
     # Placeholder zone (RFC 2606): replace it with your own before deploying.
     "domain": {
         "zone_name": "example.com",
@@ -39,6 +39,9 @@ OVERRIDES: dict[str, Any] = {
         },
         "backend": {
             "image": {"tag": "1.0.0"},
+            # The collector's image comes from public ECR and X-Ray through NAT.
+            "sidecar_presets": ["otel-collector"],
+            "internet_egress": True,
             "cpu": 1024,
             "memory_mib": 2048,
             "desired_count": 3,

@@ -12,6 +12,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -35,6 +36,7 @@ from envs.common import (
     region_zones,
     role_account,
 )
+from envs.containers import SidecarPreset
 from envs.deployment import TEST_TRAFFIC_HEADER
 from envs.domain import DomainConfig, domain_problems
 from envs.edge import (
@@ -47,8 +49,10 @@ from envs.jobs import JobConfig
 from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
 from envs.release import ReleaseConfig
+from envs.resources import BucketConfig
 from envs.services import (
     RULE_VALUES_PER_RULE,
+    ContainerInsights,
     CpuArchitecture,
     EcsConfig,
     Exposure,
@@ -56,6 +60,7 @@ from envs.services import (
     ServiceConfig,
     WorkloadConfig,
 )
+from envs.storage import FileSystemConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
 SMALLEST_SUBNET_PREFIX = 28
@@ -328,6 +333,10 @@ class EnvironmentConfig(Strict):
     jobs: tuple[JobConfig, ...] = ()
     """One-off and scheduled tasks, given as {name: settings} in env files; `{name: None}`
     removes a job the base defines."""
+    buckets: dict[str, BucketConfig] = Field(default_factory=dict)
+    """Application S3 buckets by name, each with its workloads' grants."""
+    file_systems: dict[str, FileSystemConfig] = Field(default_factory=dict)
+    """Shared EFS file systems by name, mounted by workloads' `efs_mounts`."""
     alarms: AlarmsConfig = AlarmsConfig()
     """The alarm topic (SNS), its subscriptions, load balancer alarms and the dashboard."""
 
@@ -416,21 +425,47 @@ class EnvironmentConfig(Strict):
     @model_validator(mode="before")
     @classmethod
     def _jobs_inherit_architecture(cls, data: object) -> object:
-        """A job that runs a service's image (`same_image_as`) runs on that service's CPU
-        architecture: an ARM64 image cannot start on X86_64. A job that sets a different
-        `cpu_architecture` itself is rejected later (`_job_problems`)."""
+        """A job or service that runs a service's image (`same_image_as`) runs on the CPU
+        architecture of the service that owns the image: an ARM64 image cannot start on
+        X86_64. One that sets a different `cpu_architecture` itself is rejected later
+        (`_job_problems`, `_same_image_problems`)."""
         if not isinstance(data, dict):
             return data
         services, jobs = data.get("services"), data.get("jobs")
-        if not isinstance(services, dict) or not isinstance(jobs, dict):
+        if not isinstance(services, dict):
             return data
-        inherited = {}
-        for name, job in jobs.items():
-            service = services.get(job.get("same_image_as")) if isinstance(job, dict) else None
-            if isinstance(service, dict) and "cpu_architecture" not in job:
-                architecture = service.get("cpu_architecture", CpuArchitecture.X86_64)
-                inherited[name] = {**job, "cpu_architecture": architecture}
-        return {**data, "jobs": {**jobs, **inherited}} if inherited else data
+
+        def owner(name: object, seen: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+            """The service whose image `name` runs (a loop is reported later, not followed)."""
+            service = services.get(name) if isinstance(name, str) else None
+            if not isinstance(service, dict) or not isinstance(name, str):
+                return None
+            borrowed = service.get("same_image_as")
+            if (
+                isinstance(borrowed, str)
+                and isinstance(services.get(borrowed), dict)
+                and "cpu_architecture" not in service
+                and borrowed not in seen | {name}
+            ):
+                return owner(borrowed, seen | {name})
+            return service
+
+        def inherit(workloads: dict[str, Any]) -> dict[str, Any]:
+            inherited = {}
+            for name, workload in workloads.items():
+                if not isinstance(workload, dict) or "cpu_architecture" in workload:
+                    continue
+                borrowed = workload.get("same_image_as")
+                source = owner(borrowed) if borrowed != name else None
+                if source is not None:
+                    architecture = source.get("cpu_architecture", CpuArchitecture.X86_64)
+                    inherited[name] = {**workload, "cpu_architecture": architecture}
+            return {**workloads, **inherited}
+
+        data = {**data, "services": inherit(services)}
+        if isinstance(jobs, dict):
+            data["jobs"] = inherit(jobs)
+        return data
 
     @model_validator(mode="after")
     def _azs_in_region(self) -> EnvironmentConfig:
@@ -459,6 +494,8 @@ class EnvironmentConfig(Strict):
             *self._job_problems(),
             *domain_problems(self),
         ]
+        problems += self._container_problems() + self._queue_problems()
+        problems += self._bucket_problems() + self._storage_problems()
         if not problems:
             problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
@@ -504,6 +541,7 @@ class EnvironmentConfig(Strict):
                         f"{where}.allowed_callers: {caller!r} is not another service of this "
                         f"environment; known: {', '.join(names)}"
                     )
+        problems += self._same_image_problems()
         for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):
             attached = [s for s in self.services if s.exposure is exposure]
             ports = [s.container_port for s in attached]
@@ -518,6 +556,36 @@ class EnvironmentConfig(Strict):
                 problems.append(
                     f"services: {defaults} are all the default route of the {exposure} ALB; give "
                     "all but one path_patterns or host_headers"
+                )
+        return problems
+
+    def _same_image_problems(self) -> list[str]:
+        """A service borrowing another's image: the owner exists, owns it, same architecture."""
+        problems = []
+        services = {s.name: s for s in self.services}
+        for service in self.services:
+            owner_name = service.same_image_as
+            if owner_name is None:
+                continue
+            where = f"services.{service.name}.same_image_as"
+            owner = services.get(owner_name)
+            if owner is None or owner_name == service.name:
+                others = [name for name in services if name != service.name]
+                problems.append(
+                    f"{where}: {owner_name!r} is not another service of this environment; "
+                    f"known: {', '.join(others) or 'none'}"
+                )
+            elif owner.same_image_as is not None:
+                problems.append(
+                    f"{where}: {owner_name!r} itself runs {owner.same_image_as!r}'s image; "
+                    f"name the owner directly: same_image_as {owner.same_image_as!r}"
+                )
+            elif owner.cpu_architecture is not service.cpu_architecture:
+                problems.append(
+                    f"services.{service.name}.cpu_architecture: {service.cpu_architecture} "
+                    f"cannot run the image of {owner_name!r}, which is built for "
+                    f"{owner.cpu_architecture}; remove cpu_architecture from the service (it "
+                    "inherits the image owner's)"
                 )
         return problems
 
@@ -571,11 +639,105 @@ class EnvironmentConfig(Strict):
                 )
         return problems
 
+    def _bucket_problems(self) -> list[str]:
+        """Bucket names fit S3's and the provider's limits; grants name real workloads."""
+        problems = []
+        workloads = [w.name for w in (*self.services, *self.jobs)]
+        for name, bucket in self.buckets.items():
+            where = f"buckets.{name}"
+            try:
+                check_name(name)
+            except ValueError as error:
+                problems.append(f"{where}: {error}")
+                continue
+            for workload in bucket.grants:
+                if workload not in workloads:
+                    problems.append(
+                        f"{where}.grants: {workload!r} is not a service or job of this "
+                        f"environment; known: {', '.join(workloads)}"
+                    )
+        return problems
+
+    def _storage_problems(self) -> list[str]:
+        """Mounts name a file system of this environment."""
+        problems = []
+        for kind, workload in self.workloads():
+            for index, mount in enumerate(workload.efs_mounts):
+                if mount.file_system not in self.file_systems:
+                    problems.append(
+                        f"{kind}.{workload.name}.efs_mounts.{index}.file_system: "
+                        f"{mount.file_system!r} is not in file_systems; known: "
+                        f"{', '.join(self.file_systems) or 'none (add one under file_systems)'}"
+                    )
+        return problems
+
+    def workloads(self) -> list[tuple[str, WorkloadConfig]]:
+        """(`services` or `jobs`, workload) for every workload."""
+        return [("services", s) for s in self.services] + [("jobs", j) for j in self.jobs]
+
+    def bucket_prefix(self, bucket: str) -> str:
+        """`<project>-<env>-<bucket>-`: S3 appends a unique suffix."""
+        return f"{self.resource_prefix}-{bucket}-"
+
+    def _queue_problems(self) -> list[str]:
+        """Producers name other workloads; backlog scaling needs Container Insights' task count."""
+        problems = []
+        workloads = [w.name for w in (*self.services, *self.jobs)]
+        for service in self.services:
+            if service.queue is None:
+                continue
+            where = f"services.{service.name}.queue"
+            for producer in service.queue.producers:
+                if producer not in workloads or producer == service.name:
+                    others = [w for w in workloads if w != service.name]
+                    problems.append(
+                        f"{where}.producers: {producer!r} is not another service or job of this "
+                        f"environment; known: {', '.join(others)}"
+                    )
+            if (
+                service.queue.scaling is not None
+                and self.ecs.container_insights is ContainerInsights.DISABLED
+            ):
+                problems.append(
+                    f"{where}.scaling: backlog per task divides by ECS/ContainerInsights "
+                    "RunningTaskCount, and ecs.container_insights is 'disabled'; set it to "
+                    "'enabled', or set queue.scaling to null"
+                )
+        return problems
+
+    def _container_problems(self) -> list[str]:
+        """Sidecars borrowing an image name a service or their own workload; FireLens is for
+        services (`ops run-task` follows a job's awslogs streams)."""
+        problems = []
+        services = [s.name for s in self.services]
+        workloads: list[tuple[str, WorkloadConfig]] = [("services", s) for s in self.services]
+        workloads += [("jobs", j) for j in self.jobs]
+        for kind, workload in workloads:
+            for name, sidecar in workload.sidecars.items():
+                owner = sidecar.same_image_as
+                if owner is not None and owner != workload.name and owner not in services:
+                    problems.append(
+                        f"{kind}.{workload.name}.sidecars.{name}.same_image_as: {owner!r} is "
+                        f"neither this workload nor a service; known: "
+                        f"{', '.join([workload.name, *services])}"
+                    )
+            if kind == "jobs" and SidecarPreset.FIRELENS in workload.sidecar_presets:
+                problems.append(
+                    f"jobs.{workload.name}.sidecar_presets: 'firelens' is for services; "
+                    "`ops run-task` follows a job's awslogs stream; remove it"
+                )
+        return problems
+
+    def image_owner(self, workload: WorkloadConfig) -> WorkloadConfig:
+        """The workload whose image `workload` runs (itself, or the service it borrows from)."""
+        borrowed = getattr(workload, "same_image_as", None)
+        if borrowed is None:
+            return workload
+        return self.image_owner(next(s for s in self.services if s.name == borrowed))
+
     def image_of(self, workload: WorkloadConfig) -> ImageConfig:
-        """The image a workload runs (a job may borrow a service's)."""
-        if isinstance(workload, JobConfig) and workload.same_image_as is not None:
-            return next(s.image for s in self.services if s.name == workload.same_image_as)
-        return workload.image
+        """The image a workload runs (jobs and services may borrow a service's)."""
+        return self.image_owner(workload).image
 
     def https(self, exposure: Exposure) -> bool:
         """Whether the ALB of this exposure serves HTTPS: a certificate ARN, or a domain that

@@ -9,9 +9,18 @@ from pydantic import Field, StrictBool, StrictInt, field_validator, model_valida
 
 from envs.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
 from envs.common import Strict, check_log_retention, check_name
+from envs.containers import (
+    ContainerDependency,
+    SidecarConfig,
+    SidecarPreset,
+    check_containers,
+)
 from envs.deployment import DeploymentConfig
 from envs.iam import NEGATED_KEYS, action_problems
+from envs.queues import QueueConfig
+from envs.resources import DestinationConfig, ResourceGrant
 from envs.scaling import ScheduledScalingConfig
+from envs.storage import EfsMountConfig
 from ops.release_contract import DIGEST as IMAGE_DIGEST
 from ops.release_contract import IMAGE_TAG
 
@@ -25,6 +34,10 @@ FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+
+# Fargate task ephemeral storage: 21-200 GiB when set ("EphemeralStorage" in
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EphemeralStorage.html).
+EPHEMERAL_STORAGE_GIB = (21, 200)
 
 SSM_PARAMETER_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:ssm:(?P<region>[a-z0-9-]+):\d{12}:parameter/[\w./-]+$"
@@ -104,6 +117,12 @@ class SecretSource(enum.StrEnum):
     SECRETS_MANAGER = "secretsmanager"
 
 
+def registry_region(image: str) -> str | None:
+    """The region of the private ECR registry an image reference points at (None: other)."""
+    match = ECR_PRIVATE_REGISTRY.match(image)
+    return match["region"] if match else None
+
+
 class ImageConfig(Strict):
     """Where the container image comes from.
 
@@ -143,8 +162,7 @@ class ImageConfig(Strict):
         """The region of a private ECR registry the image lives in (None: not private ECR)."""
         if self.external is None:
             return "project"
-        match = ECR_PRIVATE_REGISTRY.match(self.external)
-        return match["region"] if match else None
+        return registry_region(self.external)
 
 
 class HealthCheckConfig(Strict):
@@ -227,6 +245,12 @@ class ContainerHealthCheckConfig(Strict):
         if problems:
             raise ValueError("container_health_check: " + "; ".join(problems))
         return self
+
+
+# SidecarConfig (envs/containers.py) refers to ContainerHealthCheckConfig, defined above.
+SidecarConfig.model_rebuild(
+    _types_namespace={"ContainerHealthCheckConfig": ContainerHealthCheckConfig}
+)
 
 
 class AutoscalingConfig(Strict):
@@ -394,6 +418,24 @@ class WorkloadConfig(Strict):
     user: str | None = None
     """Linux user the container runs as: `name`, `uid`, `name:group` or `uid:gid` (e.g.
     '1000:1000'), never root. Unset: the image's USER (FSBP ECS.20 asks for a non-root one)."""
+    entrypoint: tuple[str, ...] = ()
+    """Replaces the image's ENTRYPOINT (exec form, one string per argument); empty: the image's."""
+    depends_on: tuple[ContainerDependency, ...] = ()
+    """Containers of the task the main container waits for (sidecars; presets are added)."""
+    sidecars: dict[str, SidecarConfig] = Field(default_factory=dict)
+    """More containers in the task, by name: started in `depends_on` order, sized within it."""
+    sidecar_presets: tuple[SidecarPreset, ...] = ()
+    """Built-in sidecars switched on by name: `firelens`, `otel-collector`."""
+    destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
+    """Private destinations by name (e.g. a database on 5432): egress rules to them, and the
+    ingress rule on their security group."""
+    efs_mounts: tuple[EfsMountConfig, ...] = ()
+    """Environment file systems mounted into the main container (one access point each)."""
+    ephemeral_storage_gib: int | None = None
+    """Task ephemeral storage in GiB (21-200); unset: Fargate's default 20 GiB."""
+    resource_grants: tuple[ResourceGrant, ...] = ()
+    """Access to existing resources by ARN (DynamoDB table, SQS queue, S3 bucket, SNS topic),
+    expanded to least-privilege task-role statements."""
 
     @field_validator("external_apis")
     @classmethod
@@ -461,10 +503,49 @@ class WorkloadConfig(Strict):
         clash = set(self.environment) & set(self.secrets)
         if clash:
             raise ValueError(f"environment/secrets: {sorted(clash)} set in both; keep one")
+        low, high = EPHEMERAL_STORAGE_GIB
+        if self.ephemeral_storage_gib is not None and not (
+            low <= self.ephemeral_storage_gib <= high
+        ):
+            raise ValueError(
+                f"ephemeral_storage_gib: Fargate allows {low}-{high} GiB; got "
+                f"{self.ephemeral_storage_gib} (unset: the default 20 GiB)"
+            )
+        paths = [m.container_path for m in self.efs_mounts]
+        if len(set(paths)) != len(paths):
+            raise ValueError(f"efs_mounts: container paths must be distinct; got {paths}")
+        problems = check_containers(
+            main=self.name,
+            main_depends_on=self.depends_on,
+            main_has_health_check=self.main_has_health_check,
+            sidecars=self.sidecars,
+            presets=self.sidecar_presets,
+            cpu=self.cpu,
+            memory_mib=self.memory_mib,
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
+    @property
+    def main_has_health_check(self) -> bool:
+        """Whether the main container has a health check of its own (services may)."""
+        return getattr(self, "container_health_check", None) is not None
+
+    def all_secrets(self) -> dict[str, str]:
+        """Every secret ARN of the task's containers (the execution role reads them all)."""
+        arns = {f"{self.name}.{k}": v for k, v in self.secrets.items()}
+        for name, sidecar in sorted(self.sidecars.items()):
+            arns |= {f"{name}.{k}": v for k, v in sidecar.secrets.items()}
+        return arns
+
     def secret_sources(self) -> set[SecretSource]:
-        return {check_secret_arn(arn) for arn in self.secrets.values()}
+        return {check_secret_arn(arn) for arn in self.all_secrets().values()}
+
+
+def caller_url_variable(service: str) -> str:
+    """Environment variable a caller receives with the callee's internal URL."""
+    return f"{service.upper().replace('-', '_')}_URL"
 
 
 class ServiceConfig(WorkloadConfig):
@@ -497,6 +578,13 @@ class ServiceConfig(WorkloadConfig):
     allowed_callers: tuple[str, ...] = ()
     """Services allowed to call this one (through the internal ALB). Each caller gets
     `<NAME>_URL` in its environment."""
+    same_image_as: str | None = None
+    """Run the image of this other service instead of `image` (e.g. a worker next to its API);
+    both must have the same `cpu_architecture`."""
+    command: tuple[str, ...] = ()
+    """Replaces the image's CMD (exec form, one string per argument); empty: the image's."""
+    queue: QueueConfig | None = None
+    """Make this a queue worker: the platform creates an SQS queue it consumes (`QUEUE_URL`)."""
     alarms: ServiceAlarmsConfig = ServiceAlarmsConfig()
     """Alarms on the service and which of them roll a deployment back (ECS deployment
     alarms), next to the circuit breaker."""
@@ -550,6 +638,24 @@ class ServiceConfig(WorkloadConfig):
             problems.append(
                 f"allowed_callers lists the service itself ({self.name!r}); a task reaches its "
                 "own container on localhost: remove it"
+            )
+        if self.queue is not None and self.queue.scaling is not None:
+            queue_scaling = self.queue.scaling
+            if scaling is not None:
+                problems.append(
+                    "autoscaling: a queue worker scales on its backlog (queue.scaling); remove "
+                    "autoscaling or set queue.scaling to null"
+                )
+            elif not queue_scaling.min_capacity <= self.desired_count <= queue_scaling.max_capacity:
+                problems.append(
+                    "queue.scaling: need min_capacity <= desired_count <= max_capacity; got "
+                    f"{queue_scaling.min_capacity} <= {self.desired_count} <= "
+                    f"{queue_scaling.max_capacity}"
+                )
+        if self.same_image_as is not None and "image" in self.model_fields_set:
+            problems.append(
+                f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
+                "set as well; remove one"
             )
         if self.deployment.strategy.shifts_traffic and self.exposure is Exposure.NONE:
             problems.append(
@@ -617,7 +723,9 @@ class ServiceConfig(WorkloadConfig):
 
     @property
     def ignores_desired_count(self) -> bool:
-        return self.autoscaling is not None
+        return self.autoscaling is not None or (
+            self.queue is not None and self.queue.scaling is not None
+        )
 
 
 class CapacityProviderShare(Strict):

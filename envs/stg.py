@@ -12,7 +12,7 @@ OVERRIDES: dict[str, Any] = {
         "availability_zones": ["ap-northeast-1a", "ap-northeast-1c"],
         "nat_mode": "single",
     },
-    "endpoints": {"interface": ["ssm", "secretsmanager"]},
+    "endpoints": {"interface": ["ssm", "secretsmanager", "sqs"]},
     # Placeholder zone (RFC 2606): replace it with your own before deploying.
     # Its own internal domain: prod has internal.example.com, and two environments must not
     # share names (their certificates would share validation records).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from constructs import Construct
 
@@ -49,9 +50,12 @@ class Endpoints(Construct):
         network: Network,
         region: str,
         name: str,
+        app_bucket_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
+        self.app_bucket_arns = tuple(app_bucket_arns)
+        """The project's application buckets: reachable through a restricted gateway too."""
         self.security_group = SecurityGroup(
             self,
             "endpoints",
@@ -101,8 +105,9 @@ class Endpoints(Construct):
                 "Resource": f"{ecr_layer_bucket_arn(region)}/*",
             }
         ]
-        if self.config.s3_allowed_buckets:
-            arns = [f"arn:aws:s3:::{bucket}" for bucket in self.config.s3_allowed_buckets]
+        arns = [f"arn:aws:s3:::{bucket}" for bucket in self.config.s3_allowed_buckets]
+        arns += self.app_bucket_arns
+        if arns:
             statements.append(
                 {
                     "Sid": "NamedBuckets",

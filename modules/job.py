@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from constructs import Construct
 
 from envs.jobs import JobConfig
 from modules.alarms import JobAlarms
+from modules.efs import EfsVolume
 from modules.schedule import JobSchedule
 from modules.workload import TaskWorkload, WorkloadContext
 
@@ -29,6 +31,9 @@ class Job(Construct):
         context: WorkloadContext,
         image: str,
         alarm_topic_arn: str,
+        extra_environment: dict[str, str] | None = None,
+        sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -38,7 +43,10 @@ class Job(Construct):
             config,
             context=context,
             image=image,
+            extra_environment=extra_environment,
             command=config.command or None,
+            sidecar_images=sidecar_images,
+            efs_volumes=efs_volumes,
         )
         self.schedule = (
             JobSchedule(self, "schedule", config.schedule, workload=self.workload)

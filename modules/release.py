@@ -45,7 +45,8 @@ def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
     """The RegisterTaskDefinition input (ECS API names) equal to the workload's Terraform task
     definition, with the container running `image` (tests compare the two field by field)."""
     config = workload.config
-    container = {**workload.container_definition, "image": image}
+    main, *others = workload.container_definitions
+    container = {**main, "image": image}
     request: dict[str, Any] = {
         "family": workload.family,
         "networkMode": "awsvpc",
@@ -58,10 +59,24 @@ def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
             "operatingSystemFamily": "LINUX",
             "cpuArchitecture": config.cpu_architecture.value,
         },
-        "containerDefinitions": [container],
+        "containerDefinitions": [container, *others],
     }
-    if workload.volume_names:
-        request["volumes"] = [{"name": name} for name in workload.volume_names]
+    volumes: list[dict[str, Any]] = [{"name": name} for name in workload.volume_names]
+    volumes += [
+        {
+            "name": v.name,
+            "efsVolumeConfiguration": {
+                "fileSystemId": v.file_system_id,
+                "transitEncryption": "ENABLED",
+                "authorizationConfig": {"accessPointId": v.access_point_id, "iam": "ENABLED"},
+            },
+        }
+        for v in workload.efs_volumes
+    ]
+    if volumes:
+        request["volumes"] = volumes
+    if config.ephemeral_storage_gib is not None:
+        request["ephemeralStorage"] = {"sizeInGiB": config.ephemeral_storage_gib}
     return request
 
 

@@ -104,3 +104,43 @@ class SecurityGroup(Construct):
             to_port=port,
             description=description,
         )
+
+    def allow_to_cidr(self, cidr: str, port: int, *, description: str) -> None:
+        """Egress on `port` to a private IPv4 range (e.g. a database subnet)."""
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            f"to-{cidr.replace('/', '-')}-{port}",
+            security_group_id=self.id,
+            cidr_ipv4=cidr,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+
+    def allow_to_group_id(
+        self, group_id: str, port: int, *, description: str, peer_ingress: bool
+    ) -> None:
+        """Egress on `port` to a security group outside this stack, and (`peer_ingress`) the
+        matching ingress rule on that group, so both ends admit exactly this connection."""
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            f"to-{group_id}-{port}",
+            security_group_id=self.id,
+            referenced_security_group_id=group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+        if peer_ingress:
+            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                f"into-{group_id}-{port}",
+                security_group_id=group_id,
+                referenced_security_group_id=self.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import TerraformResourceLifecycle
@@ -13,6 +14,7 @@ from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
 from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
+from modules.efs import EfsVolume
 from modules.workload import TaskWorkload, WorkloadContext
 
 
@@ -38,6 +40,8 @@ class FargateService(Construct):
         alarm_topic_arn: str,
         alternate_target_group_name: str | None = None,
         extra_environment: dict[str, str] | None = None,
+        sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -48,9 +52,12 @@ class FargateService(Construct):
             context=context,
             image=image,
             extra_environment=extra_environment,
+            command=config.command or None,
             container_port=None if config.exposure is Exposure.NONE else config.container_port,
             container_health_check=config.container_health_check,
             enable_execute_command=config.enable_execute_command,
+            sidecar_images=sidecar_images,
+            efs_volumes=efs_volumes,
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"

@@ -4,6 +4,7 @@ security group that starts closed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,9 @@ from modules.aws import (
     iam_role_policy,
     iam_role_policy_attachment,
 )
+from modules.container import TMP_VOLUME, TaskContainers
 from modules.ecs_cluster import EcsCluster
+from modules.efs import EfsVolume
 from modules.endpoints import Endpoints
 from modules.kms import LogsKey
 from modules.network import Network
@@ -38,7 +41,6 @@ ECS_EXEC_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
-TMP_VOLUME = "tmp"
 # ECS Exec's SSM agent writes its state and logs inside the container; AWS: "The SSM agent
 # requires that the container file system is able to be written to ... making the root file
 # system read-only ... isn't supported" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html,
@@ -98,6 +100,8 @@ class TaskWorkload(Construct):
         container_port: int | None = None,
         container_health_check: ContainerHealthCheckConfig | None = None,
         enable_execute_command: bool = False,
+        sidecar_images: Mapping[str, str] | None = None,
+        efs_volumes: Sequence[EfsVolume] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
@@ -116,6 +120,17 @@ class TaskWorkload(Construct):
         )
         self.log_group_name: str = self.log_group.name
         self.log_stream_prefix = config.name
+        self.containers = TaskContainers(
+            self,
+            "containers",
+            config,
+            region=context.region,
+            prefix=context.prefix,
+            log_group=self.log_group,
+            log_retention_days=context.log_retention_days,
+            logs_kms_key_arn=context.logs_kms_key_arn,
+            images=sidecar_images or {},
+        )
 
         self.execution_role = self._role("execution-role", f"{self.family}-execution")
         iam_role_policy_attachment.IamRolePolicyAttachment(
@@ -143,6 +158,8 @@ class TaskWorkload(Construct):
             }
             for statement in config.task_role_statements
         ]
+        for index, grant in enumerate(config.resource_grants):
+            task_statements += grant.statements(index)
         if enable_execute_command:
             task_statements.append(
                 {
@@ -173,6 +190,7 @@ class TaskWorkload(Construct):
                     "Resource": "*",
                 }
             )
+        task_statements += self.containers.task_statements
         if task_statements:
             iam_role_policy.IamRolePolicy(
                 self,
@@ -198,9 +216,39 @@ class TaskWorkload(Construct):
                 HTTPS, description="HTTPS to the internet through NAT"
             )
 
-        container = self._container(image, extra_environment or {}, command, enable_execute_command)
-        self.container_definition: dict[str, Any] = container
+        environment = {**self.containers.main_environment(), **(extra_environment or {})}
+        container = self._container(image, environment, command, enable_execute_command)
+        container.setdefault("mountPoints", []).extend(
+            {"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only}
+            for v in efs_volumes
+        )
+        if not container["mountPoints"]:
+            del container["mountPoints"]
+        volumes = [
+            ecs_task_definition.EcsTaskDefinitionVolume(name=volume)
+            for volume in self._writable_paths(enable_execute_command)
+        ]
+        efs = ecs_task_definition
+        volumes += [
+            efs.EcsTaskDefinitionVolume(
+                name=v.name,
+                efs_volume_configuration=efs.EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                    file_system_id=v.file_system_id,
+                    transit_encryption="ENABLED",
+                    authorization_config=efs.EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                        access_point_id=v.access_point_id, iam="ENABLED"
+                    ),
+                ),
+            )
+            for v in efs_volumes
+        ]
+        self.container_definitions: list[dict[str, Any]] = self.containers.definitions(
+            container, writable_paths=self._writable_paths(enable_execute_command)
+        )
+        """Every container of the task, the main one first (what releases re-register)."""
+        self.container_definition: dict[str, Any] = self.container_definitions[0]
         self.volume_names = tuple(self._writable_paths(enable_execute_command))
+        self.efs_volumes = tuple(efs_volumes)
         self.task_definition = ecs_task_definition.EcsTaskDefinition(
             self,
             "task-definition",
@@ -215,12 +263,15 @@ class TaskWorkload(Construct):
                 operating_system_family="LINUX",
                 cpu_architecture=config.cpu_architecture.value,
             ),
-            volume=[
-                ecs_task_definition.EcsTaskDefinitionVolume(name=volume)
-                for volume in self.volume_names
-            ]
-            or None,
-            container_definitions=json.dumps([container]),
+            volume=volumes or None,
+            container_definitions=json.dumps(self.container_definitions),
+            ephemeral_storage=(
+                ecs_task_definition.EcsTaskDefinitionEphemeralStorage(
+                    size_in_gib=config.ephemeral_storage_gib
+                )
+                if config.ephemeral_storage_gib is not None
+                else None
+            ),
         )
         self.task_definition_arn: str = self.task_definition.arn
 
@@ -248,7 +299,7 @@ class TaskWorkload(Construct):
 
     def _secret_statements(self) -> list[dict[str, Any]]:
         by_source: dict[SecretSource, list[str]] = {}
-        for arn in self.config.secrets.values():
+        for arn in self.config.all_secrets().values():
             by_source.setdefault(check_secret_arn(arn), []).append(arn)
         statements: list[dict[str, Any]] = []
         if SecretSource.SSM in by_source:
@@ -327,6 +378,8 @@ class TaskWorkload(Construct):
                 "retries": check.retries,
                 "startPeriod": check.start_period_seconds,
             }
+        if config.entrypoint:
+            container["entryPoint"] = list(config.entrypoint)
         if config.user is not None:
             container["user"] = config.user
         if command:

@@ -15,7 +15,17 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from ops import cost, diagram, ecs_exec, logs, preflight, release, release_impact, run_task
+from ops import (
+    cost,
+    diagram,
+    ecs_exec,
+    import_compose,
+    logs,
+    preflight,
+    release,
+    release_impact,
+    run_task,
+)
 
 
 class Command(Protocol):
@@ -38,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     cost,
     diagram,
     preflight,
+    import_compose,
 )
 
 

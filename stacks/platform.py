@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
+from envs.resources import bucket_variable
 from envs.schema import EnvironmentConfig, NatMode
-from envs.services import Exposure, ServiceConfig, WorkloadConfig
+from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
+from envs.storage import EfsMountConfig
 from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
+from modules.app_bucket import AppBucket
 from modules.aws import data_aws_caller_identity, provider
 from modules.dashboard import Dashboard, Section
 from modules.domain import Domain
 from modules.ecr import EcrRepository
 from modules.ecs_cluster import EcsCluster
+from modules.efs import EfsVolume, SharedFileSystem
 from modules.endpoints import Endpoints
 from modules.job import Job
 from modules.kms import LogsKey
 from modules.literal import literal
 from modules.network import Network
 from modules.notifications import AlarmTopic
+from modules.queue import QueueScaling, WorkQueue
 from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
 from modules.waf import WebAcl
@@ -39,11 +47,6 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
         "Environment": config.name,
         "ManagedBy": MANAGED_BY,
     }
-
-
-def caller_url_variable(service: str) -> str:
-    """Environment variable a caller receives with the callee's internal URL."""
-    return f"{service.upper().replace('-', '_')}_URL"
 
 
 class PlatformStack(TerraformStack):
@@ -109,6 +112,10 @@ class PlatformStack(TerraformStack):
             account_id=caller.account_id,
             region=config.region,
         )
+        self.buckets = {
+            name: AppBucket(self, f"bucket-{name}", bucket, prefix=config.bucket_prefix(name))
+            for name, bucket in config.buckets.items()
+        }
         self.endpoints = (
             Endpoints(
                 self,
@@ -117,6 +124,7 @@ class PlatformStack(TerraformStack):
                 network=self.network,
                 region=config.region,
                 name=prefix,
+                app_bucket_arns=[bucket.arn for bucket in self.buckets.values()],
             )
             if config.endpoints.enabled
             else None
@@ -204,6 +212,22 @@ class PlatformStack(TerraformStack):
             logs_key=self.logs_key,
         )
         self.repositories: dict[str, EcrRepository] = {}
+        self.queues = {
+            s.name: WorkQueue(self, f"queue-{s.name}", s.queue, name=f"{prefix}-{s.name}")
+            for s in config.services
+            if s.queue is not None
+        }
+        self.file_systems = {
+            name: SharedFileSystem(
+                self,
+                f"efs-{name}",
+                fs,
+                name=f"{prefix}-{name}",
+                network=self.network,
+            )
+            for name, fs in config.file_systems.items()
+        }
+        self.access_points: dict[str, list[tuple[SharedFileSystem, Any, EfsMountConfig]]] = {}
         self.services: dict[str, FargateService] = {}
         for service in config.services:  # config order decides listener rule priorities
             image = self._image(service)
@@ -220,7 +244,13 @@ class PlatformStack(TerraformStack):
                 target_group_name=config.target_group_name(service.name),
                 alternate_target_group_name=config.alternate_target_group_name(service.name),
                 alarm_topic_arn=self.alarm_topic.arn,
-                extra_environment=self._callee_urls(service),
+                extra_environment={
+                    **self._callee_urls(service),
+                    **self._queue_urls(service),
+                    **self._bucket_names(service),
+                },
+                sidecar_images=self._sidecar_images(service),
+                efs_volumes=self._efs_volumes(service),
             )
         self.releases = {
             name: ServiceRelease(
@@ -263,6 +293,9 @@ class PlatformStack(TerraformStack):
                 context=self.context,
                 image=self._image(job),
                 alarm_topic_arn=self.alarm_topic.arn,
+                extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
+                sidecar_images=self._sidecar_images(job),
+                efs_volumes=self._efs_volumes(job),
             )
             for job in config.jobs
         }
@@ -277,6 +310,10 @@ class PlatformStack(TerraformStack):
                     self.services[caller_name].security_group,
                     description=f"{caller_name} calls {', '.join(called)}",
                 )
+        self._queue_wiring()
+        self._bucket_grants()
+        self._destinations()
+        self._efs_grants()
         self.dashboard = (
             Dashboard(
                 self,
@@ -289,6 +326,121 @@ class PlatformStack(TerraformStack):
             else None
         )
         self._outputs()
+
+    def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
+        """An access point per mount of this workload, as the task definition's volumes."""
+        volumes = []
+        self.access_points[workload.name] = []
+        for index, mount in enumerate(workload.efs_mounts):
+            file_system = self.file_systems[mount.file_system]
+            access_point = file_system.access_point(workload.name, index, mount)
+            self.access_points[workload.name].append((file_system, access_point, mount))
+            volumes.append(
+                EfsVolume(
+                    name=f"efs-{index}",
+                    file_system_id=file_system.id,
+                    access_point_id=access_point.id,
+                    container_path=mount.container_path,
+                    read_only=mount.read_only,
+                )
+            )
+        return volumes
+
+    def _efs_grants(self) -> None:
+        """2049 from each mounting workload's group; mount (and write) via its access point."""
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, mounts in self.access_points.items():
+            admitted = set()
+            for index, (file_system, access_point, mount) in enumerate(mounts):
+                if file_system.name not in admitted:
+                    file_system.admit(workloads[name].security_group)
+                    admitted.add(file_system.name)
+                file_system.grant(
+                    workloads[name], access_point, read_only=mount.read_only, index=index
+                )
+
+    def _destinations(self) -> None:
+        """Egress from each workload to its private destinations (and their ingress)."""
+        workloads = [s.workload for s in self.services.values()]
+        workloads += [j.workload for j in self.jobs.values()]
+        for owner in workloads:
+            group = owner.security_group
+            for name, destination in sorted(owner.config.destinations.items()):
+                for port in destination.ports:
+                    description = f"{owner.config.name} to {name}"
+                    if destination.security_group_id is not None:
+                        group.allow_to_group_id(
+                            destination.security_group_id,
+                            port,
+                            description=description,
+                            peer_ingress=destination.manage_peer_ingress,
+                        )
+                    else:
+                        assert destination.cidr is not None  # validated: one of the two
+                        group.allow_to_cidr(destination.cidr, port, description=description)
+
+    def _bucket_names(self, workload: WorkloadConfig) -> dict[str, str]:
+        """`<BUCKET>_BUCKET` for each application bucket the workload is granted."""
+        return {
+            bucket_variable(name): bucket.name
+            for name, bucket in self.buckets.items()
+            if workload.name in bucket.config.grants
+        }
+
+    def _bucket_grants(self) -> None:
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, bucket in self.buckets.items():
+            for workload, access in bucket.config.grants.items():
+                bucket.grant(workloads[workload], access, bucket=name)
+
+    def _queue_urls(self, workload: WorkloadConfig) -> dict[str, str]:
+        """`QUEUE_URL` for a consumer, `<CONSUMER>_QUEUE_URL` for each queue it produces to."""
+        urls = {}
+        for consumer in self.config.services:
+            queue = self.queues.get(consumer.name)
+            if queue is None:
+                continue
+            if consumer.name == workload.name:
+                urls[CONSUMER_URL_VARIABLE] = queue.url
+            elif consumer.queue is not None and workload.name in consumer.queue.producers:
+                urls[producer_url_variable(consumer.name)] = queue.url
+        return urls
+
+    def _queue_wiring(self) -> None:
+        """Consume and send grants on each queue, and its consumer's backlog scaling."""
+        workloads = {name: s.workload for name, s in self.services.items()}
+        workloads |= {name: j.workload for name, j in self.jobs.items()}
+        for name, queue in self.queues.items():
+            service = self.services[name]
+            queue.grant_consume(service.workload)
+            assert service.config.queue is not None
+            for producer in service.config.queue.producers:
+                queue.grant_send(workloads[producer], consumer=name)
+            if service.config.queue.scaling is not None:
+                QueueScaling(
+                    service,
+                    "queue-scaling",
+                    service.config.queue,
+                    queue=queue,
+                    cluster_name=self.context.cluster.name,
+                    service_name=service.name,
+                )
+
+    def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:
+        """Sidecar name -> image: its own, or the image of the workload or service it names."""
+        services = {s.name: s for s in self.config.services}
+        images = {}
+        for name, sidecar in workload.sidecars.items():
+            if sidecar.image is not None:
+                images[name] = sidecar.image
+            elif sidecar.same_image_as == workload.name:
+                images[name] = self._image(workload)
+            else:
+                assert sidecar.same_image_as is not None  # validated: image or same_image_as
+                images[name] = self._image(services[sidecar.same_image_as])
+        return images
 
     def _dashboard_sections(self) -> list[Section]:
         sections = [
@@ -337,7 +489,7 @@ class PlatformStack(TerraformStack):
         image = self.config.image_of(workload)
         if image.external is not None:
             return image.external
-        owner = getattr(workload, "same_image_as", None) or workload.name
+        owner = self.config.image_owner(workload).name
         repository = self.repositories.get(owner)
         if repository is None:
             repository = EcrRepository(

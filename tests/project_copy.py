@@ -41,4 +41,6 @@ def full_copy(parent: Path) -> Path:
     for venv in (".venv", ".venv-checkov"):
         if (ROOT / venv).exists():
             (copy / venv).symlink_to((ROOT / venv).resolve())
+    # The README's examples that read files (ops import-compose's compose file).
+    shutil.copytree(ROOT / "docs" / "examples", copy / "docs" / "examples")
     return copy

@@ -355,6 +355,7 @@ CASES: tuple[Case, ...] = (
         "external-image-with-nat-none",
         {
             "network": {"nat_mode": "none"},
+            "endpoints": {"interface": ["sqs"]},
             "services": {
                 "frontend": {"image": {"external": "docker.io/library/nginx:1.27"}},
                 "backend": {"enable_execute_command": False},
@@ -369,6 +370,7 @@ CASES: tuple[Case, ...] = (
         "job-borrowing-external-image-with-nat-none",
         {
             "network": {"nat_mode": "none"},
+            "endpoints": {"interface": ["sqs"]},
             "services": {
                 "backend": {
                     "image": {"external": "docker.io/library/nginx:1.27"},
@@ -379,11 +381,11 @@ CASES: tuple[Case, ...] = (
         "jobs.migrate",
         "pulling image 'docker.io/library/nginx:1.27'",
         "set network.nat_mode to 'single' or 'per_az'",
-        problems=3,  # backend, and the two jobs that run its image
+        problems=4,  # backend, and the worker and two jobs that run its image
     ),
     Case(
         "exec-with-nat-none-and-no-ssmmessages",
-        {"network": {"nat_mode": "none"}, "endpoints": {"interface": []}},
+        {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["sqs"]}},
         "services.backend",
         "ssmmessages",
         "add 'ssmmessages' to endpoints.interface",
@@ -940,6 +942,150 @@ CASES: tuple[Case, ...] = (
         "alarms.subscriptions.0.endpoint",
         "'oncall' is not an email address",
         "(protocol email)",
+    ),
+)
+
+# Workload model (issue #15): commands, borrowed images, containers, storage, queues.
+WORKER = {"exposure": "none", "desired_count": 1}
+NGINX = "public.ecr.aws/nginx/nginx:1.27"
+CASES += (
+    Case(
+        "service-same-image-as-unknown",
+        svc("worker", **WORKER, same_image_as="api"),
+        "services.worker.same_image_as",
+        "'api' is not another service",
+        "known: frontend, backend",
+    ),
+    Case(
+        "service-same-image-as-chain",
+        {
+            "services": {
+                "worker": {**WORKER, "same_image_as": "backend"},
+                "mailer": {**WORKER, "same_image_as": "worker"},
+            }
+        },
+        "services.mailer.same_image_as",
+        "'worker' itself runs 'backend''s image",
+        "same_image_as 'backend'",
+    ),
+    Case(
+        "service-same-image-as-other-architecture",
+        svc("worker", **WORKER, same_image_as="backend", cpu_architecture="ARM64"),
+        "services.worker.cpu_architecture",
+        "ARM64 cannot run the image of 'backend', which is built for X86_64",
+        "remove cpu_architecture from the service",
+    ),
+    Case(
+        "sidecar-cpu-does-not-fit",
+        svc("backend", sidecars={"proxy": {"image": NGINX, "cpu": 1024}}),
+        "services.backend.sidecars",
+        "cpu adds up to 1024 units but the task has 512",
+        "lower them or raise cpu",
+    ),
+    Case(
+        "sidecar-memory-does-not-fit",
+        svc("backend", sidecars={"proxy": {"image": NGINX, "memory_reservation_mib": 2000}}),
+        "services.backend.sidecars",
+        "memory adds up to 2000 MiB (proxy 2000) but the task has 1024 MiB",
+        "raise memory_mib",
+    ),
+    Case(
+        "container-start-order-cycle",
+        svc(
+            "backend",
+            depends_on=[{"container": "proxy"}],
+            sidecars={"proxy": {"image": NGINX, "depends_on": [{"container": "backend"}]}},
+        ),
+        "services.backend.depends_on",
+        "start order has a cycle",
+        "break one dependency",
+    ),
+    Case(
+        "container-waits-for-healthy-without-check",
+        svc(
+            "backend",
+            depends_on=[{"container": "proxy", "condition": "HEALTHY"}],
+            sidecars={"proxy": {"image": NGINX}},
+        ),
+        "services.backend.depends_on",
+        "'proxy' has no health check",
+        "give it a health check or use START",
+    ),
+    Case(
+        "firelens-on-a-job",
+        {"jobs": {"migrate": {"sidecar_presets": ["firelens"]}}},
+        "jobs.migrate.sidecar_presets",
+        "'firelens' is for services",
+        "remove it",
+    ),
+    Case(
+        "queue-producer-does-not-exist",
+        svc("worker", queue={"producers": ["billing"]}),
+        "services.worker.queue.producers",
+        "'billing' is not another service or job",
+        "known: frontend, backend, migrate, nightly-report",
+    ),
+    Case(
+        "queue-visibility-timeout-too-long",
+        svc("worker", queue={"visibility_timeout_seconds": 50000}),
+        "services.worker.queue",
+        "got 50000",
+        "must be 0-43200",
+    ),
+    Case(
+        "queue-scaling-without-container-insights",
+        {"ecs": {"container_insights": "disabled"}},
+        "services.worker.queue.scaling",
+        "ecs.container_insights is 'disabled'",
+        "set it to 'enabled'",
+    ),
+    Case(
+        "bucket-grant-to-missing-workload",
+        {"buckets": {"uploads": {"grants": {"billing": "read"}}}},
+        "buckets.uploads.grants",
+        "'billing' is not a service or job",
+        "known: frontend, backend, worker",
+    ),
+    Case(
+        "resource-grant-unsupported-arn",
+        svc("backend", resource_grants=[{"arn": "arn:aws:rds:ap-northeast-1:1:db:x"}]),
+        "services.backend.resource_grants.0.arn",
+        "'arn:aws:rds:ap-northeast-1:1:db:x'",
+        "is not a DynamoDB table, SQS queue, S3 bucket or SNS topic ARN",
+    ),
+    Case(
+        "ephemeral-storage-below-fargate-minimum",
+        svc("backend", ephemeral_storage_gib=10),
+        "services.backend.ephemeral_storage_gib",
+        "got 10",
+        "Fargate allows 21-200 GiB",
+    ),
+    Case(
+        "destination-to-a-public-cidr",
+        svc("backend", destinations={"db": {"cidr": "0.0.0.0/0", "ports": [5432]}}),
+        "services.backend.destinations.db.cidr",
+        "'0.0.0.0/0' is not a private range",
+        "name private destinations here",
+    ),
+    Case(
+        "efs-without-transit-encryption",
+        {
+            "file_systems": {"shared": {}},
+            "services": {
+                "backend": {
+                    "efs_mounts": [
+                        {
+                            "file_system": "shared",
+                            "container_path": "/d",
+                            "transit_encryption": False,
+                        }
+                    ]
+                }
+            },
+        },
+        "services.backend.efs_mounts.0.transit_encryption",
+        "only with transit encryption",
+        "set it to true",
     ),
 )
 

@@ -210,3 +210,76 @@ def test_services_merge_per_service_over_the_base() -> None:
     backend = next(s for s in env.services if s.name == "backend")
     assert (backend.cpu, backend.memory_mib, backend.container_port) == (1024, 2048, 8080)
     assert backend.enable_execute_command is True  # from envs/dev.py, kept by the merge
+
+
+WORKER = {"exposure": "none", "desired_count": 1}
+
+
+@pytest.mark.parametrize(
+    "services,expected",
+    [
+        (
+            {"worker": {**WORKER, "same_image_as": "api"}},
+            "envs/dev.py: services.worker.same_image_as: 'api' is not another service of this "
+            "environment; known: frontend, backend",
+        ),
+        (
+            {"worker": {**WORKER, "same_image_as": "worker"}},
+            "services.worker.same_image_as: 'worker' is not another service",
+        ),
+        (
+            {
+                "worker": {**WORKER, "same_image_as": "backend"},
+                "mailer": {**WORKER, "same_image_as": "worker"},
+            },
+            "services.mailer.same_image_as: 'worker' itself runs 'backend''s image; name the "
+            "owner directly: same_image_as 'backend'",
+        ),
+        (
+            {"worker": {**WORKER, "same_image_as": "backend", "cpu_architecture": "ARM64"}},
+            "services.worker.cpu_architecture: ARM64 cannot run the image of 'backend', which "
+            "is built for X86_64; remove cpu_architecture from the service (it inherits the "
+            "image owner's)",
+        ),
+        (
+            {"worker": {**WORKER, "same_image_as": "backend", "image": {"tag": "2.0"}}},
+            "services.worker.same_image_as: runs 'backend''s image, so 'image' must not be set "
+            "as well; remove one",
+        ),
+    ],
+)
+def test_rejected_same_image_as(services: dict[str, Any], expected: str) -> None:
+    assert expected in rejected({"services": services})
+
+
+def test_a_service_borrowing_an_image_inherits_its_architecture() -> None:
+    env = build_environment(
+        merge(
+            DEV,
+            {
+                "services": {
+                    "backend": {"cpu_architecture": "ARM64"},
+                    "worker": {**WORKER, "same_image_as": "backend"},
+                },
+                "jobs": {"migrate": {"same_image_as": "worker"}},
+            },
+        )
+    )
+    worker = next(s for s in env.services if s.name == "worker")
+    migrate = next(j for j in env.jobs if j.name == "migrate")
+    assert worker.cpu_architecture == migrate.cpu_architecture == "ARM64"
+
+
+def test_a_job_may_borrow_the_image_a_service_borrows() -> None:
+    env = build_environment(
+        merge(
+            DEV,
+            {
+                "services": {"worker": {**WORKER, "same_image_as": "backend"}},
+                "jobs": {"migrate": {"same_image_as": "worker"}},
+            },
+        )
+    )
+    backend = next(s for s in env.services if s.name == "backend")
+    migrate = next(j for j in env.jobs if j.name == "migrate")
+    assert env.image_owner(migrate) is backend

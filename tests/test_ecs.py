@@ -138,11 +138,11 @@ def test_task_definition_is_fargate_awsvpc_with_data_built_container(dev: Json) 
 def test_frontend_gets_backend_url_from_the_internal_alb(dev: Json) -> None:
     internal, _ = by_path(dev, "aws_lb", "internal-alb/lb")
     (frontend,) = container_definitions(task_definition(dev, "frontend")[1])
-    assert frontend["environment"] == [
-        {"name": "BACKEND_URL", "value": f"http://${{aws_lb.{internal}.dns_name}}"}
-    ]
+    urls = [e for e in frontend["environment"] if e["name"].endswith("_URL")]
+    assert urls == [{"name": "BACKEND_URL", "value": f"http://${{aws_lb.{internal}.dns_name}}"}]
     (backend,) = container_definitions(task_definition(dev, "backend")[1])
-    assert backend["environment"] == []
+    # backend calls no internal service (its only URL is the queue it produces to).
+    assert not [e for e in backend["environment"] if e["value"].startswith("http://")]
 
 
 def test_secrets_health_check_digest_and_arm(synthesized: dict[str, Json]) -> None:
@@ -161,7 +161,8 @@ def test_secrets_health_check_digest_and_arm(synthesized: dict[str, Json]) -> No
     }
     internal, _ = by_path(stack, "aws_lb", "internal-alb/lb")
     (frontend,) = container_definitions(task_definition(stack, "frontend")[1])
-    assert frontend["environment"] == [
+    urls = [e for e in frontend["environment"] if e["name"].endswith("_URL")]
+    assert urls == [
         {"name": "API_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"},
         {"name": "BACKEND_URL", "value": f"https://${{aws_lb.{internal}.dns_name}}"},
     ]
@@ -207,7 +208,10 @@ def test_execution_role_reads_only_its_own_secrets(synthesized: dict[str, Json])
 def test_task_role_has_only_configured_statements(synthesized: dict[str, Json]) -> None:
     stack = synthesized["https-shop"]
     task_role, _ = role(stack, "backend", "task")
-    (policy,) = policies_of(stack, task_role)
+    application = where(
+        stack, "aws_iam_role_policy", role=ref("aws_iam_role", task_role), name="application"
+    )
+    (policy,) = [json.loads(p["policy"]) for p in application.values()]
     assert policy["Statement"] == [
         {
             "Effect": "Allow",
@@ -215,13 +219,29 @@ def test_task_role_has_only_configured_statements(synthesized: dict[str, Json]) 
             "Resource": [ORDERS_TABLE],
         }
     ]
+    # The other policies are the platform's own grants (queue, bucket), by name.
+    names = {
+        p["name"]
+        for p in where(stack, "aws_iam_role_policy", role=ref("aws_iam_role", task_role)).values()
+    }
+    assert names == {"application", "bucket-uploads-write"}
     frontend_task, _ = role(stack, "frontend", "task")
-    assert policies_of(stack, frontend_task) == []
+    frontend_names = {
+        p["name"]
+        for p in where(
+            stack, "aws_iam_role_policy", role=ref("aws_iam_role", frontend_task)
+        ).values()
+    }
+    assert frontend_names == {"bucket-uploads-read"}
 
 
 def test_ecs_exec_adds_only_ssmmessages_and_exec_logging(dev: Json) -> None:
     task_role, _ = role(dev, "backend", "task")
-    (policy,) = policies_of(dev, task_role)
+    (policy,) = [
+        p
+        for p in policies_of(dev, task_role)
+        if any(s.get("Sid") == "EcsExecChannels" for s in p["Statement"])
+    ]
     actions = sorted(
         a
         for s in policy["Statement"]
@@ -361,7 +381,7 @@ def test_per_env_outputs(dev: Json) -> None:
     assert outputs["cluster_name"]["value"] == ref("aws_ecs_cluster", cluster, "name")
     assert outputs["cluster_arn"]["value"] == ref("aws_ecs_cluster", cluster, "arn")
     services = outputs["services"]["value"]
-    assert sorted(services) == ["backend", "frontend"]
+    assert sorted(services) == ["backend", "frontend", "worker"]
     task, _ = task_definition(dev, "backend")
     repo, _ = by_path(dev, "aws_ecr_repository", "ecr-backend/repository")
     assert services["backend"]["task_definition_arn"] == ref("aws_ecs_task_definition", task, "arn")
@@ -370,6 +390,31 @@ def test_per_env_outputs(dev: Json) -> None:
     )
     assert services["backend"]["service_name"] == "fargate-dev-backend"
     assert services["backend"]["subnets"] == outputs["private_subnet_ids"]["value"]
+
+
+def test_service_runs_another_services_image_with_its_own_command(
+    synthesized: dict[str, Json],
+) -> None:
+    """https-shop's `indexer` borrows `admin`'s pinned ARM64 image: same reference, its own
+    entrypoint and command, no repository of its own."""
+    shop = synthesized["https-shop"]
+    _, admin = by_path(shop, "aws_ecs_task_definition", "service-admin/workload/task-definition")
+    _, indexer = by_path(
+        shop, "aws_ecs_task_definition", "service-indexer/workload/task-definition"
+    )
+    (admin_container,) = container_definitions(admin)
+    (container,) = container_definitions(indexer)
+    repo, _ = by_path(shop, "aws_ecr_repository", "ecr-admin/repository")
+    digest = "sha256:" + "ab" * 32
+    assert container["image"] == admin_container["image"]
+    assert container["image"] == ref("aws_ecr_repository", repo, "repository_url") + "@" + digest
+    assert container["entryPoint"] == ["/usr/bin/tini", "--"]
+    assert container["command"] == ["node", "indexer.js", "--batch", "50"]
+    assert "entryPoint" not in admin_container and "command" not in admin_container
+    assert indexer["runtime_platform"]["cpu_architecture"] == "ARM64"
+    names = {body["name"] for body in resources(shop, "aws_ecr_repository").values()}
+    assert "fargate-https-shop/indexer" not in names
+    assert "fargate-https-shop/admin" in names
 
 
 def test_exec_on_a_read_only_root_gets_the_agent_paths_writable(
@@ -383,10 +428,12 @@ def test_exec_on_a_read_only_root_gets_the_agent_paths_writable(
         services = resources(stack, "aws_ecs_service").values()
         exec_families = {s["task_definition"] for s in services if s.get("enable_execute_command")}
         for name, task in resources(stack, "aws_ecs_task_definition").items():
-            (container,) = container_definitions(task)
+            container = container_definitions(task)[0]  # the main container
             if not container["readonlyRootFilesystem"]:
                 continue
-            volumes = {v["name"] for v in task.get("volume", [])}
+            volumes = {
+                v["name"] for v in task.get("volume", []) if "efs_volume_configuration" not in v
+            }
             writable = {
                 m["containerPath"]: m["sourceVolume"]
                 for m in container.get("mountPoints", [])

@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
+from envs.base import BASE
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
 
 NAT_NONE = {"network": {"nat_mode": "none"}}
-NO_EXEC = {"services": {"backend": {"enable_execute_command": False}}}
+# The baseline leaves out ECS Exec and the worker's queue (each has its own tests).
+NO_EXEC = {"services": {"backend": {"enable_execute_command": False}, "worker": {"queue": None}}}
 # Every dev workload opts in to HTTPS egress through NAT.
 OPEN = {
-    "services": {name: {"internet_egress": True} for name in DEV["services"]},
+    "services": {name: {"internet_egress": True} for name in BASE["services"]},
     "jobs": {"migrate": {"internet_egress": True}, "nightly-report": {"internet_egress": True}},
 }
 
@@ -38,7 +40,7 @@ def test_defaults_have_no_gaps() -> None:
 def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
     no_endpoints = {"endpoints": {"enabled": False}}
     assert gaps(no_endpoints, OPEN) == []  # NAT carries everything the workloads opt in to
-    assert len(gaps(no_endpoints)) == 8  # egress is opt-in: without it, NAT carries nothing
+    assert len(gaps(no_endpoints)) == 10  # egress is opt-in: without it, NAT carries nothing
     problems = gaps(NAT_NONE, no_endpoints)
     assert (
         "services.frontend: pulling its image from ECR needs the ecr.api + ecr.dkr + s3 gateway "
@@ -50,7 +52,7 @@ def test_ecr_image_needs_ecr_endpoints_and_s3_gateway_or_nat() -> None:
         "network.nat_mode is 'none'; fix: set endpoints.enabled to true, or set "
         "network.nat_mode to 'single' or 'per_az'"
     ) in problems
-    assert len(problems) == 8  # two needs for each of two services and two jobs
+    assert len(problems) == 10  # two needs for each of three services and two jobs
     assert sum(p.startswith("jobs.migrate: ") for p in problems) == 2
 
 

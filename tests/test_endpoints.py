@@ -26,6 +26,7 @@ def test_dev_interface_endpoints_in_private_subnets_with_private_dns(dev: Json) 
         "com.amazonaws.ap-northeast-1.ecr.dkr",
         "com.amazonaws.ap-northeast-1.kms",
         "com.amazonaws.ap-northeast-1.logs",
+        "com.amazonaws.ap-northeast-1.sqs",
         "com.amazonaws.ap-northeast-1.ssmmessages",
     ]
     sg_name, _ = by_path(dev, "aws_security_group", "endpoints/endpoints/sg")
@@ -42,7 +43,7 @@ def test_optional_endpoints_come_from_config(prod: Json) -> None:
         else e["service_name"].split("ap-northeast-1.")[1]
         for e in where(prod, "aws_vpc_endpoint", vpc_endpoint_type="Interface").values()
     }
-    assert services == {"ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "kms", "sts"}
+    assert services == {"ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "kms", "sts", "sqs"}
 
 
 def test_s3_gateway_on_every_private_route_table(synthesized: dict[str, Json]) -> None:
@@ -66,13 +67,18 @@ def test_s3_gateway_policy_is_restricted_unless_opened(synthesized: dict[str, Js
         ).values()
         layers, *named = json.loads(gateway["policy"])["Statement"]
         assert layers["Resource"] == f"arn:aws:s3:::prod-{env.region}-starport-layer-bucket/*"
+        # The named buckets, then the environment's application buckets (bucket and objects).
+        arns = [f"arn:aws:s3:::{b}" for b in env.endpoints.s3_allowed_buckets]
+        arns += [
+            ref(
+                "aws_s3_bucket",
+                by_path(synthesized[env.name], "aws_s3_bucket", f"bucket-{b}/bucket")[0],
+                "arn",
+            )
+            for b in env.buckets
+        ]
         assert [s["Resource"] for s in named] == (
-            [
-                [f"arn:aws:s3:::{b}" for b in env.endpoints.s3_allowed_buckets]
-                + [f"arn:aws:s3:::{b}/*" for b in env.endpoints.s3_allowed_buckets]
-            ]
-            if env.endpoints.s3_allowed_buckets
-            else []
+            [arns + [f"{arn}/*" for arn in arns]] if arns else []
         )
     (opened,) = where(
         synthesized["nat-per-az"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
@@ -82,6 +88,7 @@ def test_s3_gateway_policy_is_restricted_unless_opened(synthesized: dict[str, Js
         synthesized["https-shop"], "aws_vpc_endpoint", vpc_endpoint_type="Gateway"
     ).values()
     statements = json.loads(restricted["policy"])["Statement"]
+    uploads, _ = by_path(synthesized["https-shop"], "aws_s3_bucket", "bucket-uploads/bucket")
     assert statements == [
         {
             "Sid": "EcrImageLayers",
@@ -103,7 +110,13 @@ def test_s3_gateway_policy_is_restricted_unless_opened(synthesized: dict[str, Js
                 "s3:ListMultipartUploadParts",
                 "s3:PutObject",
             ],
-            "Resource": ["arn:aws:s3:::shop-uploads", "arn:aws:s3:::shop-uploads/*"],
+            # The named bucket, then the environment's application buckets.
+            "Resource": [
+                "arn:aws:s3:::shop-uploads",
+                ref("aws_s3_bucket", uploads, "arn"),
+                "arn:aws:s3:::shop-uploads/*",
+                ref("aws_s3_bucket", uploads, "arn") + "/*",
+            ],
         },
     ]
 

@@ -76,7 +76,7 @@ def test_schedule_targets_run_task_with_the_job_network(dev: Json) -> None:
     task, _ = by_path(dev, "aws_ecs_task_definition", "job-nightly-report/workload/task-definition")
     group, _ = by_path(dev, "aws_security_group", "job-nightly-report/workload/tasks/sg")
     role, _ = by_path(dev, "aws_iam_role", "job-nightly-report/schedule/role")
-    queue, dlq = only(dev, "aws_sqs_queue")
+    queue, dlq = by_path(dev, "aws_sqs_queue", "job-nightly-report/schedule/dlq")
     cluster, _ = only(dev, "aws_ecs_cluster")
     assert schedule["schedule_expression"] == "cron(0 3 * * ? *)"
     assert schedule["schedule_expression_timezone"] == "Asia/Tokyo"
@@ -110,7 +110,7 @@ def test_scheduler_role_may_only_run_the_family_and_pass_the_job_roles(dev: Json
     account = f"${{data.aws_caller_identity.{caller}.account_id}}"
     execution, _ = by_path(dev, "aws_iam_role", "job-nightly-report/workload/execution-role")
     task_role, _ = by_path(dev, "aws_iam_role", "job-nightly-report/workload/task-role")
-    queue, _ = only(dev, "aws_sqs_queue")
+    queue, _ = by_path(dev, "aws_sqs_queue", "job-nightly-report/schedule/dlq")
     cluster, _ = only(dev, "aws_ecs_cluster")
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert statements == {

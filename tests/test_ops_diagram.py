@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from envs import load_environments
 from ops import diagram
 from ops.__main__ import main
 from ops.diagram import Graph, Node
 from ops.synth_reader import load_stack
+from tests.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
@@ -228,8 +230,11 @@ def test_images_and_log_groups(
         assert logs == f"logs /ecs/fargate-{env}/{name}"
         assert logs.removeprefix("logs ") in groups
         if targets["image"].kind == "ecr":
-            assert targets["image"].label == f"ECR fargate-{env}/{name}"
-            assert f"fargate-{env}/{name}" in repos
+            # A service may run another service's image (same_image_as): its owner's repository.
+            config = {e.name: e for e in (*load_environments(), *VARIANTS.values())}[env]
+            owner = config.image_owner(next(s for s in config.services if s.name == name)).name
+            assert targets["image"].label == f"ECR fargate-{env}/{owner}"
+            assert f"fargate-{env}/{owner}" in repos
 
 
 def test_jobs_and_schedules_when_synthesized(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:

@@ -64,6 +64,10 @@ def resolver(stack: dict[str, Any]) -> Any:
             return f"{resource['name']}.{REGION}.elb.amazonaws.com"
         if kind == "aws_iam_role" and attribute == "arn":
             return f"arn:aws:iam::{ACCOUNT}:role/{resource['name']}"
+        if kind == "aws_s3_bucket" and attribute == "bucket":  # prefix + a 26-character suffix
+            return f"{resource['bucket_prefix']}{'0' * 26}"
+        if kind == "aws_sqs_queue" and attribute == "url":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resource['name']}"
         raise AssertionError(f"unexpected reference {match.group(0)}")
 
     return lambda text: REFERENCE.sub(resolve, text)

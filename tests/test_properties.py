@@ -29,7 +29,7 @@ from tests.tf import Json, ref, resources, rule_set, where
 SOURCE = "envs/generated.py"
 ACCOUNT = "123456789012"
 GENERATED_BASE = {
-    **{key: value for key, value in BASE.items() if key not in ("services", "jobs")},
+    **{key: value for key, value in BASE.items() if key not in ("services", "jobs", "buckets")},
     "account_id": ACCOUNT,
     "role_arn": f"arn:aws:iam::{ACCOUNT}:role/deploy",
 }

@@ -259,7 +259,7 @@ def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_p
     source = dev.read_text()
     for old, new in (
         ('"nat_mode": "single"', '"nat_mode": "none"'),
-        ('"interface": ["ssmmessages", "kms"]', '"interface": ["kms"]'),
+        ('"interface": ["ssmmessages", "kms", "sqs"]', '"interface": ["kms", "sqs"]'),
     ):
         assert old in source, old
         source = source.replace(old, new)

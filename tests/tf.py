@@ -60,18 +60,21 @@ def security_group_names(stack: Json) -> dict[str, str]:
 
 def rule_set(stack: Json, direction: str) -> set[tuple[str, str, int]]:
     """Every ingress or egress rule as (group, peer, port); peers are group names, CIDRs or
-    'prefix-list'."""
+    'prefix-list'; groups outside the stack appear by their ID."""
     names = security_group_names(stack)
     rules = set()
     for body in resources(stack, f"aws_vpc_security_group_{direction}_rule").values():
         assert body["ip_protocol"] == "tcp" and body["from_port"] == body["to_port"], body
         if "referenced_security_group_id" in body:
-            peer = names[body["referenced_security_group_id"]]
+            peer = names.get(
+                body["referenced_security_group_id"], body["referenced_security_group_id"]
+            )
         elif "prefix_list_id" in body:
             peer = "prefix-list"
         else:
             peer = body.get("cidr_ipv4") or body["cidr_ipv6"]
-        rules.add((names[body["security_group_id"]], peer, body["from_port"]))
+        group = names.get(body["security_group_id"], body["security_group_id"])
+        rules.add((group, peer, body["from_port"]))
     return rules
 
 

@@ -79,6 +79,9 @@ HTTPS_SHOP = {
         },
         "worker": {
             "exposure": "none",
+            "same_image_as": None,
+            "queue": None,
+            "command": [],
             # Given by name: the execution role's policy must add '-??????'.
             "secrets": {"WORKER_TOKEN": SM_SECRET_BY_NAME},
             "image": {"external": "docker.io/library/busybox:1.36"},
@@ -88,9 +91,99 @@ HTTPS_SHOP = {
             "autoscaling": {"min_capacity": 1, "max_capacity": 3, "memory_target_percent": None},
             "desired_count": 1,
         },
+        "indexer": {
+            "exposure": "none",
+            "same_image_as": "admin",
+            "cpu_architecture": "ARM64",
+            "entrypoint": ["/usr/bin/tini", "--"],
+            "command": ["node", "indexer.js", "--batch", "50"],
+            "desired_count": 1,
+        },
     },
     # Runs the ARM64 admin image: inherits ARM64 (issue #9, defect 7).
     "jobs": {"admin-report": {"same_image_as": "admin", "command": ["report"]}},
+}
+
+NGINX = "public.ecr.aws/nginx/nginx:1.27"
+SIDECARS = {
+    "file_systems": {"shared": {"backup": False}},
+    "services": {
+        "worker": {
+            "efs_mounts": [{"file_system": "shared", "container_path": "/data", "read_only": True}]
+        },
+        "backend": {
+            "efs_mounts": [
+                {
+                    "file_system": "shared",
+                    "container_path": "/data",
+                    "uid": 1001,
+                    "gid": 1001,
+                    "root_directory": "/reports/backend",
+                }
+            ],
+            "sidecar_presets": ["otel-collector", "firelens"],
+            "internet_egress": True,  # the presets' images come from public ECR
+            "container_health_check": {
+                "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]
+            },
+            "depends_on": [{"container": "warmup", "condition": "SUCCESS"}],
+            "sidecars": {
+                "proxy": {
+                    "image": NGINX,
+                    "ports": [8081],
+                    "essential": True,
+                    "depends_on": [{"container": "backend", "condition": "HEALTHY"}],
+                    "cpu": 128,
+                    "memory_reservation_mib": 64,
+                    "memory_mib": 256,
+                    "user": "101:101",
+                    "secrets": {"TLS_KEY": SM_SECRET},
+                },
+                "warmup": {
+                    "same_image_as": "backend",
+                    "command": ["python", "manage.py", "warm_cache"],
+                    "environment": {"WARM_KEYS": "1000"},
+                    "memory_mib": 128,
+                },
+            },
+        },
+    },
+}
+
+DB_GROUP = "sg-0123456789abcdef0"
+TOPIC = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:order-events"
+PARTNER_BUCKET = "arn:aws:s3:::partner-exports"
+PARTNER_QUEUE = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:partner-inbox"
+QUEUES = {
+    "endpoints": {"interface": ["ssmmessages", "kms", "sqs"]},
+    "buckets": {
+        "media": {"grants": {"worker": "read_write", "frontend": "read"}, "expiration_days": 365}
+    },
+    "services": {
+        "backend": {
+            "ephemeral_storage_gib": 50,
+            "destinations": {
+                "orders-db": {"security_group_id": DB_GROUP, "ports": [5432]},
+                "legacy-cache": {"cidr": "10.20.0.0/24", "ports": [6379, 6380]},
+            },
+            "resource_grants": [
+                {"arn": ORDERS_TABLE, "access": "read_write"},
+                {"arn": TOPIC, "access": "write"},
+                {"arn": PARTNER_BUCKET, "access": "read"},
+                {"arn": PARTNER_QUEUE, "access": "write"},
+            ],
+        },
+        "worker": {
+            "internet_egress": False,
+            "queue": {
+                "producers": ["backend", "migrate"],
+                "encryption": "kms",
+                "kms_key_arn": KMS_KEY,
+                "max_receive_count": 3,
+                "scaling": {"backlog_per_task": 20, "min_capacity": 0, "max_capacity": 6},
+            },
+        },
+    },
 }
 
 ROLLOUTS = {
@@ -146,6 +239,9 @@ ROLLOUTS = {
         },
         "worker": {
             "exposure": "none",
+            "same_image_as": None,
+            "queue": None,
+            "command": [],
             "image": {"external": "docker.io/library/busybox:1.36"},
             "internet_egress": True,
             "desired_count": 1,
@@ -211,7 +307,10 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant(
             "nat-none",
             "10.10.0.0/24",
-            {"network": {"nat_mode": "none"}, "endpoints": {"interface": ["ssmmessages", "kms"]}},
+            {
+                "network": {"nat_mode": "none"},
+                "endpoints": {"interface": ["ssmmessages", "kms", "sqs"]},
+            },
         ),
         variant(
             "nat-per-az",
@@ -231,6 +330,8 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant("domain-shared", "10.14.0.0/24", DOMAIN_SHARED),
         variant("dns-external", "10.15.0.0/24", DNS_EXTERNAL),
         variant("cert-existing", "10.16.0.0/24", CERTIFICATE_EXISTING),
+        variant("sidecars", "10.30.0.0/24", SIDECARS),
+        variant("queues", "10.31.0.0/24", QUEUES),
         variant("rollouts", "10.17.0.0/22", ROLLOUTS),
         variant(
             "no-endpoints",
@@ -242,6 +343,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
                 "services": {
                     "frontend": {"desired_count": 2, "autoscaling": None, "internet_egress": True},
                     "backend": {"internet_egress": True},
+                    "worker": {"internet_egress": True},
                 },
                 "jobs": {
                     "migrate": {"internet_egress": True},
