@@ -1,6 +1,7 @@
 """The five ordinary edits of issue #10, applied to a copy of the project's envs/.
 
-A new user forking the project: add a `worker` service with exposure `none`; add a `qa`
+A new user forking the project: add a service with exposure `none`
+(`mailer`: the base already has a `worker`); add a `qa`
 environment in us-east-1; make prod's public ALB HTTPS with a certificate ARN; add a
 scheduled job; switch one service to ARM64 in stg; and remove a base service in one
 environment (`{name: None}`). Every edit is valid, so the invariant tests must pass on it.
@@ -25,9 +26,8 @@ OVERRIDES: dict[str, Any] = {{
         "availability_zones": ["us-east-1a", "us-east-1b"],
         "nat_mode": "single",
     }},
-    # qa drops the base's internal backend and the jobs that run its image.
-    "services": {{"backend": None, "frontend": {{"allowed_callers": []}}}},
-    "jobs": {{"migrate": None, "nightly-report": None}},
+    # qa drops the base's queue worker.
+    "services": {{"worker": None}},
 }}
 '''
 APPENDED = {
