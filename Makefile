@@ -26,13 +26,14 @@ install = if [ -x $(UV) ]; then \
 	  $(1) -m pip install --quiet --no-input --require-hashes $(addprefix -r ,$(2)); \
 	fi
 
-.PHONY: synth test check bench bench-setup lint diagrams lock clean
+.PHONY: synth test check bench bench-setup lint diagrams docs lock clean
 
 synth: $(RUNTIME_STAMP) ## Synthesize every environment into cdktf.out/
 	$(WITH_NODE22) $(PY) main.py
 
-test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session)
+test: $(DEV_STAMP) $(CHECKOV_STAMP) ## Run the test suite (one synth per session), then the five-edit proof
 	$(WITH_NODE22) $(PY) -m pytest
+	$(WITH_NODE22) $(PY) -m pytest -m five_edits
 
 check: $(RUNTIME_STAMP) ## Validate the environment config only (no provider load)
 	$(PY) main.py --check
@@ -49,6 +50,9 @@ lint: $(DEV_STAMP) ## ruff (lint + format check) on the whole repo, then mypy (s
 
 diagrams: synth ## Redraw docs/diagrams/<env>.md from the synthesized stacks
 	$(PY) -m ops diagram --out docs/diagrams
+
+docs: diagrams ## Regenerate docs/diagrams and the README's configuration reference and dev diagram
+	$(PY) docs/regenerate.py
 
 lock: $(RUNTIME_STAMP) ## Re-resolve every requirements*.txt (with hashes) from its .in file
 	for name in $(basename $(LOCK_INPUTS)); do \

@@ -344,9 +344,11 @@ class EnvironmentConfig(Strict):
     release: ReleaseConfig = ReleaseConfig()
     """Release rules for `python -m ops deploy|promote|rollback` (see README "Releasing")."""
     services: tuple[ServiceConfig, ...] = ()
-    """Long-running services, given as {name: settings} in env files."""
+    """Long-running services, given as {name: settings} in env files; `{name: None}` removes
+    a service the base defines (an empty `{}` changes nothing: overrides merge)."""
     jobs: tuple[JobConfig, ...] = ()
-    """One-off and scheduled tasks, given as {name: settings} in env files."""
+    """One-off and scheduled tasks, given as {name: settings} in env files; `{name: None}`
+    removes a job the base defines."""
     buckets: dict[str, BucketConfig] = Field(default_factory=dict)
     """Application S3 buckets by name, each with its workloads' grants."""
     file_systems: dict[str, FileSystemConfig] = Field(default_factory=dict)
@@ -362,8 +364,10 @@ class EnvironmentConfig(Strict):
     @field_validator("services", "jobs", mode="before")
     @classmethod
     def _services_by_name(cls, value: object) -> object:
-        """Env files give services as {name: settings} so overrides merge per service."""
+        """Env files give services as {name: settings} so overrides merge per service; a
+        `None` setting removes the entry the base file defines."""
         if isinstance(value, dict):
+            value = {name: settings for name, settings in value.items() if settings is not None}
             for name, settings in value.items():
                 if isinstance(settings, dict) and settings.get("name", name) != name:
                     raise ValueError(

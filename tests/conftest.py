@@ -1,39 +1,75 @@
 """One synth per test session: the default environments plus the variants tests declare.
 
 Loading the provider costs seconds, so every stack any test needs is added to one App and
-synthesized once. Tests that only validate config never touch this fixture and never load
-the provider.
+synthesized once (tests/session_synth.py, through `stacks.app.build_app`). The synth starts
+in its own process as soon as collection shows a test needs it, and the test modules that
+need no synthesized output run first, on the other core, while it works. Tests that only
+validate config never touch these fixtures and never load the provider.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.variants import VARIANTS
+ROOT = Path(__file__).resolve().parent.parent
+SYNTH_FIXTURES = frozenset({"synth_outdir", "synthesized", "dev", "stg", "prod"})
+_SESSION_SYNTH: dict[str, Any] = {}
+
+
+def _needs_synth(item: pytest.Item) -> bool:
+    return bool(SYNTH_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the session synth in the background and run the modules that need none first
+    (whole modules move, so module-scoped fixtures such as moto servers start once)."""
+    synth_modules = {item.module.__name__ for item in items if _needs_synth(item)}  # type: ignore[attr-defined]
+    if not synth_modules:
+        return
+    items.sort(key=lambda item: item.module.__name__ in synth_modules)  # type: ignore[attr-defined]
+    workdir = Path(tempfile.mkdtemp(prefix="session-synth-"))
+    log = workdir / "synth.log"
+    with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.session_synth", str(workdir / "cdktf.out")],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    _SESSION_SYNTH.update(workdir=workdir, process=process, log=log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    process = _SESSION_SYNTH.get("process")
+    if process is not None:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        shutil.rmtree(_SESSION_SYNTH["workdir"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synth_outdir() -> Path:
     """A cdktf.out directory with every default environment, the bootstrap and the variants."""
-    from stacks import runtime  # noqa: F401  (configures the jsii runtime before cdktf starts it)
+    if "process" not in _SESSION_SYNTH:  # collected without a synth user, e.g. by a plugin
+        outdir = Path(tempfile.mkdtemp(prefix="session-cdktf.out-"))
+        from tests.session_synth import synthesize
 
-    from cdktf import App  # isort: skip
-
-    from envs import load_environments
-    from stacks.bootstrap import StateBootstrapStack
-    from stacks.platform import PlatformStack
-
-    outdir = tmp_path_factory.mktemp("cdktf.out")
-    app = App(outdir=str(outdir))
-    defaults = load_environments()
-    for env in (*defaults, *VARIANTS.values()):
-        PlatformStack(app, env)
-    StateBootstrapStack(app, defaults)
-    app.synth()
+        synthesize(str(outdir))
+        return outdir
+    process: subprocess.Popen[bytes] = _SESSION_SYNTH["process"]
+    if process.wait() != 0:
+        log: Path = _SESSION_SYNTH["log"]
+        pytest.fail(f"session synth failed:\n{log.read_text(errors='replace')}", False)
+    outdir: Path = _SESSION_SYNTH["workdir"] / "cdktf.out"
     return outdir
 
 

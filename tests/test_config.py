@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, load_environments, merge, validate_together
+from envs import (
+    DEFAULT_ENVIRONMENTS,
+    ConfigError,
+    build_environment,
+    load_environments,
+    merge,
+    validate_together,
+)
 from envs.dev import OVERRIDES as DEV
 from envs.schema import NatMode, plan_subnets
 
@@ -35,7 +42,7 @@ def test_dev_subnets_are_the_four_26s_of_its_24() -> None:
 
 def test_stg_and_prod_defaults() -> None:
     envs = {env.name: env for env in load_environments()}
-    assert list(envs) == ["dev", "stg", "prod"]
+    assert list(envs) == list(DEFAULT_ENVIRONMENTS)
     prod = envs["prod"]
     assert len(prod.network.availability_zones) == 3
     assert prod.network.nat_mode is NatMode.PER_AZ

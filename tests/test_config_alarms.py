@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import CERTIFICATE, USER_POOL
 
 COGNITO = {"user_pool_arn": USER_POOL, "user_pool_client_id": "abc123", "user_pool_domain": "auth"}

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from docs.regenerate import spliced
+from envs import DEFAULT_ENVIRONMENTS
 from envs.reference import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,11 +20,11 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert [line.split("#")[0].strip() for line in commands] == ["make synth", "make test"]
 
 
-def test_configuration_reference_matches_the_models() -> None:
+def test_readme_generated_parts_match_the_models_and_the_dev_diagram() -> None:
+    """The configuration reference and the embedded dev diagram are what `make docs` writes."""
     readme = (ROOT / "README.md").read_text()
-    start = readme.index("<!-- reference:start -->") + len("<!-- reference:start -->\n")
-    block = readme[start : readme.index("<!-- reference:end -->")]
-    assert block.strip() == render().strip(), "run: python -m envs.reference, paste into README"
+    expected = spliced(readme, render(), (ROOT / "docs" / "diagrams" / "dev.md").read_text())
+    assert readme == expected, "README.md's generated parts are stale: run make docs"
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -40,12 +42,7 @@ def test_committed_diagrams_match_the_synthesized_stacks(
             "diagram",
             "--outdir",
             str(synth_outdir),
-            "--env",
-            "dev",
-            "--env",
-            "stg",
-            "--env",
-            "prod",
+            *(arg for env in DEFAULT_ENVIRONMENTS for arg in ("--env", env)),
             "--out",
             str(tmp_path),
         ],
@@ -54,17 +51,8 @@ def test_committed_diagrams_match_the_synthesized_stacks(
         capture_output=True,
         text=True,
     )
-    for env in ("dev", "stg", "prod"):
+    for env in DEFAULT_ENVIRONMENTS:
         committed = (ROOT / "docs" / "diagrams" / f"{env}.md").read_text()
         assert committed == (tmp_path / f"{env}.md").read_text(), (
-            f"docs/diagrams/{env}.md is stale: run make synth && python -m ops diagram "
-            "--out docs/diagrams"
+            f"docs/diagrams/{env}.md is stale: run make docs"
         )
-
-
-def test_readme_embeds_the_current_dev_diagram() -> None:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("<!-- diagram:dev:start -->\n") + len("<!-- diagram:dev:start -->\n")
-    embedded = readme[start : readme.index("\n<!-- diagram:dev:end -->")]
-    diagram = (ROOT / "docs" / "diagrams" / "dev.md").read_text()
-    assert embedded == diagram[diagram.index("```mermaid") : diagram.rindex("```") + 3]

@@ -8,7 +8,7 @@ import pytest
 
 from envs import ConfigError, build_environment, merge
 from envs.base import BASE
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
 
 NAT_NONE = {"network": {"nat_mode": "none"}}

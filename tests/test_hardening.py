@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, load_environments, merge
-from envs.dev import OVERRIDES as DEV
 from envs.edge import ManagedRuleGroup
 from modules.network import ADMIN_PORTS, ports_except
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources
 
 Json = dict[str, Any]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
 from envs.iam import RESOURCE_STAR_ACTIONS, secret_policy_arn
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path
 from tests.variants import SM_SECRET_BY_NAME
 

@@ -15,7 +15,6 @@ from envs import (
     load_environments,
     merge,
 )
-from envs.dev import OVERRIDES as DEV
 from envs.names import (
     BUCKET_PREFIX,
     DASHBOARD,
@@ -43,6 +42,7 @@ from envs.names import (
 )
 from envs.quotas import shared_quota_problems
 from envs.services import CpuArchitecture
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import Json, ref, resources
 from tests.variants import VARIANTS
 

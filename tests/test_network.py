@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from envs import DEFAULT_ENVIRONMENTS
 from tests.tf import by_path, only, ref, resources, where
 
 Json = dict[str, Any]
@@ -126,10 +127,10 @@ def test_nat_none_has_no_gateway_and_no_private_default_route(
     assert len(resources(stack, "aws_route_table_association")) == 4
 
 
-def test_default_security_group_has_no_rules(synthesized: dict[str, Json]) -> None:
-    for env in ("dev", "stg", "prod"):
-        _, group = only(synthesized[env], "aws_default_security_group")
-        assert group["ingress"] == [] and group["egress"] == []
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_default_security_group_has_no_rules(synthesized: dict[str, Json], env: str) -> None:
+    _, group = only(synthesized[env], "aws_default_security_group")
+    assert group["ingress"] == [] and group["egress"] == []
 
 
 def test_flow_logs_everywhere_with_finite_encrypted_retention(

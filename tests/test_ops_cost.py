@@ -7,7 +7,6 @@ import math
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -399,15 +398,6 @@ def test_imports_no_cdktf_or_jsii() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
-
-
-def test_command_is_fast(synth_outdir: Path) -> None:
-    """Timing is for benchmarks; this only reports it (run pytest -s to see it)."""
-    started = time.perf_counter()
-    result = run_cli("cost", "--outdir", str(synth_outdir))
-    elapsed = time.perf_counter() - started
-    print(f"\npython -m ops cost (all {synth_outdir.name} stacks): {elapsed:.3f} s")
-    assert result.returncode == 0, result.stderr
 
 
 def _write_stack(root: Path, env: str, document: dict[str, Any]) -> Path:

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -399,15 +398,6 @@ def test_unknown_env_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> Non
     result = _cli("--env", "qa", "--outdir", str(synth_outdir), "--out", str(tmp_path))
     assert result.returncode == 2
     assert "error: no stack 'qa'" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_command_is_fast(synth_outdir: Path, tmp_path: Path) -> None:
-    """Timing is for benchmarks; this only reports it (run pytest -s to see it)."""
-    started = time.perf_counter()
-    result = _cli("--outdir", str(synth_outdir), "--out", str(tmp_path))
-    elapsed = time.perf_counter() - started
-    print(f"\npython -m ops diagram (all {synth_outdir.name} stacks): {elapsed:.3f} s")
-    assert result.returncode == 0, result.stderr
 
 
 def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph]) -> None:

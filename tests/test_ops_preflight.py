@@ -7,7 +7,6 @@ import copy
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -260,12 +259,10 @@ def test_command_reports_and_exits_1_on_findings(
     assert lines[-1].startswith(f"preflight: 1 finding(s) from {len(RULES)} rules (dev)")
 
 
-def test_command_is_clean_and_fast_on_the_session_synth(synth_outdir: Path) -> None:
-    started = time.perf_counter()
+def test_every_default_environment_has_no_findings(synth_outdir: Path) -> None:
+    """Invariant over envs.DEFAULT_ENVIRONMENTS (timing lives in bench/ops_bench.py)."""
     environments = [*DEFAULT_ENVIRONMENTS, "state-bootstrap"]
     result = run_cli("--outdir", str(synth_outdir), "--env", *environments)
-    elapsed = time.perf_counter() - started
-    print(f"\npython -m ops preflight (all {synth_outdir.name} stacks): {elapsed:.3f} s")
     assert result.returncode == 0, result.stdout  # warnings do not fail
     *warnings, last = result.stdout.strip().splitlines()
     assert last.startswith(f"preflight: {len(RULES)} rules, no findings, 2 warning(s) (")

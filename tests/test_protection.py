@@ -6,21 +6,25 @@ import fnmatch
 import json
 from typing import Any
 
-from envs import load_environments
+import pytest
+
+from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import by_path, only, ref, resources
 
 Json = dict[str, Any]
 
 
-def test_every_log_group_is_encrypted_with_the_env_key(synthesized: dict[str, Json]) -> None:
-    for env in ("dev", "stg", "prod"):
-        stack = synthesized[env]
-        key, body = by_path(stack, "aws_kms_key", "logs-key/key")
-        assert body["enable_key_rotation"] is True
-        groups = resources(stack, "aws_cloudwatch_log_group")
-        assert groups and all(
-            g["kms_key_id"] == ref("aws_kms_key", key, "arn") for g in groups.values()
-        )
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_every_log_group_is_encrypted_with_the_env_key(
+    synthesized: dict[str, Json], env: str
+) -> None:
+    stack = synthesized[env]
+    key, body = by_path(stack, "aws_kms_key", "logs-key/key")
+    assert body["enable_key_rotation"] is True
+    groups = resources(stack, "aws_cloudwatch_log_group")
+    assert groups and all(
+        g["kms_key_id"] == ref("aws_kms_key", key, "arn") for g in groups.values()
+    )
 
 
 def test_logs_key_policy_limits_cloudwatch_to_this_environments_log_groups(

@@ -143,8 +143,9 @@ def check_console(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Pa
             # and check it runs the command shown; their numbers vary run to run.
             result = run(project, f"make -n {command.split()[1]}")
             assert result.returncode == 0, result.stderr
-            if command == "make test":
-                assert result.stdout.splitlines()[-1] == expected[0]
+            if command == "make test":  # the suite, then the five-edit proof (same command + -m)
+                recipe = result.stdout.splitlines()
+                assert recipe[-2] == expected[0] and recipe[-1] == f"{expected[0]} -m five_edits"
         elif command.startswith("CHECKPOINT_DISABLE=1 cdktf synth"):
             # The CDKTF CLI runs cdktf.json's app: the same program `make synth` runs.
             app = (project / "cdktf.json").read_text()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import only, ref, resources
 
@@ -33,20 +35,21 @@ def test_each_environment_has_its_own_encrypted_locked_state(synthesized: dict[s
     assert len(keys) == len(DEFAULT_ENVIRONMENTS)
 
 
-def test_default_tags_on_provider(synthesized: dict[str, Json]) -> None:
-    for env in ("dev", "stg", "prod"):
-        (aws,) = synthesized[env]["provider"]["aws"]
-        assert aws["region"] == "ap-northeast-1"
-        assert aws["default_tags"] == [
-            {
-                "tags": {
-                    "Project": "fargate",
-                    "Environment": env,
-                    "ManagedBy": "cdktf",
-                    "CostCenter": "platform",
-                }
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_default_tags_on_provider(synthesized: dict[str, Json], env: str) -> None:
+    config = {c.name: c for c in load_environments()}[env]
+    (aws,) = synthesized[env]["provider"]["aws"]
+    assert aws["region"] == config.region
+    assert aws["default_tags"] == [
+        {
+            "tags": {
+                "Project": "fargate",
+                "Environment": env,
+                "ManagedBy": "cdktf",
+                "CostCenter": "platform",
             }
-        ]
+        }
+    ]
 
 
 def test_bootstrap_uses_local_state_outside_cdktf_out(synthesized: dict[str, Json]) -> None:

