@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.common import handle
+
 # Compose service images that are data stores or brokers: AWS runs them as managed services.
 MANAGED_SERVICES: dict[str, str] = {
     "redis": "Amazon ElastiCache (Redis OSS or Valkey)",
@@ -860,7 +862,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--region", default=None, help="region of those parameters (default: the state region)"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handle(run))
 
 
 def run(args: argparse.Namespace) -> int:
