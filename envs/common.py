@@ -153,3 +153,26 @@ def check_secret_arn(arn: str) -> SecretSource:
         f"{arn!r} is neither an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/...)"
         " nor a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:...)"
     )
+
+
+# ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+_LINUX_NAME = r"(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})"
+CONTAINER_USER = re.compile(rf"^{_LINUX_NAME}(?::{_LINUX_NAME})?$")
+
+
+def container_user_problem(value: str) -> str | None:
+    """Why ECS or this platform refuses `value` as a container's `user` (None: accepted).
+
+    Root is refused: FSBP ECS.20 asks containers to run as non-root users."""
+    if not CONTAINER_USER.fullmatch(value):
+        return (
+            f"{value!r} is not a container user; use name, uid, name:group or uid:gid "
+            "(e.g. '1000:1000')"
+        )
+    if value.split(":")[0] in ("root", "0"):
+        return (
+            f"{value!r} runs the container as root; use a non-root uid such as "
+            "'1000:1000' (FSBP ECS.20), or leave user unset to keep the image's USER"
+        )
+    return None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.common import ENV_VAR_NAME, Strict, check_secret_arn
+from envs.common import ENV_VAR_NAME, Strict, check_secret_arn, container_user_problem
 
 if TYPE_CHECKING:
     from envs.services import ContainerHealthCheckConfig
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 # Container names: up to 255 letters, digits, hyphens and underscores ("name" in
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
 CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-# `user` forms ECS accepts on Linux: user, user:group, uid, uid:gid, user:gid, uid:group
-# ("user" in https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html).
-LINUX_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$")
 # Fargate reserves no CPU units for a container unless asked; a container may reserve
 # 0-10240 units ("cpu" in the container definition reference above); the sum must fit the task.
 CONTAINER_PORT_RANGE = (1, 65535)
@@ -162,10 +159,9 @@ class SidecarConfig(Strict):
                 f"memory_reservation_mib: {self.memory_reservation_mib} exceeds memory_mib "
                 f"{self.memory_mib}; the reservation must be at most the hard limit"
             )
-        if self.user is not None and not LINUX_USER.fullmatch(self.user):
-            problems.append(
-                f"user: {self.user!r} is not a user; use name, uid, name:group or uid:gid"
-            )
+        user_problem = None if self.user is None else container_user_problem(self.user)
+        if user_problem is not None:
+            problems.append(f"user: {user_problem}")
         clash = set(self.environment) & set(self.secrets)
         if clash:
             problems.append(f"environment/secrets: {sorted(clash)} set in both; keep one")

@@ -17,6 +17,7 @@ from envs.common import (
     check_log_retention,
     check_name,
     check_secret_arn,
+    container_user_problem,
 )
 from envs.containers import (
     ContainerDependency,
@@ -54,10 +55,6 @@ HOST_NAME = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
-# ECS `user`: user, user:group, uid, uid:gid, user:gid or uid:group (ContainerDefinition):
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
-_LINUX_NAME = r"(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})"
-CONTAINER_USER = re.compile(rf"^{_LINUX_NAME}(?::{_LINUX_NAME})?$")
 # ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 TASKS_PER_SERVICE_MAX = 5000
@@ -442,18 +439,9 @@ class WorkloadConfig(Strict):
     @field_validator("user")
     @classmethod
     def _user(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if not CONTAINER_USER.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a container user; use name, uid, name:group or uid:gid "
-                "(e.g. '1000:1000')"
-            )
-        if value.split(":")[0] in ("root", "0"):
-            raise ValueError(
-                f"{value!r} runs the container as root; use a non-root uid such as "
-                "'1000:1000' (FSBP ECS.20), or leave user unset to keep the image's USER"
-            )
+        problem = None if value is None else container_user_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("name")

@@ -89,8 +89,13 @@ def backend(**settings: Any) -> dict[str, Any]:
         ),
         (
             backend(sidecars={"proxy": {"image": NGINX, "user": "root user"}}),
-            "services.backend.sidecars.proxy.user: 'root user' is not a user; use name, uid, "
-            "name:group or uid:gid",
+            "services.backend.sidecars.proxy.user: 'root user' is not a container user; use "
+            "name, uid, name:group or uid:gid",
+        ),
+        (
+            backend(sidecars={"proxy": {"image": NGINX, "user": "0:0"}}),
+            "services.backend.sidecars.proxy.user: '0:0' runs the container as root; use a "
+            "non-root uid",
         ),
         (
             backend(sidecars={"proxy": {"image": NGINX, "ports": [8081, 70000]}}),
