@@ -39,8 +39,9 @@ check: $(RUNTIME_STAMP) ## Validate the environment config only (no provider loa
 	$(PY) main.py --check
 
 bench: $(DEV_STAMP) ## Naive provider import vs make synth (wall, RSS, identical JSON); 20 services vs 2
-	$(WITH_NODE22) $(PY) bench/synth_bench.py
-	$(WITH_NODE22) $(PY) bench/scale_bench.py
+	$(WITH_NODE22) $(PY) bench/synth_bench.py; synth=$$?; \
+	$(WITH_NODE22) $(PY) bench/scale_bench.py; scale=$$?; \
+	exit $$((synth | scale))
 
 bench-setup: ## First make synth and make test set-up on a fresh clone (empty installer caches)
 	$(PYTHON) bench/setup_bench.py

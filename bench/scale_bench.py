@@ -2,8 +2,8 @@
 
     python bench/scale_bench.py            # (`make bench` runs it too)
 
-Synthesizes dev as shipped and dev with 18 more services (6 public, 6 internal, 6 workers: 20
-in all), each in a fresh process (provider load included, as `make synth` pays it), three
+Synthesizes dev as shipped and dev with 18 more services (6 public, 6 internal, 6 workers;
+20 or more in all), each in a fresh process (provider load included, as `make synth` pays it), three
 runs each; prints the medians and their ratio. Exit status 1 when the ratio exceeds 2.
 """
 
