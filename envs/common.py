@@ -176,3 +176,18 @@ def container_user_problem(value: str) -> str | None:
             "'1000:1000' (FSBP ECS.20), or leave user unset to keep the image's USER"
         )
     return None
+
+
+def check_variable_names(value: dict[str, str]) -> dict[str, str]:
+    """Keys of a container's `environment` or `secrets`: environment variable names."""
+    bad = [name for name in value if not ENV_VAR_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"{bad} are not environment variable names ([A-Za-z_][A-Za-z0-9_]*)")
+    return value
+
+
+def check_secret_arns(value: dict[str, str]) -> dict[str, str]:
+    """Values of a container's `secrets`: SSM parameter or Secrets Manager secret ARNs."""
+    for arn in value.values():
+        check_secret_arn(arn)
+    return value

@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.common import ENV_VAR_NAME, Strict, check_secret_arn, container_user_problem
+from envs.common import (
+    Strict,
+    check_secret_arns,
+    check_variable_names,
+    container_user_problem,
+)
 
 if TYPE_CHECKING:
     from envs.services import ContainerHealthCheckConfig
@@ -119,17 +124,12 @@ class SidecarConfig(Strict):
     @field_validator("environment", "secrets")
     @classmethod
     def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [name for name in value if not ENV_VAR_NAME.fullmatch(name)]
-        if bad:
-            raise ValueError(f"{bad} are not environment variable names ([A-Za-z_][A-Za-z0-9_]*)")
-        return value
+        return check_variable_names(value)
 
     @field_validator("secrets")
     @classmethod
     def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
-        for arn in value.values():
-            check_secret_arn(arn)
-        return value
+        return check_secret_arns(value)
 
     @model_validator(mode="after")
     def _limits(self) -> SidecarConfig:

@@ -10,13 +10,14 @@ from pydantic import Field, StrictBool, StrictInt, field_validator, model_valida
 
 from envs.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
 from envs.common import (
-    ENV_VAR_NAME,
     KMS_KEY_ARN,
     SecretSource,
     Strict,
     check_log_retention,
     check_name,
     check_secret_arn,
+    check_secret_arns,
+    check_variable_names,
     container_user_problem,
 )
 from envs.containers import (
@@ -452,17 +453,12 @@ class WorkloadConfig(Strict):
     @field_validator("environment", "secrets")
     @classmethod
     def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [name for name in value if not ENV_VAR_NAME.fullmatch(name)]
-        if bad:
-            raise ValueError(f"{bad} are not environment variable names ([A-Za-z_][A-Za-z0-9_]*)")
-        return value
+        return check_variable_names(value)
 
     @field_validator("secrets")
     @classmethod
     def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
-        for arn in value.values():
-            check_secret_arn(arn)
-        return value
+        return check_secret_arns(value)
 
     @field_validator("secrets_kms_key_arn")
     @classmethod
