@@ -62,6 +62,7 @@ from envs.services import (
     ServiceConfig,
     WorkloadConfig,
 )
+from envs.service_connect import ServiceConnectConfig, service_connect_problems
 from envs.storage import FileSystemConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
@@ -332,6 +333,9 @@ class EnvironmentConfig(Strict):
     """The internet-facing ALB (created when a service has exposure `public`)."""
     internal_alb: AlbConfig = AlbConfig()
     """The internal ALB (created when a service has exposure `internal`)."""
+    service_connect: ServiceConnectConfig | None = None
+    """The Cloud Map namespace for ECS Service Connect (services with exposure
+    `service_connect`); unset: none."""
     waf: WafConfig = WafConfig()
     """Web application firewall for the public ALB."""
     domain: DomainConfig | None = None
@@ -512,6 +516,7 @@ class EnvironmentConfig(Strict):
         ]
         problems += self._container_problems() + self._queue_problems()
         problems += self._bucket_problems() + self._storage_problems()
+        problems += service_connect_problems(self)
         if not problems:
             problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
@@ -546,14 +551,15 @@ class EnvironmentConfig(Strict):
         names = [service.name for service in self.services]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"services: service name {name!r} is used more than once")
+        workloads = [*names, *(job.name for job in self.jobs)]
         for service in self.services:
             where = f"services.{service.name}"
             problems.extend(self._deployment_problems(service))
             for caller in service.allowed_callers:
-                if caller not in names:
+                if caller not in workloads:
                     problems.append(
-                        f"{where}.allowed_callers: {caller!r} is not another service of this "
-                        f"environment; known: {', '.join(names)}"
+                        f"{where}.allowed_callers: {caller!r} is not another service or job of "
+                        f"this environment; known: {', '.join(workloads)}"
                     )
         problems += self._same_image_problems()
         for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):

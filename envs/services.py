@@ -31,6 +31,7 @@ from envs.iam import NEGATED_KEYS, action_problems
 from envs.queues import QueueConfig
 from envs.resources import DestinationConfig, ResourceGrant
 from envs.scaling import ScheduledScalingConfig
+from envs.service_connect import SERVICE_CONNECT_EXPOSURE, ServiceConnectServiceConfig
 from envs.storage import EfsMountConfig
 from ops.release_contract import DIGEST as IMAGE_DIGEST
 from ops.release_contract import IMAGE_TAG
@@ -97,8 +98,16 @@ class Exposure(enum.StrEnum):
     """Behind the internet-facing ALB."""
     INTERNAL = "internal"
     """Behind the internal ALB, reachable only from the services in `allowed_callers`."""
+    SERVICE_CONNECT = SERVICE_CONNECT_EXPOSURE
+    """No load balancer: the services (never jobs) in `allowed_callers` reach it through ECS
+    Service Connect, task to task (needs the environment's `service_connect` namespace)."""
     NONE = "none"
     """No load balancer (workers)."""
+
+    @property
+    def behind_alb(self) -> bool:
+        """Whether a load balancer sits in front (public or internal)."""
+        return self in (Exposure.PUBLIC, Exposure.INTERNAL)
 
 
 class CpuArchitecture(enum.StrEnum):
@@ -533,7 +542,10 @@ class ServiceConfig(WorkloadConfig):
     autoscaling: AutoscalingConfig | None = None
     """Target-tracking autoscaling; unset: a fixed `desired_count`."""
     exposure: Exposure = Exposure.INTERNAL
-    """`public`: public ALB; `internal`: internal ALB; `none`: no load balancer (workers)."""
+    """`public`: public ALB; `internal`: internal ALB; `service_connect`: reached by its callers
+    through ECS Service Connect (no ALB); `none`: no load balancer (workers)."""
+    service_connect: ServiceConnectServiceConfig = ServiceConnectServiceConfig()
+    """Service Connect name and timeouts (exposure `service_connect` only)."""
     health_check: HealthCheckConfig = HealthCheckConfig()
     """The load balancer's health check of each task."""
     container_health_check: ContainerHealthCheckConfig | None = None
@@ -555,8 +567,9 @@ class ServiceConfig(WorkloadConfig):
     enable_execute_command: StrictBool = False
     """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
     allowed_callers: tuple[str, ...] = ()
-    """Services allowed to call this one (through the internal ALB). Each caller gets
-    `<NAME>_URL` in its environment."""
+    """Services and jobs allowed to call this one: through the internal ALB (exposure
+    `internal`), or through Service Connect (exposure `service_connect`, services only). Each
+    caller gets `<NAME>_URL` in its environment."""
     same_image_as: str | None = None
     """Run the image of this other service instead of `image` (e.g. a worker next to its API);
     both must have the same `cpu_architecture`."""
@@ -607,21 +620,25 @@ class ServiceConfig(WorkloadConfig):
                 f"autoscaling: need min_capacity <= desired_count <= max_capacity; got "
                 f"{scaling.min_capacity} <= {self.desired_count} <= {scaling.max_capacity}"
             )
-        if scaling and scaling.requests_per_target and self.exposure is Exposure.NONE:
+        if scaling and scaling.requests_per_target and not self.exposure.behind_alb:
             problems.append(
                 "autoscaling.requests_per_target needs a load balancer; the service "
-                "has exposure 'none'"
+                f"has exposure '{self.exposure}'"
             )
         if not 0 <= self.deregistration_delay_seconds <= 3600:
             problems.append(
                 "deregistration_delay_seconds must be 0-3600; got "
                 f"{self.deregistration_delay_seconds}"
             )
-        if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
+        if self.allowed_callers and self.exposure not in (
+            Exposure.INTERNAL,
+            Exposure.SERVICE_CONNECT,
+        ):
             problems.append(
-                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' (callers "
-                f"reach it through the internal ALB); got exposure '{self.exposure}': set "
-                "exposure to 'internal' or remove allowed_callers"
+                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' or "
+                "'service_connect' (callers reach it through the internal ALB or Service "
+                f"Connect); got exposure '{self.exposure}': set exposure to 'internal' or "
+                "remove allowed_callers"
             )
         if self.name in self.allowed_callers:
             problems.append(
@@ -646,10 +663,11 @@ class ServiceConfig(WorkloadConfig):
                 f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
                 "set as well; remove one"
             )
-        if self.deployment.strategy.shifts_traffic and self.exposure is Exposure.NONE:
+        if self.deployment.strategy.shifts_traffic and not self.exposure.behind_alb:
             problems.append(
                 f"deployment.strategy: '{self.deployment.strategy}' shifts load balancer traffic "
-                "and needs exposure 'public' or 'internal'; use 'rolling' for exposure 'none'"
+                "and needs exposure 'public' or 'internal'; use 'rolling' for exposure "
+                f"'{self.exposure}'"
             )
         if (
             self.deployment.strategy.shifts_traffic
@@ -662,12 +680,12 @@ class ServiceConfig(WorkloadConfig):
                 "the request-count policy watches one; scale on cpu/memory instead or deploy "
                 "'rolling'"
             )
-        if self.exposure is Exposure.NONE:
+        if not self.exposure.behind_alb:
             for alarm in self.alarms.rollback_on or ():
                 if alarm in LOAD_BALANCER_ALARMS:
                     problems.append(
                         f"alarms.rollback_on: {alarm} watches load balancer metrics and the "
-                        "service has exposure 'none'; remove it"
+                        f"service has exposure '{self.exposure}'; remove it"
                     )
         if problems:
             raise ValueError("; ".join(problems))

@@ -48,6 +48,10 @@ def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
     config = workload.config
     main, *others = workload.container_definitions
     container = {**main, "image": image}
+    # Sidecars that run the service's own image (`same_image_as` the service) are released
+    # with it: a release swaps every container of that image, never only the main one.
+    sharing = {name for name, s in config.sidecars.items() if s.same_image_as == config.name}
+    others = [{**c, "image": image} if c["name"] in sharing else c for c in others]
     request: dict[str, Any] = {
         "family": workload.family,
         "networkMode": "awsvpc",

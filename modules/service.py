@@ -15,7 +15,9 @@ from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
 from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
 from modules.efs import EfsVolume
+from modules.service_connect import APP_PROTOCOL, PORT_NAME, ServiceConnectNamespace
 from modules.workload import TaskWorkload, WorkloadContext
+from ops.release_contract import log_group_name
 
 
 class FargateService(Construct):
@@ -42,9 +44,13 @@ class FargateService(Construct):
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
+        service_connect: ServiceConnectNamespace | None = None,
     ) -> None:
+        """`service_connect`: the namespace when the service takes part in Service Connect,
+        published (exposure `service_connect`) or as a client of the services it calls."""
         super().__init__(scope, id_)
         self.config = config
+        publishes = config.exposure is Exposure.SERVICE_CONNECT
         self.workload = TaskWorkload(
             self,
             "workload",
@@ -58,6 +64,9 @@ class FargateService(Construct):
             enable_execute_command=config.enable_execute_command,
             sidecar_images=sidecar_images,
             efs_volumes=efs_volumes,
+            port_mapping=(
+                {"name": PORT_NAME, "appProtocol": APP_PROTOCOL} if publishes else None
+            ),
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"
@@ -117,6 +126,16 @@ class FargateService(Construct):
             topic_arn=alarm_topic_arn,
         )
 
+        self.service_connect = (
+            service_connect.configuration(
+                self,
+                config,
+                log_group_name=f"{log_group_name(context.prefix, config.name)}/service-connect",
+                server=publishes,
+            )
+            if service_connect is not None
+            else None
+        )
         self.service = ecs_service.EcsService(
             self,
             "service",
@@ -134,6 +153,7 @@ class FargateService(Construct):
                 assign_public_ip=False,
             ),
             load_balancer=load_balancers or None,
+            service_connect_configuration=self.service_connect,
             health_check_grace_period_seconds=(
                 config.health_check_grace_period_seconds if load_balancers else None
             ),

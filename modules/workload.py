@@ -93,13 +93,17 @@ class TaskWorkload(Construct):
         enable_execute_command: bool = False,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
+        port_mapping: Mapping[str, str] | None = None,
     ) -> None:
+        """`port_mapping`: extra keys of the container port's mapping (Service Connect's
+        `name` and `appProtocol`)."""
         super().__init__(scope, id_)
         self.config = config
         self.context = context
         self.container_name = config.name
         self.family = f"{context.prefix}-{config.name}"
         self.container_port = container_port
+        self.port_mapping = dict(port_mapping or {})
         self.container_health_check = container_health_check
 
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -357,7 +361,9 @@ class TaskWorkload(Construct):
                 for volume, path in writable.items()
             ]
         if self.container_port is not None:
-            container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]
+            container["portMappings"] = [
+                {"containerPort": self.container_port, "protocol": "tcp", **self.port_mapping}
+            ]
         if self.container_health_check is not None:
             check = self.container_health_check
             container["healthCheck"] = {

@@ -9,8 +9,10 @@ from constructs import Construct
 
 from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.resources import bucket_variable
+from envs.service_connect import clients as service_connect_clients
+from envs.service_connect import service_connect_url
 from envs.schema import EnvironmentConfig
-from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
+from envs.services import Exposure, WorkloadConfig, caller_url_variable
 from envs.storage import EfsMountConfig
 from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
@@ -30,6 +32,7 @@ from modules.notifications import AlarmTopic
 from modules.queue import QueueScaling, WorkQueue
 from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
+from modules.service_connect import ServiceConnectNamespace
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
 from ops.run_task_contract import SPECS_OUTPUT
@@ -196,7 +199,29 @@ class PlatformStack(TerraformStack):
                 account_id=caller.account_id,
                 log_retention_days=config.ecs.log_retention_days,
             )
-        self.cluster = EcsCluster(self, "ecs", config.ecs, name=prefix, logs_key=self.logs_key)
+        self.service_connect = (
+            ServiceConnectNamespace(
+                self,
+                "service-connect",
+                config.service_connect,
+                name=prefix,
+                logs_key=self.logs_key,
+                region=config.region,
+                log_retention_days=config.ecs.log_retention_days,
+            )
+            if config.service_connect is not None
+            else None
+        )
+        self.cluster = EcsCluster(
+            self,
+            "ecs",
+            config.ecs,
+            name=prefix,
+            logs_key=self.logs_key,
+            service_connect_namespace_arn=(
+                self.service_connect.arn if self.service_connect is not None else None
+            ),
+        )
         self.context = WorkloadContext(
             prefix=prefix,
             region=config.region,
@@ -226,6 +251,9 @@ class PlatformStack(TerraformStack):
         }
         self.access_points: dict[str, list[tuple[SharedFileSystem, Any, EfsMountConfig]]] = {}
         self.services: dict[str, FargateService] = {}
+        connected = service_connect_clients(config) | {
+            s.name for s in config.services if s.exposure is Exposure.SERVICE_CONNECT
+        }
         for service in config.services:  # rule priorities come from each service (rule_priority)
             image = self._image(service)
             # Routing as resolved for this environment: domain hosts become host rules where
@@ -248,6 +276,7 @@ class PlatformStack(TerraformStack):
                 },
                 sidecar_images=self._sidecar_images(service),
                 efs_volumes=self._efs_volumes(service),
+                service_connect=self.service_connect if service.name in connected else None,
             )
         self.releases = {
             name: ServiceRelease(
@@ -290,23 +319,17 @@ class PlatformStack(TerraformStack):
                 context=self.context,
                 image=self._image(job),
                 alarm_topic_arn=self.alarm_topic.arn,
-                extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
+                extra_environment={
+                    **self._callee_urls(job),
+                    **self._queue_urls(job),
+                    **self._bucket_names(job),
+                },
                 sidecar_images=self._sidecar_images(job),
                 efs_volumes=self._efs_volumes(job),
             )
             for job in config.jobs
         }
-        internal = self.load_balancers.get(Exposure.INTERNAL)
-        callees: dict[str, list[str]] = {}
-        for service in config.services:
-            for caller_name in service.allowed_callers:
-                callees.setdefault(caller_name, []).append(service.name)
-        for caller_name, called in callees.items():
-            if internal is not None:  # allowed_callers requires exposure 'internal'
-                internal.allow_from(
-                    self.services[caller_name].security_group,
-                    description=f"{caller_name} calls {', '.join(called)}",
-                )
+        self._caller_rules()
         self._queue_wiring()
         self._bucket_grants()
         self._destinations()
@@ -323,6 +346,30 @@ class PlatformStack(TerraformStack):
             else None
         )
         self._outputs()
+
+    def _caller_rules(self) -> None:
+        """Callers reach the internal ALB's listener (one rule pair per caller), or a Service
+        Connect service's tasks directly on its container port (no ALB in between)."""
+        groups = {name: s.security_group for name, s in self.services.items()}
+        groups |= {name: j.workload.security_group for name, j in self.jobs.items()}
+        internal = self.load_balancers.get(Exposure.INTERNAL)
+        callees: dict[str, list[str]] = {}
+        for service in self.config.services:
+            for caller_name in service.allowed_callers:
+                if service.exposure is Exposure.SERVICE_CONNECT:
+                    self.services[service.name].security_group.allow_from(
+                        groups[caller_name],
+                        service.container_port,
+                        description=f"{caller_name} calls {service.name} (Service Connect)",
+                    )
+                else:
+                    callees.setdefault(caller_name, []).append(service.name)
+        for caller_name, called in callees.items():
+            if internal is not None:  # the other callers' callees have exposure 'internal'
+                internal.allow_from(
+                    groups[caller_name],
+                    description=f"{caller_name} calls {', '.join(called)}",
+                )
 
     def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
         """An access point per mount of this workload, as the task definition's volumes."""
@@ -500,11 +547,17 @@ class PlatformStack(TerraformStack):
             return f"{repository.url}@{image.digest}"
         return f"{repository.url}:{image.tag}"
 
-    def _callee_urls(self, service: ServiceConfig) -> dict[str, str]:
+    def _callee_urls(self, caller: WorkloadConfig) -> dict[str, str]:
+        """`<CALLEE>_URL` for each service the caller may call: the internal ALB's URL (or the
+        callee's internal name), or the callee's Service Connect name."""
         internal = self.load_balancers.get(Exposure.INTERNAL)
         urls = {}
         for callee in self.config.services:
-            if service.name in callee.allowed_callers and internal is not None:
+            if caller.name not in callee.allowed_callers:
+                continue
+            if callee.exposure is Exposure.SERVICE_CONNECT:
+                urls[caller_url_variable(callee.name)] = service_connect_url(callee)
+            elif internal is not None:
                 named = self.domain.internal_url(callee.name) if self.domain else None
                 urls[caller_url_variable(callee.name)] = named or internal.url
         return urls
