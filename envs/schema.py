@@ -51,6 +51,7 @@ from envs.names import name_problems
 from envs.quotas import QuotasConfig, quota_problems
 from envs.release import ReleaseConfig
 from envs.resources import BucketConfig
+from envs.service_connect import ServiceConnectConfig, service_connect_problems
 from envs.services import (
     RULE_PRIORITY_STEP,
     RULE_VALUES_PER_RULE,
@@ -62,7 +63,6 @@ from envs.services import (
     ServiceConfig,
     WorkloadConfig,
 )
-from envs.service_connect import ServiceConnectConfig, service_connect_problems
 from envs.storage import FileSystemConfig
 
 # Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).

@@ -33,7 +33,9 @@ TIMEOUT_SECONDS_MAX = 2_147_483_647
 # are supported with Service Connect" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html;
 # RunTask has no serviceConnectConfiguration:
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
-STANDALONE_TASKS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html"
+STANDALONE_TASKS_DOC = (
+    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html"
+)
 SERVICE_CONNECT_EXPOSURE = "service_connect"
 """The exposure value (envs.services.Exposure.SERVICE_CONNECT)."""
 

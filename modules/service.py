@@ -64,9 +64,7 @@ class FargateService(Construct):
             enable_execute_command=config.enable_execute_command,
             sidecar_images=sidecar_images,
             efs_volumes=efs_volumes,
-            port_mapping=(
-                {"name": PORT_NAME, "appProtocol": APP_PROTOCOL} if publishes else None
-            ),
+            port_mapping=({"name": PORT_NAME, "appProtocol": APP_PROTOCOL} if publishes else None),
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"

@@ -9,9 +9,9 @@ from constructs import Construct
 
 from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.resources import bucket_variable
+from envs.schema import EnvironmentConfig
 from envs.service_connect import clients as service_connect_clients
 from envs.service_connect import service_connect_url
-from envs.schema import EnvironmentConfig
 from envs.services import Exposure, WorkloadConfig, caller_url_variable
 from envs.storage import EfsMountConfig
 from modules.alarms import LoadBalancerAlarms
