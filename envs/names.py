@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envs.service_connect import participants as service_connect_participants
 from envs.services import Exposure, ServiceConfig
 
 if TYPE_CHECKING:
@@ -115,6 +116,16 @@ SCHEDULE = NameRule(
     re.compile(r"[0-9a-zA-Z_.-]+"),
     "letters, digits, '-', '_' and '.'",
     "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+)
+CLOUD_MAP_NAMESPACE = NameRule(
+    "Cloud Map namespace",
+    Scope.REGION,
+    1024,
+    re.compile(r"[0-9A-Za-z._-]+"),
+    "letters, digits, '.', '_' and '-'",
+    # validNamespaceName in internal/service/servicediscovery/validate.go (terraform-provider-aws);
+    # the namespace's own config check is envs/service_connect.py NAMESPACE_NAME.
+    "https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html",
 )
 QUEUE = NameRule(
     "SQS queue",
@@ -316,7 +327,7 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
                 names.append(
                     GeneratedName(ECS_SERVICE, family, f"the ECS service {label}", field, fix)
                 )
-                if workload.exposure is not Exposure.NONE:
+                if workload.exposure.behind_alb:
                     names.append(
                         GeneratedName(
                             TARGET_GROUP,
@@ -471,6 +482,27 @@ def _workload_model_names(env: EnvironmentConfig) -> list[GeneratedName]:
                         fix,
                     )
                 )
+    if env.service_connect is not None:
+        names.append(
+            GeneratedName(
+                CLOUD_MAP_NAMESPACE,
+                env.service_connect.namespace_name or prefix,
+                "the Service Connect namespace",
+                "service_connect.namespace_name",
+                "set service_connect.namespace_name to a free name",
+            )
+        )
+    for service in env.services:
+        if service.name in service_connect_participants(env):
+            names.append(
+                GeneratedName(
+                    LOG_GROUP,
+                    f"/ecs/{prefix}/{service.name}/service-connect",
+                    f"the Service Connect proxy log group of service {service.name!r}",
+                    f"services.{service.name}.name",
+                    "rename it (or shorten the project or environment name)",
+                )
+            )
     for kind, workload in env.workloads():
         if "otel-collector" in workload.sidecar_presets:
             names.append(

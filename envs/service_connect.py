@@ -143,6 +143,11 @@ def clients(env: Environment) -> set[str]:
     return {caller for server in servers(env) for caller in server.allowed_callers}
 
 
+def participants(env: Environment) -> set[str]:
+    """Services with a Service Connect configuration: the published ones and their callers."""
+    return clients(env) | {s.name for s in servers(env)}
+
+
 def service_connect_problems(env: Environment) -> list[str]:
     """Namespace present, callers are services (never jobs), settings only where they apply,
     discovery names unique in the namespace."""

@@ -10,7 +10,7 @@ from constructs import Construct
 from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.resources import bucket_variable
 from envs.schema import EnvironmentConfig
-from envs.service_connect import clients as service_connect_clients
+from envs.service_connect import participants as service_connect_participants
 from envs.service_connect import service_connect_url
 from envs.services import Exposure, WorkloadConfig, caller_url_variable
 from envs.storage import EfsMountConfig
@@ -251,9 +251,7 @@ class PlatformStack(TerraformStack):
         }
         self.access_points: dict[str, list[tuple[SharedFileSystem, Any, EfsMountConfig]]] = {}
         self.services: dict[str, FargateService] = {}
-        connected = service_connect_clients(config) | {
-            s.name for s in config.services if s.exposure is Exposure.SERVICE_CONNECT
-        }
+        connected = service_connect_participants(config)
         for service in config.services:  # rule priorities come from each service (rule_priority)
             image = self._image(service)
             # Routing as resolved for this environment: domain hosts become host rules where

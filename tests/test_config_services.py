@@ -148,8 +148,8 @@ def rejected(overrides: dict[str, Any]) -> str:
         ),
         (
             {"services": {"backend": {"allowed_callers": ["frontend", "billing"]}}},
-            "services.backend.allowed_callers: 'billing' is not another service of this "
-            "environment; known: frontend, backend",
+            "services.backend.allowed_callers: 'billing' is not another service or job of this "
+            "environment; known: frontend, backend, worker, migrate",
         ),
         (
             {

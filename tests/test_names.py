@@ -17,6 +17,7 @@ from envs import (
 )
 from envs.names import (
     BUCKET_PREFIX,
+    CLOUD_MAP_NAMESPACE,
     DASHBOARD,
     ECR_REPOSITORY,
     ECS_CLUSTER,
@@ -57,6 +58,7 @@ NAMED: dict[str, tuple[str, NameRule]] = {
     "aws_ecs_service": ("name", ECS_SERVICE),
     "aws_scheduler_schedule": ("name", SCHEDULE),
     "aws_sqs_queue": ("name", QUEUE),
+    "aws_service_discovery_http_namespace": ("name", CLOUD_MAP_NAMESPACE),
     "aws_kms_alias": ("name", KMS_ALIAS),
     "aws_ecr_repository": ("name", ECR_REPOSITORY),
     "aws_wafv2_web_acl": ("name", WEB_ACL),
