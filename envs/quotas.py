@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import StrictInt, field_validator
 
 from envs.common import Strict
+from envs.service_connect import INSTANCES_PER_SERVICE_MAX
 from envs.services import Exposure
 
 if TYPE_CHECKING:
@@ -31,7 +32,21 @@ class QuotasConfig(Strict):
     https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html). Every environment
     in the region that may share the account counts (see `account_id`)."""
 
-    @field_validator("rules_per_alb", "target_groups_per_alb", "elastic_ips_per_region")
+    cloud_map_instances_per_namespace: StrictInt = 2000
+    """Tasks registered in the Service Connect namespace at once, deployments included (Cloud
+    Map quota "Instances per namespace", default 2,000:
+    https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-limits.html)."""
+    cloud_map_namespaces_per_region: StrictInt = 50
+    """Cloud Map namespaces per account and region; each environment with `service_connect`
+    creates one (Cloud Map quota "Namespaces per Region", default 50; same page)."""
+
+    @field_validator(
+        "rules_per_alb",
+        "target_groups_per_alb",
+        "elastic_ips_per_region",
+        "cloud_map_instances_per_namespace",
+        "cloud_map_namespaces_per_region",
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
@@ -71,6 +86,30 @@ def quota_problems(env: EnvironmentConfig) -> list[str]:
                 f"{quotas.target_groups_per_alb} per ALB; request an increase and set "
                 "quotas.target_groups_per_alb"
             )
+    return problems + _service_connect_problems(env)
+
+
+def _service_connect_problems(env: EnvironmentConfig) -> list[str]:
+    """Cloud Map instances: per published service (fixed) and per namespace (adjustable)."""
+    problems = []
+    published = [s for s in env.services if s.exposure is Exposure.SERVICE_CONNECT]
+    for service in published:
+        if service.most_tasks > INSTANCES_PER_SERVICE_MAX:
+            problems.append(
+                f"services.{service.name}: with Service Connect each task is a Cloud Map "
+                f"instance; the service may run {service.most_tasks} tasks during a deployment "
+                f"(twice its most tasks) but Cloud Map allows {INSTANCES_PER_SERVICE_MAX} per "
+                "service (not adjustable); lower its max_capacity or desired_count"
+            )
+    total = sum(s.most_tasks for s in published)
+    if total > env.quotas.cloud_map_instances_per_namespace:
+        problems.append(
+            f"services: the Service Connect services may register {total} tasks in the "
+            f"namespace during deployments but the quota is "
+            f"{env.quotas.cloud_map_instances_per_namespace} instances per namespace; request "
+            "an increase (Service Quotas, AWS Cloud Map) and set "
+            "quotas.cloud_map_instances_per_namespace"
+        )
     return problems
 
 
@@ -88,6 +127,16 @@ def shared_quota_problems(
             env
         ]
         earlier.append(env)
+        namespaces = [e.name for e in sharing if e.service_connect is not None]
+        if env.service_connect is not None and len(namespaces) > (
+            env.quotas.cloud_map_namespaces_per_region
+        ):
+            problems.append(
+                f"{origin}: service_connect: Cloud Map namespaces in {env.region} would be "
+                f"{len(namespaces)} ({', '.join(namespaces)}) but the quota is "
+                f"{env.quotas.cloud_map_namespaces_per_region} per account and region; raise "
+                "it and set quotas.cloud_map_namespaces_per_region"
+            )
         if nat_gateways(env) == 0:
             continue
         counts = [(e.name, nat_gateways(e)) for e in sharing if nat_gateways(e)]

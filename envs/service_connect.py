@@ -36,6 +36,10 @@ TIMEOUT_SECONDS_MAX = 2_147_483_647
 STANDALONE_TASKS_DOC = (
     "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html"
 )
+# Cloud Map quotas (https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-limits.html):
+# "Instances per service" 1,000, not adjustable (each task of a published service is an instance);
+# "Instances per namespace" 2,000 and "Namespaces per Region" 50 are adjustable (envs/quotas.py).
+INSTANCES_PER_SERVICE_MAX = 1000
 SERVICE_CONNECT_EXPOSURE = "service_connect"
 """The exposure value (envs.services.Exposure.SERVICE_CONNECT)."""
 

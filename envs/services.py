@@ -60,6 +60,9 @@ IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 # ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 TASKS_PER_SERVICE_MAX = 5000
+# A rolling deployment may run up to twice the desired tasks (the service's
+# deployment_maximum_percent, modules/service.py), while old and new tasks overlap.
+DEPLOYMENT_MAXIMUM_PERCENT = 200
 # CreateService healthCheckGracePeriodSeconds: 0 to 2,147,483,647 (provider:
 # internal/service/ecs/service.go, validation.IntBetween(0, math.MaxInt32)).
 GRACE_PERIOD_MAX_SECONDS = 2_147_483_647
@@ -736,6 +739,17 @@ class ServiceConfig(WorkloadConfig):
                 f"allows at most {RULE_WILDCARDS_PER_RULE}; use fewer"
             )
         return problems
+
+    @property
+    def most_tasks(self) -> int:
+        """The most tasks the service runs at once, deployments included (old and new tasks
+        overlap up to DEPLOYMENT_MAXIMUM_PERCENT)."""
+        counts = [self.desired_count]
+        if self.autoscaling is not None:
+            counts.append(self.autoscaling.max_capacity)
+        if self.queue is not None and self.queue.scaling is not None:
+            counts.append(self.queue.scaling.max_capacity)
+        return max(counts) * DEPLOYMENT_MAXIMUM_PERCENT // 100
 
     @property
     def ignores_desired_count(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.services import Exposure, ServiceConfig
+from envs.services import DEPLOYMENT_MAXIMUM_PERCENT, Exposure, ServiceConfig
 from modules.alarms import ServiceAlarms
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
@@ -170,7 +170,7 @@ class FargateService(Construct):
             # desired tasks running), so the deploy workflow's next environment waits for it.
             wait_for_steady_state=True,
             deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            deployment_maximum_percent=DEPLOYMENT_MAXIMUM_PERCENT,
             enable_execute_command=config.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
