@@ -125,6 +125,26 @@ def test_template_is_the_terraform_task_definition_but_the_image(
             assert rendered[key] == expected[key], (env_name, service.name, key)
 
 
+@pytest.mark.parametrize(
+    ("variant", "service", "sharing", "own_image"),
+    [("sidecars", "backend", "warmup", "proxy"), ("connect", "backend", "cron", "shipper")],
+)
+def test_release_swaps_every_container_on_the_services_image(
+    synthesized: dict[str, Any], variant: str, service: str, sharing: str, own_image: str
+) -> None:
+    """A sidecar with `same_image_as` its own service runs the released image too; a sidecar
+    with an image of its own keeps it."""
+    stack = synthesized[variant]
+    template = template_of(stack, f"fargate-{variant}", service)
+    expected = terraform_task_definition(stack, f"fargate-{variant}-{service}")
+    before = {c["name"]: c["image"] for c in expected["containerDefinitions"]}
+    released = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/x@sha256:" + "0" * 64
+    rendered = {c["name"]: c["image"] for c in template.render(released)["containerDefinitions"]}
+    assert rendered[service] == released
+    assert rendered[sharing] == released
+    assert rendered[own_image] == before[own_image] != released
+
+
 @pytest.mark.parametrize("env_name", DEFAULT_ENVIRONMENTS)
 def test_terraform_never_fights_the_release(synthesized: dict[str, Any], env_name: str) -> None:
     """Every service ignores task_definition; every release record ignores its value and
