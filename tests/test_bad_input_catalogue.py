@@ -1089,6 +1089,71 @@ CASES += (
     ),
 )
 
+# Service Connect (issue #15): namespace, callers, names.
+SC = {"exposure": "service_connect"}
+CASES += (
+    Case(
+        "service-connect-job-caller",
+        {"service_connect": {}, **svc("backend", **SC, allowed_callers=["frontend", "migrate"])},
+        "services.backend.allowed_callers",
+        "'migrate' is a job",
+        "keep exposure 'internal' for a service jobs call",
+        extra=("cannot be Service Connect clients",),
+    ),
+    Case(
+        "service-connect-settings-on-public-service",
+        svc("frontend", service_connect={"discovery_name": "web"}),
+        "services.frontend.service_connect",
+        "exposure 'public'",
+        "set exposure to 'service_connect'",
+    ),
+    Case(
+        "service-connect-caller-unknown",
+        {"service_connect": {}, **svc("backend", **SC, allowed_callers=["frontend", "billing"])},
+        "services.backend.allowed_callers",
+        "'billing' is not another service or job",
+        "known: frontend, backend",
+    ),
+    Case(
+        "service-connect-namespace-missing",
+        svc("backend", **SC),
+        "services.backend.exposure",
+        "'service_connect' needs the environment's Cloud Map namespace",
+        "add `service_connect: {}` to the environment",
+    ),
+    Case(
+        "service-connect-discovery-name-invalid",
+        {"service_connect": {}, **svc("backend", **SC, service_connect={"discovery_name": "-Api"})},
+        "services.backend.service_connect.discovery_name",
+        "'-Api'",
+        "lowercase letters, digits, '_' and '-', not starting with '-'",
+    ),
+    Case(
+        "service-connect-discovery-name-taken",
+        {
+            "service_connect": {},
+            "services": {
+                "backend": SC,
+                "worker": {
+                    **SC,
+                    "container_port": 9000,
+                    "service_connect": {"discovery_name": "backend"},
+                },
+            },
+        },
+        "services",
+        "['backend', 'worker'] all use Service Connect discovery_name 'backend'",
+        "set service_connect.discovery_name on all but one",
+    ),
+    Case(
+        "service-connect-namespace-name-invalid",
+        {"service_connect": {"namespace_name": "shop internal"}},
+        "service_connect.namespace_name",
+        "'shop internal'",
+        "letters, digits, '.', '_' and '-'",
+    ),
+)
+
 
 def run_main(
     project: Path, tripwire: Path, args: tuple[str, ...] = ()
