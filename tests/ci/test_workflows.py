@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
+from tests.project_copy import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLAN = WORKFLOWS / "plan.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
