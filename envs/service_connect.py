@@ -27,7 +27,8 @@ NAMESPACE_NAME = re.compile(r"[0-9A-Za-z._-]{1,1024}")
 DISCOVERY_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")
 # TimeoutConfiguration: idle and per-request timeouts 0-2147483647 seconds (provider:
 # internal/service/ecs/service.go, service_connect_configuration.service.timeout,
-# validation.IntBetween(0, 2147483647)).
+# validation.IntBetween(0, 2147483647)); unset, Service Connect uses 300 s idle (HTTP) and 15 s
+# per request: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
 TIMEOUT_SECONDS_MAX = 2_147_483_647
 # Service Connect is configured on services only: "Only the tasks that Amazon ECS services create
 # are supported with Service Connect" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html;
@@ -45,8 +46,10 @@ SERVICE_CONNECT_EXPOSURE = "service_connect"
 
 
 class ServiceConnectConfig(Strict):
-    """The environment's Cloud Map HTTP namespace for ECS Service Connect (the cluster's default
-    namespace). Needed once any service has exposure `service_connect`."""
+    """The environment's Cloud Map HTTP namespace for ECS Service Connect.
+
+    It is also the cluster's default namespace; needed once a service has exposure
+    `service_connect`."""
 
     namespace_name: str | None = None
     """Cloud Map namespace name (1-1024 letters, digits, '.', '_', '-'); unset:
