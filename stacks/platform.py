@@ -57,8 +57,9 @@ class PlatformStack(TerraformStack):
     """Everything one environment runs on; state in S3 under `<project>/<env>/terraform.tfstate`.
 
     Traffic: internet -> public ALB (80/443) -> public services (container port) -> internal
-    ALB (listener port) -> internal services (container port); every task -> VPC endpoints
-    (443). Nothing else is open.
+    ALB (listener port) -> internal services (container port), or caller tasks -> Service
+    Connect services' tasks (container port); every task -> VPC endpoints (443). Nothing else
+    is open.
     """
 
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
