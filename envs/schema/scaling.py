@@ -12,8 +12,8 @@ import re
 
 from pydantic import model_validator
 
-from envs.common import Strict
-from envs.schedule_expression import ScheduleExpression, TimeZone
+from envs.schema.common import Strict
+from envs.schema.schedule_expression import ScheduleExpression, TimeZone
 
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envs.services import Exposure, ServiceConfig
+from envs.schema.service import Exposure, ServiceConfig
 
 if TYPE_CHECKING:
-    from envs.schema import EnvironmentConfig
+    from envs.schema.environment import EnvironmentConfig
 
 BOOTSTRAP_STACK_NAME = "state-bootstrap"
 """The stack that creates the state buckets; no environment may take its name."""

@@ -2,8 +2,7 @@
 
 A workload's task has its main container (named like the workload, configured by the
 workload's own fields) plus optional `sidecars` (by name) and `sidecar_presets` switched on by
-name. `check_containers` holds the rules that span the task: names, start order, sizes.
-"""
+name. `check_containers` holds the rules that span the task: names, start order, sizes."""
 
 from __future__ import annotations
 
@@ -11,29 +10,28 @@ import enum
 import graphlib
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictInt, field_validator, model_validator
 
-from envs.common import (
+from envs.schema.common import (
     Strict,
     check_secret_arns,
     check_variable_names,
     container_user_problem,
 )
 
-if TYPE_CHECKING:
-    from envs.services import ContainerHealthCheckConfig
-
 # Container names: up to 255 letters, digits, hyphens and underscores ("name" in
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
 CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
 # Fargate reserves no CPU units for a container unless asked; a container may reserve
 # 0-10240 units ("cpu" in the container definition reference above); the sum must fit the task.
 CONTAINER_PORT_RANGE = (1, 65535)
+
 # FireLens' Fluent Bit listens on 24224 inside the task (never opened in a security group:
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html).
 FIRELENS_FORWARD_PORT = 24224
+
 # The OpenTelemetry collector receives OTLP on localhost: 4317 (gRPC) and 4318 (HTTP).
 OTLP_PORTS = (4317, 4318)
 
@@ -78,6 +76,8 @@ PRESET_CONTAINER: dict[SidecarPreset, str] = {
     SidecarPreset.OTEL_COLLECTOR: "otel-collector",
 }
 """The container name each preset adds to the task."""
+
+
 PRESET_MEMORY_RESERVATION_MIB: dict[SidecarPreset, int] = {
     # AWS's FireLens examples reserve 50 MiB for the log router
     # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-example-taskdefs.html).
@@ -87,6 +87,38 @@ PRESET_MEMORY_RESERVATION_MIB: dict[SidecarPreset, int] = {
     SidecarPreset.OTEL_COLLECTOR: 128,
 }
 """Soft memory reservation of each preset's container (counted against the task size)."""
+
+
+class ContainerHealthCheckConfig(Strict):
+    """The container's own health check (Docker HEALTHCHECK semantics, run by ECS)."""
+
+    command: tuple[str, ...]
+    """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
+    interval_seconds: StrictInt = 30
+    """Seconds between checks (5-300)."""
+    timeout_seconds: StrictInt = 5
+    """Seconds before a check counts as failed (2-60)."""
+    retries: StrictInt = 3
+    """Failures before the container is unhealthy (1-10)."""
+    start_period_seconds: StrictInt = 30
+    """Grace period before failures count (0-300)."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> ContainerHealthCheckConfig:
+        problems = []
+        if not self.command or self.command[0] not in ("CMD", "CMD-SHELL"):
+            problems.append("command must start with 'CMD' or 'CMD-SHELL'")
+        if not 5 <= self.interval_seconds <= 300:
+            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
+        if not 2 <= self.timeout_seconds <= 60:
+            problems.append(f"timeout_seconds must be 2-60; got {self.timeout_seconds}")
+        if not 1 <= self.retries <= 10:
+            problems.append(f"retries must be 1-10; got {self.retries}")
+        if not 0 <= self.start_period_seconds <= 300:
+            problems.append(f"start_period_seconds must be 0-300; got {self.start_period_seconds}")
+        if problems:
+            raise ValueError("container_health_check: " + "; ".join(problems))
+        return self
 
 
 class SidecarConfig(Strict):

@@ -24,7 +24,7 @@ REGIONS_FILE = Path(__file__).with_name("regions.json")
 
 @cache
 def region_zones() -> dict[str, tuple[str, ...]]:
-    """Region code -> its Availability Zone names (from envs/regions.json)."""
+    """Region code -> its Availability Zone names (from envs/schema/regions.json)."""
     data = json.loads(REGIONS_FILE.read_text())
     return {region: tuple(zones) for region, zones in data["regions"].items()}
 
@@ -52,7 +52,7 @@ def check_region(value: str) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ValueError(
             f"{value!r} is not an AWS region code; {hint}use a code such as 'ap-northeast-1' or "
-            "'us-east-1' (all regions: envs/regions.json)"
+            "'us-east-1' (all regions: envs/schema/regions.json)"
         )
     return value
 

@@ -18,7 +18,7 @@ import re
 
 from pydantic import model_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 # CloudWatch PutMetricAlarm limits (see the module docstring for the source).
 ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400

@@ -1,4 +1,4 @@
-"""Config for the edge: VPC endpoints and the two application load balancers."""
+"""The load balancers (public and internal ALB), their WAF, Cognito and access logs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import re
 
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
-from envs.common import Strict, check_bucket_name
+from envs.schema.common import Strict
 
 # AWS limits (Elastic Load Balancing v2 API reference).
 IDLE_TIMEOUT_RANGE = (1, 4000)
+
 # Rate-based rule limit (requests per evaluation window, 5 minutes here): 10 to 2,000,000,000.
 # Provider: internal/service/wafv2/schemas.go, rateBasedStatementSchema "limit",
 # validation.IntBetween(10, 2000000000); AWS: API_RateBasedStatement.html (Limit).
@@ -44,6 +45,7 @@ TLS12_PLUS_POLICIES = frozenset(
         "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
     }
 )
+
 # Policies that exist but still accept TLS 1.0 or 1.1: refused by this platform.
 LEGACY_POLICIES = frozenset(
     {
@@ -65,81 +67,12 @@ LEGACY_POLICIES = frozenset(
     }
 )
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-
 ACM_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
 )
 USER_POOL_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:cognito-idp:(?P<region>[a-z0-9-]+):\d{12}:userpool/[\w-]+_\w+$"
 )
-
-
-class InterfaceEndpoint(enum.StrEnum):
-    """AWS services reachable through an interface VPC endpoint (PrivateLink)."""
-
-    ECR_API = "ecr.api"
-    ECR_DKR = "ecr.dkr"
-    LOGS = "logs"
-    ECS = "ecs"
-    ECS_AGENT = "ecs-agent"
-    ECS_TELEMETRY = "ecs-telemetry"
-    SSM = "ssm"
-    SSMMESSAGES = "ssmmessages"
-    EC2MESSAGES = "ec2messages"
-    SECRETSMANAGER = "secretsmanager"
-    KMS = "kms"
-    STS = "sts"
-    XRAY = "xray"
-    SQS = "sqs"
-
-
-ALWAYS_ON_ENDPOINTS = (InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.LOGS)
-"""Interface endpoints every environment gets: pulling images and shipping logs."""
-
-
-class EndpointsConfig(Strict):
-    """VPC endpoints that let private tasks reach AWS without the internet."""
-
-    enabled: StrictBool = True
-    """False: no endpoints at all; tasks reach AWS through NAT (needs a NAT mode)."""
-    interface: tuple[InterfaceEndpoint, ...] = ()
-    """Optional interface endpoints on top of ecr.api, ecr.dkr and logs (always created)."""
-    restrict_s3_gateway: StrictBool = True
-    """The S3 gateway endpoint's policy allows only the region's ECR layer bucket, the
-    environment's `buckets` and `s3_allowed_buckets`; false: all of S3 (the AWS default, lets
-    tasks reach any bucket)."""
-    s3_allowed_buckets: tuple[str, ...] = ()
-    """Extra bucket names reachable through a restricted S3 gateway endpoint."""
-
-    @field_validator("interface", mode="before")
-    @classmethod
-    def _known(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            known = [e.value for e in InterfaceEndpoint]
-            unknown = [v for v in value if v not in known]
-            if unknown:
-                raise ValueError(
-                    f"unknown interface endpoint(s) {unknown}; choose from {', '.join(known)}"
-                )
-        return value
-
-    @field_validator("s3_allowed_buckets")
-    @classmethod
-    def _buckets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for bucket in value:
-            check_bucket_name(bucket)
-        return value
-
-    @property
-    def interface_services(self) -> tuple[InterfaceEndpoint, ...]:
-        """Always-on endpoints first, then the optional ones, without duplicates."""
-        if not self.enabled:
-            return ()
-        return tuple(dict.fromkeys((*ALWAYS_ON_ENDPOINTS, *self.interface)))
-
-    @property
-    def s3_gateway(self) -> bool:
-        return self.enabled
 
 
 class ManagedRuleGroup(enum.StrEnum):
@@ -286,7 +219,7 @@ class AlbConfig(Strict):
             raise ValueError(
                 f"{value!r} is not an Elastic Load Balancing security policy; use "
                 f"{DEFAULT_SSL_POLICY}, ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 or another "
-                "TLS 1.2+ policy listed in envs/edge.py"
+                "TLS 1.2+ policy listed in envs/schema/alb.py"
             )
         return value
 
@@ -303,16 +236,3 @@ def certificate_region(arn: str) -> str:
     match = ACM_ARN.fullmatch(arn)
     assert match is not None
     return match["region"]
-
-
-__all__ = [
-    "ALWAYS_ON_ENDPOINTS",
-    "AccessLogsConfig",
-    "AlbConfig",
-    "CognitoConfig",
-    "EndpointsConfig",
-    "InterfaceEndpoint",
-    "ManagedRuleGroup",
-    "WafConfig",
-    "certificate_region",
-]

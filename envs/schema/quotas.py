@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import StrictInt, field_validator
 
-from envs.common import Strict
-from envs.services import Exposure
+from envs.schema.common import Strict
+from envs.schema.service import Exposure
 
 if TYPE_CHECKING:
-    from envs.schema import EnvironmentConfig
+    from envs.schema.environment import EnvironmentConfig
 
 
 class QuotasConfig(Strict):
@@ -79,7 +79,7 @@ def shared_quota_problems(
 ) -> list[str]:
     """Quotas the environments of one account and region use together (reported against the
     one that goes over)."""
-    from envs.names import share_an_account
+    from envs.schema.names import share_an_account
 
     problems = []
     earlier: list[EnvironmentConfig] = []

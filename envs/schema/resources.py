@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 
 class Access(enum.StrEnum):

@@ -6,7 +6,7 @@ import re
 
 from pydantic import model_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 # EFS access point limits (CreateAccessPoint: PosixUser Uid/Gid 0-4294967295; RootDirectory
 # Path 1-100 characters, at most four subdirectories:

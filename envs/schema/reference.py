@@ -1,6 +1,6 @@
 """Render the configuration reference (every field, its type, default and meaning) as Markdown.
 
-    python -m envs.reference        # prints the tables the README embeds
+    python -m envs.schema.reference        # prints the tables the README embeds
 
 The README's reference section is generated from the models, and a test keeps them in sync.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
 
 
 def _type_name(annotation: Any) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
-from envs.common import SecretSource
-from envs.containers import SidecarPreset
-from envs.edge import EndpointsConfig, InterfaceEndpoint
-from envs.queues import QueueEncryption
-from envs.services import ImageConfig, ServiceConfig, WorkloadConfig, registry_region
+from envs.schema.common import SecretSource
+from envs.schema.containers import SidecarPreset
+from envs.schema.network import EndpointsConfig, InterfaceEndpoint
+from envs.schema.queues import QueueEncryption
+from envs.schema.service import ServiceConfig
+from envs.schema.workload import ImageConfig, WorkloadConfig, registry_region
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
 IMAGE_FIX = "push the image to the project's ECR (remove image.external)"

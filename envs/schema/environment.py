@@ -1,4 +1,4 @@
-"""Typed, immutable environment configuration.
+"""Typed, immutable environment configuration: one `EnvironmentConfig` per stack.
 
 Every field has its default here, once. Environment files (`envs/dev.py`, ...) hold plain
 data that states only how an environment differs from `envs/base.py`; `envs.load` merges
@@ -7,78 +7,43 @@ and validates them. Nothing in this package imports the AWS provider.
 
 from __future__ import annotations
 
-import enum
-import ipaddress
-import math
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    StrictBool,
-    StrictInt,
     field_validator,
     model_validator,
 )
 
-from envs.alarms import AlarmsConfig
-from envs.common import (
+from envs.schema.alarms import AlarmsConfig
+from envs.schema.alb import AlbConfig, WafConfig, certificate_region
+from envs.schema.common import (
     Strict,
     check_account_id,
-    check_bucket_name,
-    check_log_retention,
     check_name,
     check_region,
     check_role_arn,
     region_zones,
     role_account,
 )
-from envs.containers import SidecarPreset
-from envs.deployment import TEST_TRAFFIC_HEADER
-from envs.domain import DomainConfig, domain_problems
-from envs.edge import (
-    AlbConfig,
-    EndpointsConfig,
-    WafConfig,
-    certificate_region,
-)
-from envs.egress import egress_gaps
-from envs.jobs import JobConfig
-from envs.names import name_problems
-from envs.quotas import QuotasConfig, quota_problems
-from envs.release import ReleaseConfig
-from envs.resources import BucketConfig
-from envs.services import (
-    RULE_PRIORITY_STEP,
-    RULE_VALUES_PER_RULE,
-    ContainerInsights,
-    CpuArchitecture,
-    EcsConfig,
-    Exposure,
-    ImageConfig,
-    ServiceConfig,
-    WorkloadConfig,
-)
-from envs.storage import FileSystemConfig
+from envs.schema.containers import SidecarPreset
+from envs.schema.deployment import TEST_TRAFFIC_HEADER
+from envs.schema.domain import DomainConfig, domain_problems
+from envs.schema.ecs import ContainerInsights, EcsConfig
+from envs.schema.egress import egress_gaps
+from envs.schema.job import JobConfig
+from envs.schema.names import name_problems
+from envs.schema.network import EndpointsConfig, NetworkConfig
+from envs.schema.quotas import QuotasConfig, quota_problems
+from envs.schema.release import ReleaseConfig
+from envs.schema.resources import BucketConfig
+from envs.schema.service import RULE_PRIORITY_STEP, RULE_VALUES_PER_RULE, Exposure, ServiceConfig
+from envs.schema.state import StateBackendConfig, state_key_alias
+from envs.schema.storage import FileSystemConfig
+from envs.schema.workload import CpuArchitecture, ImageConfig, WorkloadConfig
 
-# Smallest subnet AWS allows in a VPC (/28: 16 addresses, 11 usable).
-SMALLEST_SUBNET_PREFIX = 28
-# Allowed VPC IPv4 CIDR sizes: /16 ... /28.
-VPC_PREFIX_RANGE = (16, 28)
-
-
-# Address ranges CreateVpc refuses ("IPv4 VPC CIDR blocks": loopback, link-local, multicast,
-# reserved and "this network"). https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
-UNUSABLE_RANGES: tuple[tuple[str, Callable[[ipaddress.IPv4Network], bool]], ...] = (
-    ("loopback", lambda n: n.is_loopback),
-    ("link-local", lambda n: n.is_link_local),
-    ("multicast", lambda n: n.is_multicast),
-    ("reserved", lambda n: n.is_reserved),
-    ("'this network' (0.0.0.0/8)", lambda n: n.subnet_of(ipaddress.IPv4Network("0.0.0.0/8"))),
-)
 # Tags: at most 50 per resource; keys 1-128 and values 0-256 characters of letters, digits,
 # spaces and _ . : / = + - @; keys starting with 'aws:' are reserved.
 # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html (tag naming limits)
@@ -90,187 +55,6 @@ PLATFORM_TAGS = ("Project", "Environment", "ManagedBy")
 """Default tags the stack sets on every resource."""
 RESOURCE_TAGS_MAX = 2
 """Most tags a construct adds on top of the default tags (Name plus Tier or Service)."""
-
-
-class NatMode(enum.StrEnum):
-    """How private subnets reach the internet."""
-
-    NONE = "none"
-    """No NAT gateway: private subnets have no default route (VPC endpoints only)."""
-    SINGLE = "single"
-    """One NAT gateway in the first AZ, shared by every private subnet."""
-    PER_AZ = "per_az"
-    """One NAT gateway per AZ; each private subnet routes through its own AZ's gateway."""
-
-
-def state_key_alias(bucket: str) -> str:
-    """Alias of the KMS key that encrypts a state bucket. Alias names are `alias/` plus
-    letters, digits, '/', '_' and '-' (no '.'), at most 256 characters:
-    https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html"""
-    return f"alias/tfstate-{bucket.replace('.', '-')}"
-
-
-class StateBackendConfig(Strict):
-    """Where Terraform keeps this environment's state (S3 backend, S3-native locking)."""
-
-    bucket: str
-    """State bucket name; created by the `state-bootstrap` stack."""
-    key_prefix: str = ""
-    """Prefix of the state key; the key is `<key_prefix><project>/<env>/terraform.tfstate`."""
-    region: str
-    """Region of the state bucket."""
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return check_bucket_name(value)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return check_region(value)
-
-    @field_validator("key_prefix")
-    @classmethod
-    def _key_prefix(cls, value: str) -> str:
-        if value and (value.startswith("/") or not value.endswith("/")):
-            raise ValueError(
-                f"key_prefix {value!r} must be empty or a relative path ending in '/' "
-                "(for example 'teams/web/')"
-            )
-        return value
-
-
-class FlowLogsConfig(Strict):
-    """VPC flow logs to CloudWatch Logs."""
-
-    enabled: StrictBool = False
-    """Capture all VPC traffic metadata into a log group."""
-    retention_days: StrictInt = 30
-    """How long flow log records are kept (a CloudWatch Logs retention value)."""
-    traffic_type: str = "ALL"
-    """ACCEPT, REJECT or ALL."""
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return check_log_retention(value)
-
-    @field_validator("traffic_type")
-    @classmethod
-    def _traffic_type(cls, value: str) -> str:
-        if value not in ("ACCEPT", "REJECT", "ALL"):
-            raise ValueError(f"traffic_type {value!r} is not one of ACCEPT, REJECT, ALL")
-        return value
-
-
-class SubnetPlan(BaseModel):
-    """CIDRs derived from the VPC CIDR: public and private subnets, one each per AZ."""
-
-    model_config = ConfigDict(frozen=True)
-
-    public: tuple[ipaddress.IPv4Network, ...]
-    private: tuple[ipaddress.IPv4Network, ...]
-
-
-def plan_subnets(vpc_cidr: ipaddress.IPv4Network, az_count: int) -> SubnetPlan:
-    """Split the VPC CIDR in half (public, private) and each half into equal per-AZ subnets.
-
-    With 2 AZs a /24 gives four /26s: public a, public c, private a, private c. With 3 AZs each
-    half is split into 4 (the next power of two), leaving one spare block per half for growth.
-    """
-    bits_per_half = max(1, math.ceil(math.log2(az_count)))
-    new_prefix = vpc_cidr.prefixlen + 1 + bits_per_half
-    if new_prefix > SMALLEST_SUBNET_PREFIX:
-        raise ValueError(
-            f"{vpc_cidr} is too small for {az_count * 2} subnets "
-            f"({az_count} AZs x public/private): "
-            f"each would be /{new_prefix}, and AWS's smallest subnet is /{SMALLEST_SUBNET_PREFIX}; "
-            f"use a /{SMALLEST_SUBNET_PREFIX - 1 - bits_per_half} or larger"
-        )
-    public_half, private_half = vpc_cidr.subnets(prefixlen_diff=1)
-    public = tuple(public_half.subnets(new_prefix=new_prefix))[:az_count]
-    private = tuple(private_half.subnets(new_prefix=new_prefix))[:az_count]
-    return SubnetPlan(public=public, private=private)
-
-
-class NetworkConfig(Strict):
-    """The VPC: CIDR, AZs, NAT and flow logs."""
-
-    vpc_cidr: ipaddress.IPv4Network
-    """The VPC's IPv4 CIDR (/16 ... /28). Subnets are derived from it; never typed by hand."""
-    availability_zones: tuple[str, ...]
-    """Explicit AZ names in the environment's region, at least 2, in subnet order."""
-    nat_mode: NatMode = NatMode.SINGLE
-    """`none`, `single` or `per_az`."""
-    flow_logs: FlowLogsConfig = FlowLogsConfig()
-    """VPC flow logs (on in every default environment)."""
-
-    @property
-    def nat_gateway_count(self) -> int:
-        """NAT gateways (and so Elastic IPs) the network creates."""
-        return {
-            NatMode.NONE: 0,
-            NatMode.SINGLE: 1,
-            NatMode.PER_AZ: len(self.availability_zones),
-        }[self.nat_mode]
-
-    @property
-    def has_nat(self) -> bool:
-        """True when the private subnets route to the internet through a NAT gateway."""
-        return self.nat_mode is not NatMode.NONE
-
-    @field_validator("vpc_cidr", mode="before")
-    @classmethod
-    def _cidr(cls, value: object) -> object:
-        if not isinstance(value, str | ipaddress.IPv4Network):
-            raise ValueError(f"{value!r} is not a CIDR string such as '10.0.0.0/16'")
-        if isinstance(value, str):
-            try:
-                return ipaddress.IPv4Network(value, strict=True)
-            except ValueError as error:
-                raise ValueError(
-                    f"{value!r} is not an IPv4 network in CIDR form with its host bits zero "
-                    f"(for example '10.0.0.0/16'): {error}"
-                ) from None
-        return value
-
-    @field_validator("vpc_cidr")
-    @classmethod
-    def _cidr_size(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        low, high = VPC_PREFIX_RANGE
-        if not low <= value.prefixlen <= high:
-            raise ValueError(f"AWS allows VPC CIDRs from /{low} to /{high}; got {value}")
-        kind = next((name for name, test in UNUSABLE_RANGES if test(value)), None)
-        if kind is not None:
-            raise ValueError(
-                f"{value} is a {kind} range, which AWS does not accept for a VPC; use a "
-                "private range (RFC 1918) such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16"
-            )
-        return value
-
-    @field_validator("availability_zones")
-    @classmethod
-    def _azs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if len(value) < 2:
-            raise ValueError(
-                f"need at least 2 availability zones for high availability; got {list(value)}"
-            )
-        if len(set(value)) != len(value):
-            raise ValueError(f"availability zones must be distinct; got {list(value)}")
-        return value
-
-    @property
-    def subnets(self) -> SubnetPlan:
-        return plan_subnets(self.vpc_cidr, len(self.availability_zones))
-
-    @model_validator(mode="after")
-    def _fits(self) -> NetworkConfig:
-        try:
-            plan_subnets(self.vpc_cidr, len(self.availability_zones))
-        except ValueError as error:
-            raise ValueError(f"vpc_cidr: {error}") from None
-        return self
 
 
 def tag_problems(tags: dict[str, str]) -> list[str]:
@@ -613,8 +397,8 @@ class EnvironmentConfig(Strict):
         return problems
 
     def _deployment_problems(self, service: ServiceConfig) -> list[str]:
-        """What ECS's traffic-shifting strategies need from the ALB (see envs/deployment.py);
-        the alternate target group's name is checked with every name (envs/names.py)."""
+        """What ECS's traffic-shifting strategies need from the ALB (see envs/schema/deployment.py);
+        the alternate target group's name is checked with every name (envs/schema/names.py)."""
         if not service.deployment.strategy.shifts_traffic or service.exposure is Exposure.NONE:
             return []
         where = f"services.{service.name}.deployment.strategy"

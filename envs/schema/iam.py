@@ -62,7 +62,7 @@ def action_problems(actions: tuple[str, ...], resources: tuple[str, ...]) -> lis
         if unscoped:
             problems.append(
                 f"resources '*' is only allowed for actions AWS cannot scope to a resource "
-                f"(envs/iam.py RESOURCE_STAR_ACTIONS); name the ARNs for {unscoped}"
+                f"(envs/schema/iam.py RESOURCE_STAR_ACTIONS); name the ARNs for {unscoped}"
             )
     return problems
 

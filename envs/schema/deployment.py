@@ -16,7 +16,7 @@ import enum
 
 from pydantic import model_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 BAKE_TIME_MINUTES = (0, 1440)
 STEP_PERCENT = (3.0, 100.0)

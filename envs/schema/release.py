@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 
 class ReleaseConfig(Strict):

@@ -6,11 +6,11 @@ import math
 
 from pydantic import StrictBool, StrictInt, model_validator
 
-from envs.alarms import MISSED_RUN_MAX_HOURS, JobAlarmsConfig
-from envs.common import Strict
-from envs.schedule_expression import RATE, ScheduleExpression, TimeZone
-from envs.schedule_expression import check_schedule_expression as check_schedule_expression
-from envs.services import WorkloadConfig
+from envs.schema.alarms import MISSED_RUN_MAX_HOURS, JobAlarmsConfig
+from envs.schema.common import Strict
+from envs.schema.schedule_expression import RATE, ScheduleExpression, TimeZone
+from envs.schema.schedule_expression import check_schedule_expression as check_schedule_expression
+from envs.schema.workload import WorkloadConfig
 
 # Scheduler's own limit on retries of a failed RunTask (provider: internal/service/scheduler/
 # schedule.go, maximum_retry_attempts IntBetween(0, 185)); event age 60-86400 seconds likewise.

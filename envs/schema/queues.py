@@ -6,7 +6,7 @@ import enum
 
 from pydantic import model_validator
 
-from envs.common import KMS_KEY_ARN, Strict
+from envs.schema.common import KMS_KEY_ARN, Strict
 
 # SQS queue attribute limits (CreateQueue, "Request Parameters":
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.common import Strict
+from envs.schema.common import Strict
 
 if TYPE_CHECKING:
-    from envs.schema import EnvironmentConfig
+    from envs.schema.environment import EnvironmentConfig
 
 # ACM: "The default quota is 10 domain names for each ACM certificate", adjustable up to 100
 # (https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html).
@@ -247,7 +247,7 @@ class DomainConfig(Strict):
 
 def domain_problems(env: EnvironmentConfig) -> list[str]:
     """Checks that need the services: hosts name public services; names fit ACM and the ALB."""
-    from envs.services import Exposure
+    from envs.schema.service import Exposure
 
     domain = env.domain
     if domain is None:
