@@ -1,165 +1,31 @@
-"""Estimate each environment's monthly fixed AWS cost from its synthesized stack.
-
-    python -m ops cost                      # every environment in cdktf.out
-    python -m ops cost --env dev --env prod --format markdown
-
-What is priced is what synth will deploy (`cdktf.out/stacks/<env>/cdk.tf.json`), not the env
-config: NAT gateways, interface endpoints (one ENI per subnet), ALBs, Fargate tasks at their
-desired counts (ARM64 at the ARM rate, the expected FARGATE_SPOT share from the capacity
-provider strategy at the Spot discount), public IPv4 addresses, CloudWatch Logs, WAF web ACLs
-and rules, KMS keys; 730 h/month. Usage-driven charges are covered by stated assumptions
-(GB/month through NAT and endpoints, LCUs per ALB, log GB per group; see the options). Prices
-come from ops/prices/<region>.json (region: the stack's aws provider): public on-demand list
-prices as of the date in the file. The result is an ESTIMATE, not a quote.
-
-Exit status: 0 success; 2 bad input (no cdktf.out, unknown env, no prices for the region).
-"""
+"""Pricing a stack: the region's price list and one line item per billed resource."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.common import handle
+from ops.cost.model import (
+    NEVER_EXPIRE_MONTHS,
+    Assumptions,
+    BreakEven,
+    Estimate,
+    LineItem,
+    ServiceTasks,
+)
+from ops.cost.reading import service_tasks
 from ops.synth_reader import (
     Resource,
     Stack,
     SynthError,
-    add_stack_arguments,
     endpoint_service,
-    load_stacks,
-    ref,
-    refs,
     service_name,
 )
 
-PRICES_DIR = Path(__file__).resolve().parent / "prices"
-SPOT = "FARGATE_SPOT"
+PRICES_DIR = Path(__file__).resolve().parents[1] / "prices"
 DAYS_PER_MONTH = 730 / 24
-NEVER_EXPIRE_MONTHS = 12  # log storage assumed for groups without a retention period
-
-
-# --------------------------------------------------------------------------- model
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """Usage the fixed-cost estimate cannot read from the stack."""
-
-    nat_gb: float = 10.0  # GB/month processed per NAT gateway
-    endpoint_gb: float = 5.0  # GB/month processed per interface endpoint
-    alb_lcu: float = 1.0  # average LCUs per ALB, all month
-    log_gb: float = 1.0  # GB/month ingested per log group
-    dns_million_queries: float = 1.0  # million DNS queries/month per hosted zone the stack uses
-
-    def describe(self) -> str:
-        """One sentence listing the assumptions."""
-        return (
-            f"{self.nat_gb:g} GB/month through each NAT gateway, {self.endpoint_gb:g} GB/month "
-            f"through each interface endpoint, {self.alb_lcu:g} LCU per ALB, "
-            f"{self.log_gb:g} GB/month ingested per log group (stored for its retention period, "
-            f"{NEVER_EXPIRE_MONTHS} months if it never expires)"
-        )
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One priced line: quantity x unit price."""
-
-    item: str
-    basis: str
-    quantity: float
-    unit: str
-    unit_price: float
-
-    @property
-    def monthly(self) -> float:
-        """USD per month, rounded to cents (the total is the sum of these)."""
-        return round(self.quantity * self.unit_price, 2)
-
-
-@dataclass(frozen=True)
-class ServiceTasks:
-    """What one ECS service runs: tasks, their size and the expected Spot share."""
-
-    name: str
-    tasks: int
-    vcpu: float
-    memory_gb: float
-    architecture: str
-    spot_tasks: float
-    strategy: str
-
-    @property
-    def on_demand_tasks(self) -> float:
-        return self.tasks - self.spot_tasks
-
-
-@dataclass(frozen=True)
-class BreakEven:
-    """Interface endpoints' hourly cost against NAT's per-GB processing charge."""
-
-    endpoints: int
-    enis: int
-    hourly_monthly: float  # the endpoints' hourly charge, USD/month
-    nat_gb_price: float
-    endpoint_gb_price: float
-    assumed_gb: float  # GB/month through the endpoints (assumption)
-
-    @property
-    def saving_per_gb(self) -> float:
-        """USD saved per GB sent through an endpoint instead of NAT."""
-        return self.nat_gb_price - self.endpoint_gb_price
-
-    @property
-    def gb_per_month(self) -> float | None:
-        """Monthly GB above which the endpoints are cheaper (None: never)."""
-        if self.saving_per_gb <= 0:
-            return None
-        return self.hourly_monthly / self.saving_per_gb
-
-    @property
-    def via_nat(self) -> float:
-        """USD/month if the assumed endpoint traffic went through NAT instead."""
-        return self.assumed_gb * self.nat_gb_price
-
-    @property
-    def via_endpoints(self) -> float:
-        """USD/month of the endpoints at the assumed traffic."""
-        return self.hourly_monthly + self.assumed_gb * self.endpoint_gb_price
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """The monthly estimate of one environment."""
-
-    env: str
-    region: str
-    lines: tuple[LineItem, ...]
-    services: tuple[ServiceTasks, ...]
-    nat_gateways: int
-    break_even: BreakEven | None
-    notes: tuple[str, ...]
-    prices: Mapping[str, Any] = field(repr=False)
-
-    @property
-    def total(self) -> float:
-        return round(sum(line.monthly for line in self.lines), 2)
-
-    def line(self, item: str) -> LineItem:
-        """The line named `item` (KeyError if absent)."""
-        for line in self.lines:
-            if line.item == item:
-                return line
-        raise KeyError(item)
-
-
-# --------------------------------------------------------------------------- prices
 
 
 def load_prices(region: str, prices_dir: Path = PRICES_DIR) -> dict[str, Any]:
@@ -170,88 +36,6 @@ def load_prices(region: str, prices_dir: Path = PRICES_DIR) -> dict[str, Any]:
         raise SynthError(f"no price data for region {region} in {prices_dir} (have: {have})")
     prices: dict[str, Any] = json.loads(path.read_text())
     return prices
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def expected_spot_tasks(strategy: Sequence[Mapping[str, Any]], tasks: int) -> float:
-    """Expected tasks on FARGATE_SPOT: bases are filled first, the rest split by weight."""
-    remaining = float(tasks)
-    placed: dict[str, float] = {}
-    for item in strategy:
-        provider = str(item.get("capacity_provider"))
-        base = min(float(item.get("base") or 0), remaining)
-        placed[provider] = placed.get(provider, 0.0) + base
-        remaining -= base
-    weights = {str(i.get("capacity_provider")): float(i.get("weight") or 0) for i in strategy}
-    total_weight = sum(weights.values())
-    if remaining > 0 and total_weight > 0:
-        for provider, weight in weights.items():
-            placed[provider] = placed.get(provider, 0.0) + remaining * weight / total_weight
-    return placed.get(SPOT, 0.0)
-
-
-def describe_strategy(strategy: Sequence[Mapping[str, Any]]) -> str:
-    """`FARGATE_SPOT w3, FARGATE w1 base 2`-style summary."""
-    parts = []
-    for item in strategy:
-        base = int(item.get("base") or 0)
-        text = f"{item.get('capacity_provider')} w{item.get('weight') or 0}"
-        parts.append(text + (f" base {base}" if base else ""))
-    return ", ".join(parts) or "on-demand"
-
-
-def capacity_strategy(stack: Stack, service: Resource) -> list[Mapping[str, Any]]:
-    """The service's own strategy, else (no launch type) its cluster's default strategy."""
-    own = service.get("capacity_provider_strategy")
-    if own:
-        return list(own)
-    if service.get("launch_type"):
-        return []
-    cluster = ref(service.get("cluster"))
-    for _, providers in stack.items("aws_ecs_cluster_capacity_providers"):
-        target = ref(providers.get("cluster_name"))
-        if cluster and target and target.name == cluster.name:
-            return list(providers.get("default_capacity_provider_strategy") or [])
-    return []
-
-
-def min_capacity(stack: Stack, logical_name: str) -> int:
-    """The autoscaling minimum of the ECS service `logical_name` (0 if not scaled)."""
-    for _, target in stack.items("aws_appautoscaling_target"):
-        if any(r.type == "aws_ecs_service" and r.name == logical_name for r in refs(target)):
-            return int(target.get("min_capacity") or 0)
-    return 0
-
-
-def _number(value: Any, what: str, where: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise SynthError(f"{where}: {what} {value!r} is not a number") from None
-
-
-def service_tasks(stack: Stack, logical_name: str, service: Resource) -> ServiceTasks:
-    """Task count, size, architecture and Spot share of one ECS service."""
-    name = service_name(stack, service)
-    task_definition = stack.resolve(ref(service.get("task_definition"))) or {}
-    where = f"{stack.name} service {name}"
-    tasks = max(int(service.get("desired_count") or 0), min_capacity(stack, logical_name))
-    strategy = capacity_strategy(stack, service)
-    platform = task_definition.get("runtime_platform") or {}
-    return ServiceTasks(
-        name=name,
-        tasks=tasks,
-        vcpu=_number(task_definition.get("cpu"), "task cpu", where) / 1024,
-        memory_gb=_number(task_definition.get("memory"), "task memory", where) / 1024,
-        architecture=str(platform.get("cpu_architecture") or "X86_64"),
-        spot_tasks=expected_spot_tasks(strategy, tasks),
-        strategy=describe_strategy(strategy),
-    )
-
-
-# --------------------------------------------------------------------------- pricing
 
 
 class Pricer:
@@ -614,144 +398,3 @@ def comparison(nat_gateways: int, even: BreakEven | None, prices: Mapping[str, A
         f"for everything ${even.via_nat:,.2f} vs endpoints ${even.via_endpoints:,.2f} "
         f"({'+' if delta >= 0 else '-'}${abs(delta):,.2f}/month for endpoints)."
     )
-
-
-# --------------------------------------------------------------------------- rendering
-
-HEADERS = ("Item", "Basis", "Quantity", "Unit price", "USD/month")
-
-
-def _price(value: float, unit: str) -> str:
-    return f"${value:.6f}".rstrip("0").rstrip(".") + f"/{unit}"
-
-
-def _rows(result: Estimate) -> list[tuple[str, str, str, str, str]]:
-    return [
-        (
-            line.item,
-            line.basis,
-            f"{line.quantity:,.6g} {line.unit}",
-            _price(line.unit_price, line.unit),
-            f"{line.monthly:,.2f}",
-        )
-        for line in result.lines
-    ]
-
-
-def _title(result: Estimate) -> str:
-    return f"{result.env} ({result.region}): estimated monthly fixed cost, USD"
-
-
-def _footer(result: Estimate, assume: Assumptions) -> list[str]:
-    prices = result.prices
-    sources = sorted(
-        {str(v["source"]) for v in prices.values() if isinstance(v, dict) and "source" in v}
-    )
-    return [
-        *result.notes,
-        f"Assumptions: {prices.get('hours_per_month', 730)} h/month; {assume.describe()}.",
-        f"ESTIMATE, not a quote: public on-demand list prices as of {prices.get('as_of')} "
-        f"(ops/prices/{result.region}.json; {', '.join(sources)}). Not included: data transfer "
-        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries), S3, ECR storage, "
-        "one-off and scheduled jobs, taxes.",
-    ]
-
-
-def render_text(results: Sequence[Estimate], assume: Assumptions) -> str:
-    """Plain-text tables, one per environment."""
-    blocks = []
-    for result in results:
-        rows = [HEADERS, *_rows(result), ("Total", "", "", "", f"{result.total:,.2f}")]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
-
-        def fmt(row: Sequence[str], widths: list[int] = widths) -> str:
-            left = [cell.ljust(width) for cell, width in zip(row[:2], widths[:2], strict=True)]
-            right = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
-            return "  ".join(left + right).rstrip()
-
-        rule = "-" * len(fmt(["-" * w for w in widths]))
-        table = [fmt(rows[0]), rule, *(fmt(r) for r in rows[1:-1]), rule, fmt(rows[-1])]
-        blocks.append("\n".join([_title(result), *table, "", *_footer(result, assume)]))
-    if len(results) > 1:
-        each = ", ".join(f"{r.env} ${r.total:,.2f}" for r in results)
-        blocks.append(f"All environments: {each}; ${sum(r.total for r in results):,.2f}/month")
-    return "\n\n".join(blocks) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render_markdown(results: Sequence[Estimate], assume: Assumptions) -> str:
-    """GitHub-flavoured Markdown (for PR comments)."""
-    blocks = []
-    for result in results:
-        lines = [
-            f"### {_title(result)}: ${result.total:,.2f}",
-            "",
-            "| " + " | ".join(HEADERS) + " |",
-            "|---|---|---:|---:|---:|",
-            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in _rows(result)),
-            f"| **Total** | | | | **{result.total:,.2f}** |",
-            "",
-            *(f"- {_cell(note)}" for note in _footer(result, assume)),
-        ]
-        blocks.append("\n".join(lines))
-    if len(results) > 1:
-        rows = "\n".join(f"| {r.env} | {r.total:,.2f} |" for r in results)
-        total = sum(r.total for r in results)
-        blocks.append(
-            f"| Environment | USD/month |\n|---|---:|\n{rows}\n| **All** | **{total:,.2f}** |"
-        )
-    return "\n\n".join(blocks) + "\n"
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `cost` subcommand."""
-    parser = subparsers.add_parser(
-        "cost",
-        help="estimate each environment's monthly fixed cost from the synthesized stacks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_stack_arguments(parser)
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
-    defaults = Assumptions()
-    for flag, dest, help_text in (
-        ("--nat-gb", "nat_gb", "GB/month through each NAT gateway"),
-        ("--endpoint-gb", "endpoint_gb", "GB/month through each interface endpoint"),
-        ("--alb-lcu", "alb_lcu", "average LCUs per ALB"),
-        ("--log-gb", "log_gb", "GB/month ingested per log group"),
-    ):
-        default = getattr(defaults, dest)
-        parser.add_argument(
-            flag,
-            dest=dest,
-            type=_non_negative,
-            default=default,
-            metavar="N",
-            help=f"{help_text} (assumption; default {default:g})",
-        )
-    parser.set_defaults(handler=handle(run))
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
-
-
-def run(args: argparse.Namespace) -> int:
-    """The `cost` handler."""
-    assume = Assumptions(args.nat_gb, args.endpoint_gb, args.alb_lcu, args.log_gb)
-    results = [estimate(stack, assume) for stack in load_stacks(args.outdir, args.env)]
-    render = render_markdown if args.format == "markdown" else render_text
-    sys.stdout.write(render(results, assume))
-    return 0
