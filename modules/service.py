@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.services import DEPLOYMENT_MAXIMUM_PERCENT, Exposure, ServiceConfig
+from envs.schema.service import DEPLOYMENT_MAXIMUM_PERCENT, Exposure, ServiceConfig
 from modules.alarms import ServiceAlarms
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling

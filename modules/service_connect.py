@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.service_connect import ServiceConnectConfig, discovery_name
-from envs.services import ServiceConfig
+from envs.schema.service import ServiceConfig
+from envs.schema.service_connect import ServiceConnectConfig, discovery_name
 from modules.aws import cloudwatch_log_group, ecs_service, service_discovery_http_namespace
 from modules.kms import LogsKey
 

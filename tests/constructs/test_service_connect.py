@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.service_connect import INSTANCES_PER_SERVICE_MAX
+from envs.schema.service_connect import INSTANCES_PER_SERVICE_MAX
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, only, ref, resources, rule_set, where
 from tests.variants import DB_GROUP, SIDECAR_IMAGE
