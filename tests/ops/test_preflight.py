@@ -173,6 +173,17 @@ def listener_on_unvalidated_certificate(s: dict[str, Json]) -> list[Stack]:
     return [stack("prod", prod)]
 
 
+def unnamed_service_connect_port(s: dict[str, Json]) -> list[Stack]:
+    connect = copy.deepcopy(s["connect"])
+    task = _first(connect, "aws_ecs_task_definition", "service-backend/workload/task-definition")
+    containers = json.loads(task["container_definitions"])
+    for container in containers:
+        for mapping in container.get("portMappings", []):
+            mapping["name"] = "web"  # the service publishes port_name 'http'
+    task["container_definitions"] = json.dumps(containers)
+    return [stack("connect", connect)]
+
+
 Prefix = str | tuple[str, ...]
 BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When]] = {
     "lb-after-internet-gateway": (no_igw_dependency, "aws_lb.", When.APPLY),
@@ -194,6 +205,7 @@ BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When
     "provider-validators": (bad_health_check, "aws_lb_target_group.", When.PLAN),
     "references-resolve": (unescaped_user_text, "aws_ecs_task_definition.", When.PLAN),
     "certificate-validated": (listener_on_unvalidated_certificate, "aws_lb_listener.", When.APPLY),
+    "service-connect-port-name": (unnamed_service_connect_port, "aws_ecs_service.", When.APPLY),
 }
 
 
