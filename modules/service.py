@@ -23,7 +23,8 @@ from ops.release_contract import log_group_name
 class FargateService(Construct):
     """An ECS service in the private subnets, no public IP, behind `load_balancer` if given.
 
-    Its security group admits only the load balancer, on the container port. Deployments
+    Its security group admits only the load balancer, on the container port (with Service
+    Connect: only its callers' task groups, on that port; stacks/platform.py). Deployments
     roll back automatically when tasks fail to become healthy (circuit breaker), keep 100%
     of capacity during a deploy (max 200%), and with autoscaling Terraform stops managing
     `desired_count` after creation so it never fights the autoscaler.

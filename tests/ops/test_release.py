@@ -1153,3 +1153,17 @@ def test_readme_release_examples_are_real(
         with open(README, "w", encoding="utf-8") as handle:
             handle.write(text)
     assert readme_samples(text) == produced
+
+
+def test_release_impact_waits_for_no_alb_on_a_service_connect_service() -> None:
+    """Without an ALB (Service Connect) there is no grace period and no draining to wait for."""
+    from envs.schema.service import Exposure, ServiceConfig
+    from ops.release_impact import START_ALLOWANCE_SECONDS, estimate_seconds
+
+    internal = ServiceConfig(
+        name="api", health_check_grace_period_seconds=120, deregistration_delay_seconds=60
+    )
+    connect = internal.model_copy(update={"exposure": Exposure.SERVICE_CONNECT})
+    healthy = internal.health_check.healthy_threshold * internal.health_check.interval_seconds
+    assert estimate_seconds(internal) == START_ALLOWANCE_SECONDS + 120 + 60
+    assert estimate_seconds(connect) == START_ALLOWANCE_SECONDS + healthy
