@@ -182,9 +182,7 @@ def test_albs_and_tasks_sit_in_the_row_of_their_subnets(
 
 
 @pytest.mark.parametrize("env", ["dev", "prod", "nat-none"])
-def test_layout_reads_top_down_internet_public_private(
-    graphs: dict[str, Graph], env: str
-) -> None:
+def test_layout_reads_top_down_internet_public_private(graphs: dict[str, Graph], env: str) -> None:
     """Every hint points down the tiers: internet above WAF and the public row, each public
     subnet above the private subnet of its AZ, each row's subnet above the row's ALBs/tasks."""
     graph = graphs[env]
