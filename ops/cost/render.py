@@ -40,7 +40,7 @@ def _footer(result: Estimate, assume: Assumptions) -> list[str]:
         f"Assumptions: {prices.get('hours_per_month', 730)} h/month; {assume.describe()}.",
         f"ESTIMATE, not a quote: public on-demand list prices as of {prices.get('as_of')} "
         f"(ops/prices/{result.region}.json; {', '.join(sources)}). Not included: data transfer "
-        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries), S3, ECR storage, "
+        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries, S3), ECR storage, "
         "one-off and scheduled jobs, taxes.",
     ]
 
