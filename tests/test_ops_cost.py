@@ -333,7 +333,13 @@ def test_text_output(synth_outdir: Path, capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     result = cost.estimate(load_stack(synth_outdir, "dev"))
     assert out.startswith("dev (ap-northeast-1): estimated monthly fixed cost, USD")
-    assert re.search(rf"^Total\s+{re.escape(f'{result.total:,.2f}')}$", out, re.MULTILINE)
+    total = re.escape(f"{result.total:,.2f}")
+    assert re.search(rf"^Total[\s|]+{total}$", out, re.MULTILINE)
+    # One row per line item, columns aligned (rich, ASCII rules), no colour codes in a pipe.
+    rows = [line for line in out.splitlines() if " | " in line]
+    assert len(rows) == 1 + len(result.lines) + 1  # header, items, total
+    assert len({line.index(" | ") for line in rows}) == 1
+    assert "\x1b[" not in out
     assert "NAT for everything vs endpoints + NAT" in out
     assert "ESTIMATE, not a quote" in out and "as of 2025-01-01" in out
 
