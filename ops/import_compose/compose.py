@@ -76,7 +76,7 @@ def _memory_mib(value: object) -> float | None:
 
 def fargate_size(cpus: float | None, memory_mib: float | None) -> tuple[int, int]:
     """The smallest Fargate cpu/memory pair with at least the given vCPUs and MiB."""
-    from envs.services import FARGATE_MEMORY_MIB
+    from envs.schema.workload import FARGATE_MEMORY_MIB
 
     want_cpu = (cpus or 0) * 1024
     want_memory = memory_mib or 0

@@ -52,7 +52,7 @@ class Converter:
         self.result.notes.append(message)
 
     def convert(self) -> Imported:
-        from envs.common import check_name
+        from envs.schema.common import check_name
 
         for key in self.compose:
             if key in TOP_LEVEL_NOTES:
@@ -201,7 +201,7 @@ class Converter:
                           "and placement itself")  # fmt: skip
 
     def _environment(self, name: str, config: dict[str, Any]) -> None:
-        from envs.common import ENV_VAR_NAME
+        from envs.schema.common import ENV_VAR_NAME
 
         spec = self.specs[name]
         environment: dict[str, str] = {}
@@ -246,7 +246,7 @@ class Converter:
     def _health(self, name: str, config: dict[str, Any]) -> None:
         from pydantic import ValidationError
 
-        from envs.services import ContainerHealthCheckConfig
+        from envs.schema.containers import ContainerHealthCheckConfig
 
         check = self.specs[name].get("healthcheck")
         if not isinstance(check, dict) or check.get("disable"):
@@ -309,7 +309,7 @@ class Converter:
     def _efs_mount(self, name: str, volume: str, target: str, config: dict[str, Any]) -> None:
         """A named volume becomes an EFS file system, mounted through the workload's own
         access point (compose shares the volume's root; EFS gives each workload a directory)."""
-        from envs.common import check_name
+        from envs.schema.common import check_name
 
         file_system = volume.lower().replace("_", "-")
         try:
@@ -438,7 +438,7 @@ class Converter:
 
     def _callers(self, jobs: set[str]) -> None:
         """Internal services admit the services that use them; callers get `<NAME>_URL`."""
-        from envs.services import caller_url_variable
+        from envs.schema.service import caller_url_variable
 
         services = self.result.services
         for callee in self.names:
