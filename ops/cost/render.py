@@ -68,8 +68,10 @@ def _table(result: Estimate) -> str:
     table = Table(box=box.ASCII2, show_footer=True, show_edge=False, pad_edge=False)
     footers = ("Total", "", "", "", f"{result.total:,.2f}")
     for index, (header, footer) in enumerate(zip(HEADERS, footers, strict=True)):
-        justify = "left" if index < 2 else "right"
-        table.add_column(header, footer=footer, justify=justify, no_wrap=True)
+        # Text columns left, numbers right.
+        table.add_column(
+            header, footer=footer, justify="left" if index < 2 else "right", no_wrap=True
+        )
     for row in _rows(result):
         table.add_row(*row)
     out = io.StringIO()
