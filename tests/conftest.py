@@ -45,20 +45,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    _SESSION_SYNTH.update(workdir=workdir, process=process, log=log)
+    _SESSION_SYNTH.update(workdir=workdir, process=process, log=log, modules=synth_modules)
+
+
+POLICY_SCAN = "tests.stacks.test_policy_scan"
+
+
+def _start_checkov(config: pytest.Config, outdir: Path) -> None:
+    """checkov takes seconds: start it as soon as there is output, on the other core, while the
+    tests that read the synth run (tests/stacks/test_policy_scan.py collects it)."""
+    if POLICY_SCAN not in _SESSION_SYNTH.get("modules", ()):
+        return
+    from tests.stacks import test_policy_scan as policy_scan
+
+    workdir = _SESSION_SYNTH["workdir"] / "checkov"
+    workdir.mkdir()
+    process = policy_scan.start_checkov(outdir / "stacks", workdir)
+    _SESSION_SYNTH["checkov"] = process
+    config.stash[policy_scan.CHECKOV_RUN] = (process, workdir)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    process = _SESSION_SYNTH.get("process")
-    if process is not None:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+    for key in ("checkov", "process"):
+        process = _SESSION_SYNTH.get(key)
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    if "workdir" in _SESSION_SYNTH:
         shutil.rmtree(_SESSION_SYNTH["workdir"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def synth_outdir() -> Path:
+def synth_outdir(request: pytest.FixtureRequest) -> Path:
     """A cdktf.out directory with every default environment, the bootstrap and the variants."""
     if "process" not in _SESSION_SYNTH:  # collected without a synth user, e.g. by a plugin
         outdir = Path(tempfile.mkdtemp(prefix="session-cdktf.out-"))
@@ -71,6 +90,7 @@ def synth_outdir() -> Path:
         log: Path = _SESSION_SYNTH["log"]
         pytest.fail(f"session synth failed:\n{log.read_text(errors='replace')}", False)
     outdir: Path = _SESSION_SYNTH["workdir"] / "cdktf.out"
+    _start_checkov(request.config, outdir)
     return outdir
 
 

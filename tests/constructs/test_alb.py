@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.tf import by_path, ref, resources, where
 from tests.variants import CERTIFICATE, USER_POOL
 
@@ -176,6 +178,7 @@ def test_outputs_public_url_and_internal_dns(dev: Json) -> None:
     assert dev["output"]["internal_alb_dns_name"]["value"] == ref("aws_lb", internal, "dns_name")
 
 
+@pytest.mark.invariant
 def test_internet_facing_albs_wait_for_the_internet_gateway(synthesized: dict[str, Json]) -> None:
     """CreateLoadBalancer fails with InvalidSubnet before the gateway is attached."""
     for name, stack in synthesized.items():

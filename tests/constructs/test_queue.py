@@ -115,6 +115,7 @@ def test_backlog_per_task_scaling_divides_the_queue_by_running_tasks(shop: Json)
     assert "desired_count" in service["lifecycle"]["ignore_changes"]
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_queue_is_encrypted_tls_only_and_redriven(
     synthesized: dict[str, Json], env: str
