@@ -218,7 +218,7 @@ def test_listener_rule_priorities_come_from_each_service_not_its_position(
 
 def test_derived_listener_priority_does_not_depend_on_service_order() -> None:
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     services = {
         "api": {"exposure": "public", "container_port": 3001, "path_patterns": ["/api/*"]},

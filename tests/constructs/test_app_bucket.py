@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import ORDERS_TABLE, PARTNER_BUCKET, PARTNER_QUEUE, TOPIC
 

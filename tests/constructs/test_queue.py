@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from envs.dev import OVERRIDES as DEV
 from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import KMS_KEY
 

@@ -216,9 +216,9 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
 
     from envs import build_environment, merge
     from envs.base import BASE
-    from envs.dev import OVERRIDES
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.dev import OVERRIDES
 
     dev = build_environment(OVERRIDES, base=merge(BASE, snippet), source="README")
     app = App(outdir=str(tmp_path / "out"))
@@ -238,9 +238,9 @@ def check_overrides_example(
     from cdktf import App
 
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     namespace: dict[str, Any] = {}
     exec(compile(block.text, block.id, "exec"), namespace)  # the README's own example
@@ -285,8 +285,8 @@ def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
     from envs.edge import ManagedRuleGroup
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
     assert list(snippet) == ["waf"]
