@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from envs import build_environment, merge
-from envs.names import BOOTSTRAP_STACK_NAME as BOOTSTRAP_STACK
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.names import BOOTSTRAP_STACK_NAME as BOOTSTRAP_STACK
 from tests.example_envs.dev import OVERRIDES as DEV
 
 ACCOUNT = "123456789012"

@@ -235,7 +235,7 @@ CASES: tuple[Case, ...] = (
         {"netwrok": {"nat_mode": "none"}},
         "netwrok",
         "netwrok",
-        "unknown field; check its spelling against envs/schema.py",
+        "unknown field; check its spelling against envs/schema/",
     ),
     Case(
         "wildcard-iam-action",
@@ -314,7 +314,7 @@ CASES: tuple[Case, ...] = (
         "in us-east-1",
         "from its own region ap-northeast-1",
     ),
-    # HTTPS names (envs/domain.py).
+    # HTTPS names (envs/schema/domain.py).
     Case(
         "domain-host-outside-zone",
         {"domain": {"zone_name": "example.org", "hosts": {"frontend": ["app.example.net"]}}},
@@ -867,7 +867,7 @@ CASES: tuple[Case, ...] = (
         "region",
         "'ap-northeast-9'",
         "did you mean 'ap-northeast-3'?",
-        extra=("all regions: envs/regions.json",),
+        extra=("all regions: envs/schema/regions.json",),
     ),
     Case(
         "vpc-cidr-loopback",

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge, validate_together
-from envs.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA
-from envs.schema import EnvironmentConfig
-from envs.services import Exposure
+from envs.schema.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.service import Exposure
 from tests.example_envs.dev import OVERRIDES as DEV
 
 CERTIFICATE_US = (

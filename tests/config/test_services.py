@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.services import FARGATE_MEMORY_MIB
+from envs.schema.workload import FARGATE_MEMORY_MIB
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import CERTIFICATE, USER_POOL
 

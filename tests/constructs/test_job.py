@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.jobs import check_schedule_expression
+from envs.schema.schedule_expression import check_schedule_expression
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import (
     by_path,

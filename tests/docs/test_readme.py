@@ -285,7 +285,7 @@ def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
-    from envs.edge import ManagedRuleGroup
+    from envs.schema.alb import ManagedRuleGroup
     from tests.example_envs.dev import OVERRIDES as DEV
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from envs.services import FARGATE_MEMORY_MIB
+from envs.schema.workload import FARGATE_MEMORY_MIB
 from ops.import_compose import Options, convert, fargate_size
 from tests.project_copy import ROOT, project_copy
 
