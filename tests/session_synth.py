@@ -12,18 +12,15 @@ import sys
 
 
 def synthesize(outdir: str) -> None:
-    """Write every default environment, every variant, the property tests' generated
-    environments, the state bootstrap and a second bootstrap of state buckets in two regions
-    to `outdir`."""
+    """Write every default environment, every variant, the state bootstrap and a second
+    bootstrap of state buckets in two regions to `outdir`."""
     from envs import load_environments
     from stacks.app import build_app
     from stacks.bootstrap import StateBootstrapStack
-    from tests.config.test_properties import generated_environments
     from tests.variants import TWO_REGION_BOOTSTRAP, TWO_REGION_STATE, VARIANTS
 
     defaults = load_environments()
-    stacks = (*defaults, *VARIANTS.values(), *generated_environments())
-    app, _, _ = build_app(stacks, outdir=outdir, bootstrap=defaults)
+    app, _, _ = build_app((*defaults, *VARIANTS.values()), outdir=outdir, bootstrap=defaults)
     StateBootstrapStack(app, TWO_REGION_STATE, name=TWO_REGION_BOOTSTRAP)
     app.synth()
 

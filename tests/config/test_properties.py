@@ -2,7 +2,7 @@
 lines, or it is valid and its invariants hold (subnet plan, egress proof, names, ports).
 
 Routing and security-group invariants need synthesized JSON: a few generated valid configs are
-part of the session synth (tests/session_synth.py), so they cost no synth of their own.
+synthesized together in one App (the provider loads once per process, each stack is cheap).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -372,9 +373,15 @@ def richness(generated: Generated) -> int:
     return len(services) + len({service["exposure"] for service in services})
 
 
-def generated_environments() -> list[EnvironmentConfig]:
-    """Each sample under its own name and /16 (deterministic: the session synth in
-    tests/session_synth.py builds the same list and synthesizes it with everything else)."""
+@pytest.fixture(scope="module")
+def generated_stacks(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[tuple[EnvironmentConfig, Json]]:
+    """Each sample under its own name and /16, synthesized together; (config, stack JSON)."""
+    from cdktf import App
+
+    from stacks.platform import PlatformStack
+
     envs = []
     for index, generated in enumerate(valid_samples(PER_NAT_MODE)):
         overrides = json.loads(json.dumps(generated.overrides))
@@ -382,13 +389,15 @@ def generated_environments() -> list[EnvironmentConfig]:
         overrides["name"] = f"gen{index}"
         overrides["network"]["vpc_cidr"] = f"10.{200 + index}.0.0/{prefix}"
         envs.append(build(overrides))
-    return envs
-
-
-@pytest.fixture(scope="module")
-def generated_stacks(synthesized: dict[str, Json]) -> list[tuple[EnvironmentConfig, Json]]:
-    """(config, stack JSON) of each generated sample, from the session synth."""
-    return [(env, synthesized[env.name]) for env in generated_environments()]
+    outdir = tmp_path_factory.mktemp("generated.out")
+    app = App(outdir=str(outdir))
+    for env in envs:
+        PlatformStack(app, env)
+    app.synth()
+    return [
+        (env, json.loads((Path(outdir) / "stacks" / env.name / "cdk.tf.json").read_text()))
+        for env in envs
+    ]
 
 
 def test_samples_cover_every_nat_mode_and_exposure(
