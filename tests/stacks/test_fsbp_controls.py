@@ -361,7 +361,6 @@ def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
 
-@pytest.mark.invariant
 @pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.id)
 def test_control_passes_or_is_allowlisted_per_environment(
     control: Control, synthesized: dict[str, Json]
