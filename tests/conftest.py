@@ -10,7 +10,9 @@ validate config never touch these fixtures and never load the provider.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 POLICY_SCAN = "tests.stacks.test_policy_scan"
+README = "tests.docs.test_readme"
 
 
 def _start_checkov(config: pytest.Config, outdir: Path) -> None:
@@ -65,12 +68,28 @@ def _start_checkov(config: pytest.Config, outdir: Path) -> None:
     config.stash[policy_scan.CHECKOV_RUN] = (process, workdir)
 
 
+def _start_readme_synth(config: pytest.Config) -> None:
+    """The README tests' `make synth` in a copy: also seconds, also started early."""
+    if README not in _SESSION_SYNTH.get("modules", ()):
+        return
+    from tests.docs import test_readme
+
+    workdir = _SESSION_SYNTH["workdir"] / "readme"
+    workdir.mkdir()
+    project, process = test_readme.start_synth_copy(workdir)
+    _SESSION_SYNTH["readme"] = process
+    config.stash[test_readme.README_SYNTH] = (project, process)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for key in ("checkov", "process"):
+    for key in ("checkov", "readme", "process"):
         process = _SESSION_SYNTH.get(key)
         if process is not None:
             if process.poll() is None:
-                process.kill()
+                if key == "readme":  # make and the synth it started
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
             process.wait()
     if "workdir" in _SESSION_SYNTH:
         shutil.rmtree(_SESSION_SYNTH["workdir"], ignore_errors=True)
@@ -91,6 +110,7 @@ def synth_outdir(request: pytest.FixtureRequest) -> Path:
         pytest.fail(f"session synth failed:\n{log.read_text(errors='replace')}", False)
     outdir: Path = _SESSION_SYNTH["workdir"] / "cdktf.out"
     _start_checkov(request.config, outdir)
+    _start_readme_synth(request.config)
     return outdir
 
 
