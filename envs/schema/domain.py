@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
 if TYPE_CHECKING:
     from envs.schema.environment import EnvironmentConfig
@@ -104,9 +104,11 @@ class DomainConfig(Strict):
     internal_domain: str | None = None
     """The private zone's name; unset: `internal.<zone_name>`. Must be under `zone_name` (its
     certificate is validated through the public zone) and differ from it."""
-    acm_domain_names_quota: int = ACM_DOMAIN_NAMES_DEFAULT_QUOTA
-    """Names one ACM certificate may hold (the ACM quota, 10 unless AWS raised it for the account,
-    at most 100)."""
+    acm_domain_names_quota: Annotated[
+        int, between(ACM_DOMAIN_NAMES_DEFAULT_QUOTA, ACM_DOMAIN_NAMES_MAX_QUOTA)
+    ] = ACM_DOMAIN_NAMES_DEFAULT_QUOTA
+    """Names one ACM certificate may hold (the ACM quota: its default unless AWS raised it for
+    the account)."""
 
     @field_validator("zone_name")
     @classmethod
@@ -125,16 +127,6 @@ class DomainConfig(Strict):
             raise ValueError(
                 f"zone_id {value!r} is not a Route 53 hosted zone id ('Z' and up to 31 upper-case "
                 "letters and digits, e.g. Z0123456789ABCDEFGHIJ)"
-            )
-        return value
-
-    @field_validator("acm_domain_names_quota")
-    @classmethod
-    def _quota(cls, value: int) -> int:
-        if not ACM_DOMAIN_NAMES_DEFAULT_QUOTA <= value <= ACM_DOMAIN_NAMES_MAX_QUOTA:
-            raise ValueError(
-                f"acm_domain_names_quota must be {ACM_DOMAIN_NAMES_DEFAULT_QUOTA}-"
-                f"{ACM_DOMAIN_NAMES_MAX_QUOTA} (ACM's default and largest quota); got {value}"
             )
         return value
 

@@ -108,6 +108,13 @@ class ImageConfig(Strict):
         return registry_region(self.external)
 
 
+class Effect(enum.StrEnum):
+    """What an IAM policy statement does with the requests it matches."""
+
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
 class PolicyStatement(Strict):
     """An extra IAM statement for a task role: specific actions on named resources.
 
@@ -118,8 +125,8 @@ class PolicyStatement(Strict):
     """Specific IAM actions, e.g. 's3:GetObject' (no '*' or '?' anywhere)."""
     resources: tuple[str, ...]
     """Resource ARNs the actions apply to; '*' only for actions AWS cannot scope."""
-    effect: str = "Allow"
-    """Allow or Deny."""
+    effect: Effect = Effect.ALLOW
+    """Whether the statement allows or denies its actions."""
 
     @model_validator(mode="before")
     @classmethod
@@ -141,8 +148,6 @@ class PolicyStatement(Strict):
         if not self.resources:
             problems.append("resources must not be empty (name the ARNs)")
         problems += action_problems(self.actions, self.resources)
-        if self.effect not in ("Allow", "Deny"):
-            problems.append(f"effect must be Allow or Deny; got {self.effect!r}")
         if problems:
             raise ValueError("task_role_statements: " + "; ".join(problems))
         return self
