@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from envs.schema.domain import shared_names
+from envs.schema.crosschecks import shared_names, shared_quota_problems
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.names import collisions
 from envs.schema.network import NatMode
-from envs.schema.quotas import shared_quota_problems
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
