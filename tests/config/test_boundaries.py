@@ -13,6 +13,8 @@ from envs.schema.job import RETRY_ATTEMPTS
 from main import main
 from tests.example_envs.dev import OVERRIDES as DEV
 
+pytestmark = pytest.mark.invariant
+
 RETRY_ATTEMPTS_MAX = RETRY_ATTEMPTS.high
 
 
