@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from constructs import Construct
 
@@ -28,6 +28,10 @@ from modules.aws import (
     cloudwatch_log_metric_filter,
     cloudwatch_metric_alarm,
 )
+
+if TYPE_CHECKING:  # annotations only: the alarms take the constructs they watch and notify
+    from modules.alb import LoadBalancer
+    from modules.notifications import AlarmTopic
 
 ALB = "AWS/ApplicationELB"
 ECS = "AWS/ECS"
@@ -307,11 +311,11 @@ class LoadBalancerAlarms(Construct):
         config: AlarmsConfig,
         *,
         name: str,
-        arn_suffix: str,
-        topic_arn: str,
+        load_balancer: LoadBalancer,
+        topic: AlarmTopic,
     ) -> None:
         super().__init__(scope, id_)
-        dimensions = {"LoadBalancer": arn_suffix}
+        dimensions = {"LoadBalancer": load_balancer.alb.arn_suffix}
         self.specs: list[AlarmSpec] = []
         if config.elb_5xx_per_minute is not None:
             self.specs.append(
@@ -345,7 +349,7 @@ class LoadBalancerAlarms(Construct):
                 )
             )
         self.alarms = [
-            put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic_arn)
+            put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic.arn)
             for spec in self.specs
         ]
 

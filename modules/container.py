@@ -25,6 +25,7 @@ from envs.containers import (
 )
 from envs.services import WorkloadConfig
 from modules.aws import cloudwatch_log_group
+from modules.kms import LogsKey
 
 # AWS for Fluent Bit, the FireLens log router AWS publishes; `stable` is the tag AWS
 # recommends for production (https://github.com/aws/aws-for-fluent-bit#using-the-stable-tag).
@@ -115,7 +116,7 @@ class TaskContainers(Construct):
         prefix: str,
         log_group: cloudwatch_log_group.CloudwatchLogGroup,
         log_retention_days: int,
-        logs_kms_key_arn: str,
+        logs_key: LogsKey,
         images: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id_)
@@ -144,7 +145,7 @@ class TaskContainers(Construct):
                 "metrics-logs",
                 name=f"/ecs/{prefix}/{config.name}/metrics",
                 retention_in_days=log_retention_days,
-                kms_key_id=logs_kms_key_arn,
+                kms_key_id=logs_key.arn,
             )
             self.metrics_namespace = f"{prefix}/{config.name}"
             self.task_statements += [

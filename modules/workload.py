@@ -119,7 +119,7 @@ class TaskWorkload(Construct):
             prefix=context.prefix,
             log_group=self.log_group,
             log_retention_days=context.log_retention_days,
-            logs_kms_key_arn=context.logs_key.arn,
+            logs_key=context.logs_key,
             images=sidecar_images or {},
         )
 
