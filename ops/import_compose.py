@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.common import handle
+from ops.common import EXIT_FAILED, EXIT_OK, OpsError, handle
 
 # Compose service images that are data stores or brokers: AWS runs them as managed services.
 MANAGED_SERVICES: dict[str, str] = {
@@ -125,8 +125,9 @@ MEMORY_UNITS = {"b": 1 / 2**20, "k": 1 / 1024, "m": 1, "g": 1024}
 PUBLIC_HOST_PORTS = (80, 443)
 
 
-class ComposeError(Exception):
-    """A compose file this command cannot read at all."""
+class ComposeError(OpsError):
+    """A compose file this command cannot read at all: `error: <reason>` and exit 2 through
+    `ops.common.handle`, like every bad input to `python -m ops`."""
 
 
 @dataclass
@@ -870,13 +871,8 @@ def run(args: argparse.Namespace) -> int:
     from envs.base import BASE
 
     if not re.fullmatch(r"\d{12}", args.account_id):
-        print(f"error: --account-id {args.account_id!r} is not a 12-digit account", file=sys.stderr)
-        return 2
-    try:
-        compose = load_compose(args.compose_file)
-    except ComposeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise OpsError(f"--account-id {args.account_id!r} is not a 12-digit account")
+    compose = load_compose(args.compose_file)
     options = Options(
         account_id=args.account_id,
         region=args.region or str(BASE["state"]["region"]),
@@ -886,4 +882,4 @@ def run(args: argparse.Namespace) -> int:
     imported = convert(compose, options)
     problems = check(imported)
     sys.stdout.write(render(imported, args.compose_file.name, problems))
-    return 1 if problems else 0
+    return EXIT_FAILED if problems else EXIT_OK
