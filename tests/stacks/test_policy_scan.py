@@ -6,7 +6,7 @@ are copied into one scan directory (the variants stay out) and scanned with
 separate runs, at a quarter of the cost. checkov runs offline (`--skip-download`,
 `BC_SKIP_MAPPING`), so it never waits on the network.
 
-    python -m tests.test_policy_scan [CDKTF_OUT]   # per-env counts; synthesizes when no dir
+    python -m tests.stacks.test_policy_scan [CDKTF_OUT]   # per-env counts; synthesizes when no dir
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
+from tests.project_copy import ROOT
+from tests.variants import BOOTSTRAP_STACK
 
-ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
 # checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
 # CHECKOV overrides the path.
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
-BOOTSTRAP_STACK = "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (test_fsbp_controls)
 DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}

@@ -38,6 +38,7 @@ from ops.release_contract import (
     release_parameter_name,
     template_parameter_name,
 )
+from tests.project_copy import ROOT as PROJECT
 
 ACCOUNT = "123456789012"
 REGION = "ap-northeast-1"
@@ -496,7 +497,7 @@ def revisions(env: str, service: str) -> int:
 
 
 DEPLOY_BACKEND = ("deploy", "--env", "dev", "--service", "backend", "--image")
-REPO = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-dev/backend"
+ROOT = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-dev/backend"
 
 
 def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
@@ -511,12 +512,12 @@ def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
         capsys, "deploy", "--env", "dev", "--service", "backend", "--image", "1.0.0", *FAST
     )
     assert code == 0, err
-    assert running_image("dev", "backend") == f"{REPO}@{digest}"
+    assert running_image("dev", "backend") == f"{ROOT}@{digest}"
     assert "is steady on fargate-dev-backend:2" in err
     assert "event: (service fargate-dev-backend) has started 1 tasks." in err
     _, released = record("dev", "backend")
-    assert released.image == f"{REPO}@{digest}" and released.action == "deploy"
-    assert released.previous_image == f"{REPO}:latest"
+    assert released.image == f"{ROOT}@{digest}" and released.action == "deploy"
+    assert released.previous_image == f"{ROOT}:latest"
     assert released.released_by == f"arn:aws:sts::{ACCOUNT}:user/moto"
     # No drift, on the wire: the registered revision is the Terraform task definition with
     # only the image changed.
@@ -524,7 +525,7 @@ def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
     expected = json.loads(
         resolver(stack)(json.dumps(terraform_task_definition(stack, "fargate-dev-backend")))
     )
-    expected["containerDefinitions"][0]["image"] = f"{REPO}@{digest}"
+    expected["containerDefinitions"][0]["image"] = f"{ROOT}@{digest}"
     arn = service_state("dev", "backend")["taskDefinition"]
     registered = client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
     for key, value in expected.items():
@@ -563,8 +564,8 @@ def test_circuit_breaker_failure_exits_1_with_reasons_and_restores_the_record(
     assert f"failed and was rolled back: {CIRCUIT_BREAKER}" in err
     assert "Essential container in task exited" in err
     assert f"| {LAST_WORDS}" in err
-    assert record("dev", "backend")[1].image == f"{REPO}@{seeded['dev/backend']['1.0.0']}"
-    assert running_image("dev", "backend") == f"{REPO}@{seeded['dev/backend']['1.0.0']}"
+    assert record("dev", "backend")[1].image == f"{ROOT}@{seeded['dev/backend']['1.0.0']}"
+    assert running_image("dev", "backend") == f"{ROOT}@{seeded['dev/backend']['1.0.0']}"
 
 
 def test_missing_image_is_refused_before_any_write(
@@ -575,7 +576,7 @@ def test_missing_image_is_refused_before_any_write(
         capsys, "deploy", "--env", "dev", "--service", "backend", "--image", "9.9.9", *FAST
     )
     assert code == 4
-    assert f"image 9.9.9 does not exist in {REPO}" in err
+    assert f"image 9.9.9 does not exist in {ROOT}" in err
     assert (record("dev", "backend")[0], revisions("dev", "backend")) == before
 
 
@@ -661,7 +662,7 @@ def test_rollback_returns_to_the_previous_release(
     assert run(capsys, *DEPLOY_BACKEND, "1.1.0", *FAST)[0] == 0
     code, _, err = run(capsys, "rollback", "--env", "dev", "--service", "backend", *FAST)
     assert code == 0, err
-    assert running_image("dev", "backend") == f"{REPO}@{seeded['dev/backend']['1.0.0']}"
+    assert running_image("dev", "backend") == f"{ROOT}@{seeded['dev/backend']['1.0.0']}"
     assert record("dev", "backend")[1].action == "rollback"
 
 
@@ -696,7 +697,7 @@ def test_status_json_reports_released_and_running(
     assert (
         backend["released_image"]
         == backend["running_image"]
-        == f"{REPO}@{seeded['dev/backend']['1.1.0']}"
+        == f"{ROOT}@{seeded['dev/backend']['1.1.0']}"
     )
     assert backend["deployments"][0]["status"] == "PRIMARY"
     assert backend["deployments"][0]["rollout_state"] == "COMPLETED"
@@ -842,7 +843,7 @@ def test_release_workflow_deploys_dev_then_promotes_through_protected_environmen
     GitHub environment with its own OIDC release role; only contents: read + id-token: write."""
     import yaml
 
-    path = os.path.join(os.path.dirname(__file__), "..", ".github", "workflows", "release.yml")
+    path = str(PROJECT / ".github" / "workflows" / "release.yml")
     with open(path, encoding="utf-8") as handle:
         workflow = yaml.safe_load(handle)
     assert set(workflow[True]) == {"workflow_call"}
@@ -1042,7 +1043,7 @@ def test_status_reports_target_health_of_the_service_target_group(
 
 # --------------------------------------------------------------------------- README samples
 
-README = os.path.join(os.path.dirname(__file__), "..", "README.md")
+README = str(PROJECT / "README.md")
 SAMPLES_START, SAMPLES_END = "<!-- release-examples:start -->\n", "<!-- release-examples:end -->"
 SAMPLE_COMMANDS = (
     "python -m ops deploy --env dev --service backend --image 1.0.0",

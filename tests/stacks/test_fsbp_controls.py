@@ -16,16 +16,15 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
-from tests.test_policy_scan import BOOTSTRAP_STACK
+from tests.project_copy import ROOT
+from tests.variants import BOOTSTRAP_STACK
 
-ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "policy" / "fsbp-allowlist.yaml"
 STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.tf import by_path, container_definitions, only, ref, resources, where
+from tests.tf import (
+    by_path,
+    container_definitions,
+    only,
+    ref,
+    resources,
+    shared_workloads_group,
+    where,
+)
 from tests.variants import KMS_KEY, ORDERS_TABLE, SM_SECRET, SSM_SECRET
 
 Json = dict[str, Any]
@@ -272,12 +280,6 @@ def test_no_wildcard_actions_anywhere(synthesized: dict[str, Json]) -> None:
                 actions = statement["Action"]
                 for action in [actions] if isinstance(actions, str) else actions:
                     assert action != "*" and not action.endswith(":*"), action
-
-
-def shared_workloads_group(stack: Json) -> str:
-    return ref(
-        "aws_security_group", by_path(stack, "aws_security_group", "endpoints/workloads/sg")[0]
-    )
 
 
 def test_service_wiring(dev: Json) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.project_copy import ROOT
 
 PROBE = """
 import sys, modules.aws as aws

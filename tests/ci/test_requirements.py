@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.project_copy import ROOT
+
 MAKEFILE = ROOT / "Makefile"
 INPUTS = sorted(ROOT.glob("requirements*.in"))
 LOCKS = sorted(ROOT.glob("requirements*.txt"))

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
+from tests.project_copy import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLAN = WORKFLOWS / "plan.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"

@@ -274,9 +274,9 @@ def check_testing_snippet(block: Block, synthesized_copy: tuple[Path, str], tmp_
 
 
 def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
-    """Release samples need AWS: tests/test_ops_release.py runs each against moto's server and
+    """Release samples need AWS: tests/ops/test_release.py runs each against moto's server and
     compares its output (test_readme_release_examples_are_real); here: they are those blocks."""
-    from tests.test_ops_release import readme_samples
+    from tests.ops.test_release import readme_samples
 
     command = block.text.splitlines()[0].removeprefix("$ ")
     assert command in [c for c, _ in readme_samples((ROOT / "README.md").read_text())]
@@ -295,7 +295,7 @@ def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_pa
 
 
 def not_a_command(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
-    """Diagrams (kept in sync by tests/test_docs.py) and the directory layout."""
+    """Diagrams (kept in sync by tests/docs/test_generated.py) and the directory layout."""
     assert block.lang in ("mermaid", "")
 
 

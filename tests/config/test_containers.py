@@ -3,13 +3,13 @@ provider."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
+from tests.project_copy import ROOT
 
 NGINX = "public.ecr.aws/nginx/nginx:1.27"
 
@@ -146,7 +146,7 @@ def test_presets_need_nat_or_the_xray_endpoint() -> None:
 def test_readme_sidecar_example_is_valid() -> None:
     """The README's sidecar example, merged into dev, validates and says what it shows (the
     README test also synthesizes it and runs preflight)."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     start = readme.index("<!-- example:sidecars -->\n```python\n")
     block = readme[start : readme.index("```\n", start + 40)].split("\n", 2)[2]
     overrides = eval("{" + block + "}")  # a literal dict entry, as pasted into an env file

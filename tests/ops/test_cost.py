@@ -15,8 +15,8 @@ import pytest
 from ops import cost
 from ops.__main__ import main
 from ops.synth_reader import load_stack
+from tests.project_copy import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 HOURS = 730
 FORBIDDEN_IMPORTS = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws")
 
