@@ -23,7 +23,7 @@ from envs.containers import (
     SidecarConfig,
     SidecarPreset,
 )
-from envs.services import WorkloadConfig
+from envs.services import ContainerHealthCheckConfig, WorkloadConfig
 from modules.aws import cloudwatch_log_group
 from modules.kms import LogsKey
 
@@ -87,6 +87,18 @@ def _collector_config(region: str, metrics_log_group: str, workload: str, namesp
         },
     }
     return json.dumps(config, sort_keys=True)
+
+
+def health_check_definition(check: ContainerHealthCheckConfig) -> dict[str, Any]:
+    """A container definition's `healthCheck` (ECS API names), for main containers and
+    sidecars alike."""
+    return {
+        "command": list(check.command),
+        "interval": check.interval_seconds,
+        "timeout": check.timeout_seconds,
+        "retries": check.retries,
+        "startPeriod": check.start_period_seconds,
+    }
 
 
 class TaskContainers(Construct):
@@ -232,14 +244,7 @@ class TaskContainers(Construct):
                 {"containerPort": port, "protocol": "tcp"} for port in sorted(sidecar.ports)
             ]
         if sidecar.health_check is not None:
-            check = sidecar.health_check
-            container["healthCheck"] = {
-                "command": list(check.command),
-                "interval": check.interval_seconds,
-                "timeout": check.timeout_seconds,
-                "retries": check.retries,
-                "startPeriod": check.start_period_seconds,
-            }
+            container["healthCheck"] = health_check_definition(sidecar.health_check)
         if sidecar.depends_on:
             container["dependsOn"] = sorted(
                 (

@@ -8,9 +8,9 @@ from typing import Any
 from constructs import Construct
 
 from envs.queues import DEAD_LETTER_RETENTION_SECONDS, QueueConfig, QueueEncryption
+from modules.autoscaling import service_scalable_target
 from modules.aws import (
     appautoscaling_policy,
-    appautoscaling_target,
     iam_role_policy,
     sqs_queue,
     sqs_queue_policy,
@@ -155,12 +155,10 @@ class QueueScaling(Construct):
         super().__init__(scope, id_)
         scaling = config.scaling
         assert scaling is not None  # only created for a queue with scaling
-        self.target = appautoscaling_target.AppautoscalingTarget(
+        self.target = service_scalable_target(
             self,
-            "target",
-            service_namespace="ecs",
-            resource_id=f"service/{cluster_name}/{service_name}",
-            scalable_dimension="ecs:service:DesiredCount",
+            cluster_name=cluster_name,
+            service_name=service_name,
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
         )

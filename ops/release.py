@@ -40,6 +40,7 @@ from ops.common import (
     EXIT_TIMEOUT,
     OpsError,
     handle,
+    positive_seconds,
 )
 from ops.release_contract import (
     DIGEST,
@@ -110,25 +111,19 @@ def _parser(
     )
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
 def _follow_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         metavar="SECONDS",
         help="stop following after this long (default: the env's release.rollout_timeout_seconds)",
     )
     parser.add_argument(
-        "--poll-interval", type=_seconds, default=10.0, metavar="SECONDS", help="default: 10"
+        "--poll-interval",
+        type=positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="default: 10",
     )
 
 
