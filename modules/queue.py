@@ -17,6 +17,7 @@ from modules.aws import (
     sqs_queue_redrive_allow_policy,
 )
 from modules.iam import policy_json
+from modules.service import FargateService
 from modules.workload import TaskWorkload
 
 # What a consumer calls on its queue (receive, delete, extend visibility, read attributes).
@@ -149,10 +150,10 @@ class QueueScaling(Construct):
         config: QueueConfig,
         *,
         queue: WorkQueue,
-        cluster_name: str,
-        service_name: str,
+        service: FargateService,
     ) -> None:
         super().__init__(scope, id_)
+        cluster_name, service_name = service.cluster.name, service.name
         scaling = config.scaling
         assert scaling is not None  # only created for a queue with scaling
         self.target = service_scalable_target(

@@ -62,6 +62,7 @@ class FargateService(Construct):
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"
+        self.cluster = context.cluster
 
         load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
         depends_on: list[Any] = [context.cluster.capacity_providers]

@@ -134,7 +134,7 @@ class PlatformStack(TerraformStack):
                 network=self.network,
                 region=config.region,
                 name=prefix,
-                app_bucket_arns=[bucket.arn for bucket in self.buckets.values()],
+                app_buckets=list(self.buckets.values()),
             )
             if config.endpoints.enabled
             else None
@@ -440,8 +440,7 @@ class PlatformStack(TerraformStack):
                     "queue-scaling",
                     service.config.queue,
                     queue=queue,
-                    cluster_name=self.context.cluster.name,
-                    service_name=service.name,
+                    service=service,
                 )
 
     def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:
