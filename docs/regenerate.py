@@ -33,7 +33,7 @@ def spliced(readme: str, reference: str, diagram_page: str) -> str:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from envs.reference import render
+    from envs.schema.reference import render
 
     text = spliced(README.read_text(), render(), DEV_DIAGRAM.read_text())
     README.write_text(text)

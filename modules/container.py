@@ -15,15 +15,16 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.containers import (
+from envs.schema.containers import (
     OTLP_PORTS,
     PRESET_CONTAINER,
     PRESET_MEMORY_RESERVATION_MIB,
+    ContainerHealthCheckConfig,
     DependencyCondition,
     SidecarConfig,
     SidecarPreset,
 )
-from envs.services import ContainerHealthCheckConfig, WorkloadConfig
+from envs.schema.workload import WorkloadConfig
 from modules.aws import cloudwatch_log_group
 from modules.kms import LogsKey
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from envs.edge import EndpointsConfig, InterfaceEndpoint
+from envs.schema.network import EndpointsConfig, InterfaceEndpoint
 from modules.aws import vpc_endpoint
 from modules.iam import policy_json
 from modules.network import Network

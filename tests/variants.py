@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from envs import build_environment, merge
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
 from tests.example_envs.dev import OVERRIDES as DEV
 
 ACCOUNT = "123456789012"

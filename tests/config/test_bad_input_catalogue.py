@@ -228,7 +228,7 @@ CASES: tuple[Case, ...] = (
         {"netwrok": {"nat_mode": "none"}},
         "netwrok",
         "netwrok",
-        "unknown field; check its spelling against envs/schema.py",
+        "unknown field; check its spelling against envs/schema/",
     ),
     Case(
         "wildcard-iam-action",
@@ -307,7 +307,7 @@ CASES: tuple[Case, ...] = (
         "in us-east-1",
         "from its own region ap-northeast-1",
     ),
-    # HTTPS names (envs/domain.py).
+    # HTTPS names (envs/schema/domain.py).
     Case(
         "domain-host-outside-zone",
         {"domain": {"zone_name": "example.org", "hosts": {"frontend": ["app.example.net"]}}},
@@ -860,7 +860,7 @@ CASES: tuple[Case, ...] = (
         "region",
         "'ap-northeast-9'",
         "did you mean 'ap-northeast-3'?",
-        extra=("all regions: envs/regions.json",),
+        extra=("all regions: envs/schema/regions.json",),
     ),
     Case(
         "vpc-cidr-loopback",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, load_environments, merge
-from envs.edge import WAF_RATE_LIMIT
-from envs.jobs import RETRY_ATTEMPTS_MAX
+from envs.schema.alb import WAF_RATE_LIMIT
+from envs.schema.job import RETRY_ATTEMPTS_MAX
 from main import main
 from tests.example_envs.dev import OVERRIDES as DEV
 

@@ -1,5 +1,5 @@
-"""Every AWS name the stacks create is one `envs.names` knows, follows AWS's rule for its kind
-and is unique where AWS needs it; jobs that borrow an image run on its architecture."""
+"""Every AWS name the stacks create is one `envs.schema.names` knows, follows AWS's rule for its
+kind and is unique where AWS needs it; jobs that borrow an image run on its architecture."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from envs import (
     load_environments,
     merge,
 )
-from envs.names import (
+from envs.schema.names import (
     BUCKET_PREFIX,
     DASHBOARD,
     ECR_REPOSITORY,
@@ -40,13 +40,13 @@ from envs.names import (
     generated_names,
     name_problems,
 )
-from envs.quotas import shared_quota_problems
-from envs.services import CpuArchitecture
+from envs.schema.quotas import shared_quota_problems
+from envs.schema.workload import CpuArchitecture
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import Json, ref, resources
 from tests.variants import VARIANTS
 
-# Resource type -> (the argument that holds its name, the rule envs.names applies to it).
+# Resource type -> (the argument that holds its name, the rule envs.schema.names applies to it).
 NAMED: dict[str, tuple[str, NameRule]] = {
     "aws_iam_role": ("name", IAM_ROLE),
     "aws_lb": ("name", LOAD_BALANCER),

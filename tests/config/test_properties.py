@@ -21,9 +21,8 @@ from hypothesis import strategies as st
 
 from envs import ConfigError, EnvironmentConfig, build_environment
 from envs.base import BASE
-from envs.edge import InterfaceEndpoint
-from envs.schema import NatMode
-from envs.services import Exposure
+from envs.schema.network import InterfaceEndpoint, NatMode
+from envs.schema.service import Exposure
 from tests.tf import Json, ref, resources, rule_set, where
 
 SOURCE = "envs/generated.py"
@@ -40,7 +39,7 @@ BAD_NAT_MODES = ("dual", "NAT", "per-az")
 ENDPOINTS = tuple(endpoint.value for endpoint in InterfaceEndpoint)
 SERVICE_NAMES = ("api", "web", "worker", "billing", "search-v2", "auth")
 BAD_SERVICE_NAMES = ("Api", "bad_name", "-x")  # + index: unique
-# Written out here rather than taken from envs.services, so the test is an independent oracle.
+# Written out here rather than taken from envs.schema.service, so the test is an independent oracle.
 VALID_SIZES = ((256, 512), (256, 2048), (512, 1024), (512, 4096), (1024, 3072), (2048, 4096))
 INVALID_SIZES = ((256, 4096), (300, 512), (512, 512), (1024, 1024))
 IMAGE_KINDS = ("project", "tag", "ecr-here", "ecr-elsewhere", "docker")

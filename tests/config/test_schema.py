@@ -18,7 +18,7 @@ from envs import (
     validate_together,
 )
 from envs.dev import OVERRIDES as DEV
-from envs.schema import NatMode, plan_subnets
+from envs.schema.network import NatMode, plan_subnets
 
 
 def dev_with(overrides: dict[str, Any]) -> Any:
@@ -154,7 +154,7 @@ def test_config_objects_are_immutable() -> None:
         ),
         (
             {"network": {"vpc_cidrr": "10.0.0.0/16"}},
-            "network.vpc_cidrr: unknown field; check its spelling against envs/schema.py",
+            "network.vpc_cidrr: unknown field; check its spelling against envs/schema/",
         ),
     ],
 )

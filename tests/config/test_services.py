@@ -8,7 +8,7 @@ import pytest
 
 from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
-from envs.services import FARGATE_MEMORY_MIB
+from envs.schema.workload import FARGATE_MEMORY_MIB
 from tests.variants import CERTIFICATE, USER_POOL
 
 COGNITO = {

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
-from envs.services import Exposure
+from envs.schema.service import Exposure
 from modules.alarms import job_failure_pattern
 from tests.event_pattern import matches
 from tests.tf import by_path, only, policy, ref, resources

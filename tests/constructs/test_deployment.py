@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS
-from envs.deployment import TEST_TRAFFIC_HEADER
+from envs.schema.deployment import TEST_TRAFFIC_HEADER
 from modules.deployment import LOAD_BALANCER_POLICY_ARN
 from tests.tf import by_path, policy, ref, resources
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
-from envs.schema import EnvironmentConfig
-from envs.services import Exposure
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.service import Exposure
 from stacks.platform import caller_url_variable
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import CERTIFICATE, VARIANTS, ZONE_ID

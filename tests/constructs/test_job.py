@@ -10,7 +10,7 @@ import pytest
 
 from envs import ConfigError, build_environment, merge
 from envs.dev import OVERRIDES as DEV
-from envs.jobs import check_schedule_expression
+from envs.schema.schedule_expression import check_schedule_expression
 from tests.tf import (
     by_path,
     container_definitions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from envs import load_environments, merge
-from envs.services import Exposure
+from envs.schema.service import Exposure
 from modules.literal import escape, literal
 from tests.variants import TEMPLATE_LOOKALIKE, variant
 

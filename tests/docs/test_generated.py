@@ -8,7 +8,7 @@ from pathlib import Path
 
 from docs.regenerate import spliced
 from envs import DEFAULT_ENVIRONMENTS
-from envs.reference import render
+from envs.schema.reference import render
 from tests.project_copy import ROOT
 
 

@@ -286,7 +286,7 @@ def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_pa
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
     from envs.dev import OVERRIDES as DEV
-    from envs.edge import ManagedRuleGroup
+    from envs.schema.alb import ManagedRuleGroup
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
     assert list(snippet) == ["waf"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from envs.services import FARGATE_MEMORY_MIB
+from envs.schema.workload import FARGATE_MEMORY_MIB
 from ops.__main__ import build_parser
 from ops.common import EXIT_BAD_INPUT, OpsError
 from ops.import_compose import ComposeError, Options, convert, fargate_size, load_compose

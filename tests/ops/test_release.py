@@ -27,7 +27,7 @@ from moto.logs.models import logs_backends
 from moto.server import ThreadedMotoServer
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
-from envs.release import ReleaseConfig
+from envs.schema.release import ReleaseConfig
 from ops import aws as ops_aws
 from ops import ecs_exec, release
 from ops.__main__ import main

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, load_environments, merge
-from envs.edge import ManagedRuleGroup
+from envs.schema.alb import ManagedRuleGroup
 from modules.network import ADMIN_PORTS, ports_except
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources

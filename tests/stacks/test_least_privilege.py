@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.iam import RESOURCE_STAR_ACTIONS, secret_policy_arn
+from envs.schema.iam import RESOURCE_STAR_ACTIONS, secret_policy_arn
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path
 from tests.variants import SM_SECRET_BY_NAME

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
 from modules.workload import ECS_EXEC_ACTIONS
 from tests.tf import policy, ref, resources
 from tests.variants import VARIANTS
