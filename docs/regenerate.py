@@ -1,8 +1,8 @@
 """Rewrite the README's generated parts: the configuration reference and the embedded dev diagram.
 
 `make docs` runs it after `python -m ops diagram --out docs/diagrams` (which needs a synth);
-tests/docs/test_generated.py compares the README with `spliced()` and says to run `make docs`
-on drift.
+tests/docs/test_generated.py compares the README with `spliced()` and says to run
+`make docs` on drift.
 
     .venv/bin/python docs/regenerate.py
 """

@@ -1,6 +1,6 @@
 """EventBridge Scheduler's expression and time-zone grammar, checked once for every schedule
-(job schedules in envs/schema/job.py, scheduled scaling in envs/schema/scaling.py). No other
-envs imports."""
+(job schedules in envs/schema/job.py, scheduled scaling in envs/schema/scaling.py).
+No other envs imports."""
 
 from __future__ import annotations
 
