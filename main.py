@@ -223,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         source = "default output directory"
     try:
         environments = load_environments(args.envs or DEFAULT_ENVIRONMENTS)
-        # A stack reads the config of the environment it promotes from (region, account).
-        load_environments(promotion_sources(environments))
+        # A stack reads the config of the environment it promotes from (region, account):
+        # validated with the requested ones, so a problem is blamed on the right file.
+        sources = promotion_sources(environments)
+        if sources:
+            load_environments([env.name for env in environments] + sources)
         if args.check:
             print(f"configuration valid: {', '.join(env.name for env in environments)}")
             return 0
