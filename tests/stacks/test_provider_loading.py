@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.project_copy import ROOT
 
@@ -33,28 +32,6 @@ def test_only_listed_submodules_are_imported() -> None:
 
 def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None:
     assert not hasattr(sys.modules["cdktf_cdktf_provider_aws"], "__all__")
-
-
-def test_lazy_node_index_changes_nothing_in_the_output(synth_outdir: Path, tmp_path: Path) -> None:
-    """stacks/lazy_provider_index.mjs only defers loading: an eager synth is byte-identical."""
-    import stacks  # noqa: F401  (the session already set NODE_OPTIONS through stacks.runtime)
-
-    assert "--import=data:text/javascript," in os.environ["NODE_OPTIONS"]
-    eager = {
-        **os.environ,
-        "FARGATE_EAGER_PROVIDER_LOAD": "1",
-        "NODE_OPTIONS": "",
-    }
-    subprocess.run(
-        [sys.executable, "main.py", "--env", "dev", "--outdir", str(tmp_path / "out")],
-        cwd=ROOT,
-        env=eager,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    produced = (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").read_bytes()
-    assert produced == (synth_outdir / "stacks" / "dev" / "cdk.tf.json").read_bytes()
 
 
 def test_importing_the_constructs_package_leaves_the_environment_alone() -> None:
