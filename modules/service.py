@@ -15,6 +15,7 @@ from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
 from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
 from modules.efs import EfsVolume
+from modules.notifications import AlarmTopic
 from modules.service_connect import APP_PROTOCOL, PORT_NAME, ServiceConnectNamespace
 from modules.workload import TaskWorkload, WorkloadContext
 from ops.release_contract import log_group_name
@@ -40,7 +41,7 @@ class FargateService(Construct):
         image: str,
         load_balancer: LoadBalancer | None,
         target_group_name: str,
-        alarm_topic_arn: str,
+        alarm_topic: AlarmTopic,
         alternate_target_group_name: str | None = None,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
@@ -69,6 +70,7 @@ class FargateService(Construct):
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"
+        self.cluster = context.cluster
 
         load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
         depends_on: list[Any] = [context.cluster.capacity_providers]
@@ -122,7 +124,7 @@ class FargateService(Construct):
             ),
             target_group_arn_suffixes=[g.arn_suffix for g in groups],
             container_insights=context.cluster.container_insights,
-            topic_arn=alarm_topic_arn,
+            topic_arn=alarm_topic.arn,
         )
 
         self.service_connect = (

@@ -18,8 +18,16 @@ def build_app(
     bootstrap: Sequence[EnvironmentConfig] | None = None,
 ) -> tuple[App, dict[str, PlatformStack], StateBootstrapStack]:
     """Create the App and its stacks (not yet synthesized); the bootstrap stack covers
-    `bootstrap` (default: `environments`), e.g. the environments whose stacks are kept."""
+    `bootstrap` (default: `environments`), e.g. the environments whose stacks are kept.
+    A stack whose promotion source is among either list gets that config; otherwise the
+    stack loads it from envs/."""
     app = App(outdir=outdir) if outdir else App()
-    stacks = {env.name: PlatformStack(app, env) for env in environments}
+    known = {env.name: env for env in (*environments, *(bootstrap or ()))}
+    stacks = {
+        env.name: PlatformStack(
+            app, env, promotion_source=known.get(env.release.promote_from or "")
+        )
+        for env in environments
+    }
     state = StateBootstrapStack(app, bootstrap if bootstrap is not None else environments)
     return app, stacks, state
