@@ -281,6 +281,18 @@ class ServiceConfig(WorkloadConfig):
                 f"Connect); got exposure '{self.exposure}': set exposure to 'internal' or "
                 "remove allowed_callers"
             )
+        routing = {
+            "path_patterns": self.path_patterns,
+            "host_headers": self.host_headers,
+            "listener_priority": self.listener_priority,
+        }
+        unused = [field for field, value in routing.items() if value not in ((), None)]
+        if unused and not self.exposure.behind_alb:
+            problems.append(
+                f"{'/'.join(unused)}: listener rule settings, but exposure "
+                f"'{self.exposure}' has no load balancer; remove them or set exposure to "
+                "'public' or 'internal'"
+            )
         if self.name in self.allowed_callers:
             problems.append(
                 f"allowed_callers lists the service itself ({self.name!r}); a task reaches its "

@@ -610,6 +610,13 @@ CASES: tuple[Case, ...] = (
         source="envs/base.py: ",
     ),
     Case(
+        "listener-rule-settings-on-a-worker",
+        svc("worker", path_patterns=["/jobs/*"]),
+        "services.worker.path_patterns",
+        "exposure 'none' has no load balancer",
+        "remove them or set exposure to 'public' or 'internal'",
+    ),
+    Case(
         # Run alone, an env file's own mistake on a field it does not set is still its own.
         "one-env-mistake-not-blamed-on-base",
         {"endpoints": {"interface": ["ssm", "secretsmanager"]}},
