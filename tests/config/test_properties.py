@@ -203,7 +203,11 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
                     if draw(st.booleans())
                     else {}
                 ),
-                "path_patterns": [f"/{name}/*"] if index or draw(st.booleans()) else [],
+                "path_patterns": (
+                    [f"/{name}/*"]
+                    if exposure in ("public", "internal") and (index or draw(st.booleans()))
+                    else []
+                ),
             }
         )
     names = [service["name"] for service in services]
