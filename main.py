@@ -230,6 +230,12 @@ def _build_and_synth(
     app.synth()
 
 
+def spare_cpu() -> bool:
+    """A CPU is free for a second synth process: at least two, and the load average of the
+    last minute leaves one idle (on a busy machine a second process only adds its start-up)."""
+    return len(os.sched_getaffinity(0)) - os.getloadavg()[0] >= 1
+
+
 def synth_stacks(
     environments: tuple[EnvironmentConfig, ...],
     staging: Path,
@@ -237,7 +243,7 @@ def synth_stacks(
 ) -> None:
     """Synthesize the environments' stacks and the state bootstrap into `staging`.
 
-    With two or more environments and two or more CPUs, in two processes: a fork made before
+    With two or more environments and a spare CPU (`spare_cpu`), in two processes: a fork made before
     the jsii runtime starts (each process starts its own Node) synthesizes the second half of
     the environments and the state bootstrap into `staging/.second-process`, while this one
     does the first half; the halves are then merged (`merge_part`). The output is
@@ -246,7 +252,7 @@ def synth_stacks(
     bootstrap = bootstrap if bootstrap is not None else environments
     half = (len(environments) + 1) // 2
     first, second = environments[:half], environments[half:]
-    if not second or len(os.sched_getaffinity(0)) < 2 or "constructs" in sys.modules:
+    if not second or not spare_cpu() or "constructs" in sys.modules:
         _build_and_synth(environments, staging, bootstrap)
         return
     part = staging / PART
