@@ -1,7 +1,8 @@
 """Rewrite the README's generated parts: the configuration reference and the embedded dev diagram.
 
 `make docs` runs it after `python -m ops diagram --out docs/diagrams` (which needs a synth);
-tests/test_docs.py compares the README with `spliced()` and says to run `make docs` on drift.
+tests/docs/test_generated.py compares the README with `spliced()` and says to run
+`make docs` on drift.
 
     .venv/bin/python docs/regenerate.py
 """
@@ -32,7 +33,7 @@ def spliced(readme: str, reference: str, diagram_page: str) -> str:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from envs.reference import render
+    from envs.schema.reference import render
 
     text = spliced(README.read_text(), render(), DEV_DIAGRAM.read_text())
     README.write_text(text)

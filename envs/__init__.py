@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from envs.domain import shared_names
-from envs.names import collisions
-from envs.quotas import shared_quota_problems
-from envs.schema import EnvironmentConfig, NatMode
+from envs.schema.domain import shared_names
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.names import collisions
+from envs.schema.network import NatMode
+from envs.schema.quotas import shared_quota_problems
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
@@ -78,7 +79,7 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{location}: required field is missing"
     if error["type"] == "extra_forbidden":
-        return f"{location}: unknown field; check its spelling against envs/schema.py"
+        return f"{location}: unknown field; check its spelling against envs/schema/"
     expected = EXPECTED.get(error["type"])
     if expected is not None:
         return f"{location}: expected {expected}, got {error['input']!r}"

@@ -10,7 +10,8 @@ shows what its alarm watches. Metric names and dimensions:
 - Metric filters: the empty pattern matches every log event (the provider allows 0-1024
   characters, hashicorp/terraform-provider-aws internal/service/logs/metric_filter.go).
 Names stay within their limits by construction: an EventBridge rule name is at most 64
-characters and `<project>-<env>-<job>-failed` is at most 57 (each part is <= 16, envs/common.py).
+characters and `<project>-<env>-<job>-failed` is at most 57 (each part is <= 16,
+envs/schema/common.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, TypedDict
 
 from constructs import Construct
 
-from envs.alarms import AlarmsConfig, JobAlarmsConfig, ServiceAlarm, ServiceAlarmsConfig
+from envs.schema.alarms import AlarmsConfig, JobAlarmsConfig, ServiceAlarm, ServiceAlarmsConfig
 from modules.aws import (
     cloudwatch_event_rule,
     cloudwatch_event_target,

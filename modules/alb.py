@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.deployment import TEST_TRAFFIC_HEADER
-from envs.edge import AlbConfig
-from envs.services import CATCH_ALL_PRIORITY, TEST_RULE_OFFSET, Exposure, ServiceConfig
+from envs.schema.alb import AlbConfig
+from envs.schema.deployment import TEST_TRAFFIC_HEADER
+from envs.schema.service import CATCH_ALL_PRIORITY, TEST_RULE_OFFSET, Exposure, ServiceConfig
 from modules.aws import (
     data_aws_caller_identity,
     data_aws_elb_service_account,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.resources import Access, BucketConfig, s3_statements
+from envs.schema.resources import Access, BucketConfig, s3_statements
 from modules.aws import iam_role_policy
 from modules.iam import policy_json
 from modules.private_bucket import PrivateBucket

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.services import AutoscalingConfig
+from envs.schema.service import AutoscalingConfig
 from modules.aws import (
     appautoscaling_policy,
     appautoscaling_scheduled_action,

@@ -15,7 +15,7 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.containers import (
+from envs.schema.containers import (
     OTLP_PORTS,
     PRESET_CONTAINER,
     PRESET_MEMORY_RESERVATION_MIB,
@@ -23,7 +23,7 @@ from envs.containers import (
     SidecarConfig,
     SidecarPreset,
 )
-from envs.services import WorkloadConfig
+from envs.schema.workload import WorkloadConfig
 from modules.aws import cloudwatch_log_group
 
 # AWS for Fluent Bit, the FireLens log router AWS publishes; `stable` is the tag AWS

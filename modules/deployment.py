@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.deployment import DeploymentConfig, DeploymentStrategy
+from envs.schema.deployment import DeploymentConfig, DeploymentStrategy
 from modules.aws import ecs_service, iam_role, iam_role_policy_attachment
 from modules.iam import service_trust
 

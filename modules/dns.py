@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.domain import DomainConfig
+from envs.schema.domain import DomainConfig
 from modules.alb import LoadBalancer
 from modules.aws import data_aws_route53_zone, route53_record, route53_zone
 from modules.network import Network

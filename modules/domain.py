@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
-from envs.domain import DnsMode, DomainConfig
-from envs.services import Exposure
+from envs.schema.domain import DnsMode, DomainConfig
+from envs.schema.service import Exposure
 from modules.alb import LoadBalancer
 from modules.certificate import Certificate
 from modules.dns import PrivateZone, PublicZone

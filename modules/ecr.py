@@ -6,7 +6,7 @@ import json
 
 from constructs import Construct
 
-from envs.services import EcrConfig
+from envs.schema.ecs import EcrConfig
 from modules.aws import ecr_lifecycle_policy, ecr_repository
 
 

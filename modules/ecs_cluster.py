@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.services import ContainerInsights, EcsConfig
+from envs.schema.ecs import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
 from modules.kms import LogsKey
 from ops.run_task_contract import CapacityShare

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from envs.storage import EFS_PORT, EfsMountConfig, FileSystemConfig
+from envs.schema.storage import EFS_PORT, EfsMountConfig, FileSystemConfig
 from modules.aws import (
     efs_access_point,
     efs_backup_policy,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from envs.edge import EndpointsConfig, InterfaceEndpoint
+from envs.schema.network import EndpointsConfig, InterfaceEndpoint
 from modules.aws import vpc_endpoint
 from modules.iam import policy_json
 from modules.network import Network

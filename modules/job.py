@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
-from envs.jobs import JobConfig
+from envs.schema.job import JobConfig
 from modules.alarms import JobAlarms
 from modules.efs import EfsVolume
 from modules.schedule import JobSchedule

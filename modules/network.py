@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.schema import NatMode, NetworkConfig
+from envs.schema.network import NatMode, NetworkConfig
 from modules.aws import (
     cloudwatch_log_group,
     default_network_acl,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from envs.alarms import AlarmsConfig
+from envs.schema.alarms import AlarmsConfig
 from modules.aws import kms_alias, kms_key, sns_topic, sns_topic_policy, sns_topic_subscription
 from modules.iam import policy_document, policy_json
 from modules.kms import key_admin_statement

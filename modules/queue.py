@@ -7,7 +7,7 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.queues import DEAD_LETTER_RETENTION_SECONDS, QueueConfig, QueueEncryption
+from envs.schema.queues import DEAD_LETTER_RETENTION_SECONDS, QueueConfig, QueueEncryption
 from modules.aws import (
     appautoscaling_policy,
     appautoscaling_target,

@@ -14,7 +14,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.iam import RESOURCE_STAR_ACTIONS
+from envs.schema.iam import RESOURCE_STAR_ACTIONS
 from modules.aws import iam_policy, ssm_parameter
 from modules.ecr import EcrRepository
 from modules.iam import policy_document
@@ -31,7 +31,7 @@ from ops.release_contract import (
 )
 
 # Release actions AWS cannot scope to a resource: they take Resource "*" (their sources are in
-# envs/iam.py RESOURCE_STAR_ACTIONS, the one table of such actions). ecs:ListTasks (also in
+# envs/schema/iam.py RESOURCE_STAR_ACTIONS, the one table of such actions). ecs:ListTasks (also in
 # that table) is narrowed by the ecs:cluster condition key; ecs:DescribeTasks by task ARN.
 UNSCOPED_ACTIONS = (
     "ecs:RegisterTaskDefinition",
@@ -39,7 +39,7 @@ UNSCOPED_ACTIONS = (
     "elasticloadbalancing:DescribeTargetHealth",
 )
 if not set(UNSCOPED_ACTIONS) <= RESOURCE_STAR_ACTIONS.keys():
-    raise ImportError("modules/release.py: add its unscoped actions to envs/iam.py first")
+    raise ImportError("modules/release.py: add its unscoped actions to envs/schema/iam.py first")
 
 
 def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:

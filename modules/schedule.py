@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from envs.jobs import ScheduleConfig
+from envs.schema.job import ScheduleConfig
 from modules.aws import iam_role, iam_role_policy, scheduler_schedule, sqs_queue, sqs_queue_policy
 from modules.iam import deny_insecure_transport, policy_json, service_trust
 from modules.workload import TaskWorkload

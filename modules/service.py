@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.services import Exposure, ServiceConfig
+from envs.schema.service import Exposure, ServiceConfig
 from modules.alarms import ServiceAlarms
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling

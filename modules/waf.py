@@ -7,7 +7,7 @@ from typing import TypedDict
 
 from constructs import Construct
 
-from envs.edge import ManagedRuleGroup, WafConfig
+from envs.schema.alb import ManagedRuleGroup, WafConfig
 from modules.alb import LoadBalancer
 from modules.aws import (
     cloudwatch_log_group,

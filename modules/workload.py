@@ -10,9 +10,10 @@ from typing import Any
 
 from constructs import Construct
 
-from envs.common import SecretSource, check_secret_arn
-from envs.iam import secret_policy_arn
-from envs.services import ContainerHealthCheckConfig, WorkloadConfig
+from envs.schema.common import SecretSource, check_secret_arn
+from envs.schema.containers import ContainerHealthCheckConfig
+from envs.schema.iam import secret_policy_arn
+from envs.schema.workload import WorkloadConfig
 from modules.aws import (
     cloudwatch_log_group,
     ecs_task_definition,

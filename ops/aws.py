@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from envs.schema import EnvironmentConfig
+    from envs.schema.environment import EnvironmentConfig
 
 from ops.common import EXIT_AWS_ERROR, OpsError
 

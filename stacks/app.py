@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from cdktf import App
 
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
 from stacks.bootstrap import StateBootstrapStack
 from stacks.platform import PlatformStack
 

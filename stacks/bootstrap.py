@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from envs.names import BOOTSTRAP_STACK_NAME
-from envs.schema import EnvironmentConfig, state_key_alias
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.names import BOOTSTRAP_STACK_NAME
+from envs.schema.state import state_key_alias
 from modules.aws import provider
 from modules.kms import StateKey
 from modules.literal import literal

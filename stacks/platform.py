@@ -7,11 +7,12 @@ from typing import Any
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from envs.queues import CONSUMER_URL_VARIABLE, producer_url_variable
-from envs.resources import bucket_variable
-from envs.schema import EnvironmentConfig
-from envs.services import Exposure, ServiceConfig, WorkloadConfig, caller_url_variable
-from envs.storage import EfsMountConfig
+from envs.schema.environment import EnvironmentConfig
+from envs.schema.queues import CONSUMER_URL_VARIABLE, producer_url_variable
+from envs.schema.resources import bucket_variable
+from envs.schema.service import Exposure, ServiceConfig, caller_url_variable
+from envs.schema.storage import EfsMountConfig
+from envs.schema.workload import WorkloadConfig
 from modules.alarms import LoadBalancerAlarms
 from modules.alb import LoadBalancer
 from modules.app_bucket import AppBucket

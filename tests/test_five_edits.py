@@ -19,13 +19,13 @@ from tests.project_copy import ROOT, project_copy
 
 # The invariants: properties any valid configuration keeps, over envs.DEFAULT_ENVIRONMENTS.
 INVARIANTS = (
-    "tests/test_unguarded.py",
-    "tests/test_least_privilege.py::test_no_allow_statement_has_a_wildcard_action_or_negation",
-    "tests/test_least_privilege.py::test_resource_star_only_for_actions_aws_cannot_scope",
-    "tests/test_protection.py::test_every_log_group_is_encrypted_with_the_env_key",
-    "tests/test_network.py::test_default_security_group_has_no_rules",
-    "tests/test_state.py::test_default_tags_on_provider",
-    "tests/test_config_boundaries.py",
+    "tests/stacks/test_unguarded.py",
+    "tests/stacks/test_least_privilege.py::test_no_allow_statement_has_a_wildcard_action_or_negation",
+    "tests/stacks/test_least_privilege.py::test_resource_star_only_for_actions_aws_cannot_scope",
+    "tests/stacks/test_protection.py::test_every_log_group_is_encrypted_with_the_env_key",
+    "tests/constructs/test_network.py::test_default_security_group_has_no_rules",
+    "tests/constructs/test_state_bucket.py::test_default_tags_on_provider",
+    "tests/config/test_boundaries.py",
 )
 
 

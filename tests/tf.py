@@ -80,3 +80,10 @@ def rule_set(stack: Json, direction: str) -> set[tuple[str, str, int]]:
 
 def container_definitions(task_definition: Json) -> list[Json]:
     return json.loads(task_definition["container_definitions"])
+
+
+def shared_workloads_group(stack: Json) -> str:
+    """The reference to the security group every task shares (endpoint access)."""
+    return ref(
+        "aws_security_group", by_path(stack, "aws_security_group", "endpoints/workloads/sg")[0]
+    )

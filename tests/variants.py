@@ -8,10 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from envs import build_environment, merge
-from envs.schema import EnvironmentConfig
+from envs.schema.environment import EnvironmentConfig
 from tests.example_envs.dev import OVERRIDES as DEV
 
 ACCOUNT = "123456789012"
+BOOTSTRAP_STACK = (
+    "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (no provider import here)
+)
 CERTIFICATE = (
     f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 )

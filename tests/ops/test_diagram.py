@@ -1,0 +1,427 @@
+"""`python -m ops diagram` on the session synth: the graph model against the JSON, and output."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envs import load_environments
+from ops import diagram
+from ops.__main__ import main
+from ops.diagram import Graph, Node
+from ops.synth_reader import load_stack
+from tests.project_copy import ROOT
+from tests.variants import VARIANTS
+
+SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
+
+
+@pytest.fixture(scope="module")
+def graphs(synth_outdir: Path) -> dict[str, Graph]:
+    names = (
+        "dev",
+        "prod",
+        "nat-none",
+        "https-shop",
+        "no-endpoints",
+        "domain-shared",
+        "dns-external",
+        "rollouts",
+    )
+    return {name: diagram.build_graph(load_stack(synth_outdir, name)) for name in names}
+
+
+def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return list(document["resource"].get(resource_type, {}).values())
+
+
+def only(graph: Graph, kind: str) -> Node:
+    (node,) = graph.of_kind(kind)
+    return node
+
+
+def label(graph: Graph, source: str, target: str) -> str:
+    (edge,) = graph.edges_between(source, target)
+    return edge.label
+
+
+def callers(graph: Graph, target: str) -> set[str]:
+    return {
+        graph.nodes[e.source].label.splitlines()[0]
+        for e in graph.edges
+        if e.target == target and graph.nodes[e.source].kind in {"service", "job"}
+    }
+
+
+# --------------------------------------------------------------------------- request path
+
+
+def test_dev_request_path(graphs: dict[str, Graph]) -> None:
+    graph = graphs["dev"]
+    public, internal = only(graph, "public_alb"), only(graph, "internal_alb")
+    frontend, backend = graph.find("service", "frontend"), graph.find("service", "backend")
+    assert label(graph, "internet", public.id) == "80"
+    assert label(graph, public.id, frontend.id) == "3000"
+    assert label(graph, frontend.id, internal.id) == "80"
+    assert label(graph, internal.id, backend.id) == "8080"
+    assert not graph.edges_between(backend.id, internal.id)
+    assert not graph.edges_between(public.id, backend.id)
+    assert public.label.splitlines()[1] == "fargate-dev-public"
+
+
+def test_https_shop_listeners_rules_and_callers(graphs: dict[str, Graph]) -> None:
+    graph = graphs["https-shop"]
+    public, internal = only(graph, "public_alb"), only(graph, "internal_alb")
+    admin = graph.find("service", "admin")
+    assert label(graph, "internet", public.id) == "80→443, 443 HTTPS Cognito"
+    assert label(graph, public.id, graph.find("service", "frontend").id) == "3000"
+    assert label(graph, public.id, admin.id) == "3001 /admin/*"
+    assert "ARM64" in admin.label
+    assert label(graph, internal.id, graph.find("service", "backend").id) == "8080"
+    assert callers(graph, internal.id) == {"frontend", "admin"}
+    assert {
+        label(graph, graph.find("service", s).id, internal.id) for s in callers(graph, internal.id)
+    } == {"443"}
+    assert "listeners: 80→443, 443 HTTPS" in internal.label
+
+
+def test_albs_show_the_host_names_that_reach_them(graphs: dict[str, Graph]) -> None:
+    graph = graphs["domain-shared"]
+    public, internal = only(graph, "public_alb"), only(graph, "internal_alb")
+    assert public.label.splitlines()[-1] == (
+        "hosts: admin.shop.example.org, shop.example.org, www.shop.example.org"
+    )
+    assert internal.label.splitlines()[-1] == "hosts: backend.internal.shop.example.org"
+    assert label(graph, public.id, graph.find("service", "admin").id) == (
+        "3001 admin.shop.example.org"
+    )
+    # DNS outside Route 53: the hosts come from the dns_target output.
+    external = only(graphs["dns-external"], "public_alb")
+    assert external.label.splitlines()[-1] == "hosts: app.corp.example.net"
+    assert "hosts" not in only(graphs["dev"], "public_alb").label
+
+
+def test_callers_come_from_security_group_rules(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]]
+) -> None:
+    rules = resources(synthesized["https-shop"], "aws_vpc_security_group_ingress_rule")
+    into_internal = {
+        rule["description"].split()[0]
+        for rule in rules
+        if "internal-alb_sg" in rule["security_group_id"] and "referenced_security_group_id" in rule
+    }
+    graph = graphs["https-shop"]
+    assert callers(graph, only(graph, "internal_alb").id) == into_internal
+
+
+def test_service_without_load_balancer_has_no_inbound_traffic(graphs: dict[str, Graph]) -> None:
+    graph = graphs["https-shop"]
+    worker = graph.find("service", "worker")
+    inbound = [e for e in graph.edges if e.target == worker.id]
+    assert inbound == []
+    (image,) = [e for e in graph.edges if e.source == worker.id and e.label == "image"]
+    assert graph.nodes[image.target].kind == "image"
+    assert graph.nodes[image.target].label == "external image\ndocker.io/library/busybox:1.36"
+
+
+# --------------------------------------------------------------------------- network
+
+
+def test_subnets_per_az_with_cidrs(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:
+    graph = graphs["dev"]
+    subnets = resources(dev, "aws_subnet")
+    assert len(graph.of_kind("subnet")) == len(subnets)
+    for subnet in subnets:
+        az, tier = subnet["availability_zone"], subnet["tags"]["Tier"]
+        (node,) = [
+            n
+            for n in graph.of_kind("subnet")
+            if n.label == f"{tier} subnet\n{subnet['cidr_block']}"
+        ]
+        assert node.group is not None
+        assert graph.groups[node.group].label == az
+        assert graph.groups[graph.groups[node.group].parent or ""].label.startswith("VPC ")
+
+
+def _az_of(graph: Graph, node: Node) -> str:
+    assert node.group is not None
+    return graph.groups[node.group].label
+
+
+def test_single_nat_serves_every_private_subnet(graphs: dict[str, Graph]) -> None:
+    graph = graphs["dev"]
+    nat = only(graph, "nat")
+    assert _az_of(graph, nat) == "ap-northeast-1a"
+    assert label(graph, nat.id, "internet") == "egress"
+    private = [n for n in graph.of_kind("subnet") if n.label.startswith("private")]
+    assert {label(graph, n.id, nat.id) for n in private} == {"0.0.0.0/0"}
+    public = [n for n in graph.of_kind("subnet") if n.label.startswith("public")]
+    assert all(not graph.edges_between(n.id, nat.id) for n in public)
+
+
+def test_prod_routes_each_az_to_its_own_nat(graphs: dict[str, Graph], prod: dict[str, Any]) -> None:
+    graph = graphs["prod"]
+    nats = graph.of_kind("nat")
+    assert len(nats) == len(resources(prod, "aws_nat_gateway")) == 3
+    assert len({_az_of(graph, nat) for nat in nats}) == 3
+    for subnet in (n for n in graph.of_kind("subnet") if n.label.startswith("private")):
+        (route,) = [
+            e
+            for e in graph.edges
+            if e.source == subnet.id
+            and e.kind == diagram.ROUTE
+            and graph.nodes[e.target].kind == "nat"
+        ]
+        assert _az_of(graph, graph.nodes[route.target]) == _az_of(graph, subnet)
+
+
+def test_nat_none_has_no_nat(graphs: dict[str, Graph]) -> None:
+    graph = graphs["nat-none"]
+    assert graph.of_kind("nat") == []
+    assert not graph.edges_between("internet", "internet")
+    assert [e for e in graph.edges if e.target == "internet"] == []
+    assert "ssmmessages" in only(graph, "endpoints").label
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "https-shop"])
+def test_endpoints_list_interface_services_and_s3_gateway(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    endpoints = resources(synthesized[env], "aws_vpc_endpoint")
+    interface = sorted(
+        e["service_name"].split(".", 3)[3]
+        for e in endpoints
+        if e["vpc_endpoint_type"] == "Interface"
+    )
+    node = only(graphs[env], "endpoints")
+    assert node.label.splitlines()[1] == ", ".join(interface)
+    assert only(graphs[env], "gateway_endpoint").label == "s3 gateway endpoint"
+    granted = callers(graphs[env], node.id)
+    services = {s.label.splitlines()[0] for s in graphs[env].of_kind("service")}
+    assert services <= granted
+
+
+def test_no_endpoints_env_draws_none(graphs: dict[str, Graph]) -> None:
+    graph = graphs["no-endpoints"]
+    assert graph.of_kind("endpoints") == []
+    assert graph.of_kind("gateway_endpoint") == []
+
+
+# --------------------------------------------------------------------------- dependencies
+
+
+@pytest.mark.parametrize("env", ["dev", "https-shop"])
+def test_images_and_log_groups(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    graph, document = graphs[env], synthesized[env]
+    repos = {r["name"] for r in resources(document, "aws_ecr_repository")}
+    groups = {g["name"] for g in resources(document, "aws_cloudwatch_log_group")}
+    for service in graph.of_kind("service"):
+        name = service.label.splitlines()[0]
+        targets = {e.label: graph.nodes[e.target] for e in graph.edges if e.source == service.id}
+        logs = targets["logs"].label.splitlines()[0]
+        assert logs == f"logs /ecs/fargate-{env}/{name}"
+        assert logs.removeprefix("logs ") in groups
+        if targets["image"].kind == "ecr":
+            # A service may run another service's image (same_image_as): its owner's repository.
+            config = {e.name: e for e in (*load_environments(), *VARIANTS.values())}[env]
+            owner = config.image_owner(next(s for s in config.services if s.name == name)).name
+            assert targets["image"].label == f"ECR fargate-{env}/{owner}"
+            assert f"fargate-{env}/{owner}" in repos
+
+
+def test_jobs_and_schedules_when_synthesized(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:
+    graph = graphs["dev"]
+    service_tasks = {s["task_definition"] for s in resources(dev, "aws_ecs_service")}
+    definitions = dev["resource"]["aws_ecs_task_definition"]
+    jobs = [n for n in definitions if f"${{aws_ecs_task_definition.{n}.arn}}" not in service_tasks]
+    assert len(graph.of_kind("job")) == len(jobs)
+    schedules = resources(dev, "aws_scheduler_schedule")
+    assert len(graph.of_kind("schedule")) == len(schedules)
+    for node in graph.of_kind("schedule"):
+        (run,) = [e for e in graph.edges if e.source == node.id]
+        assert run.label == "runs"
+        assert graph.nodes[run.target].kind == "job"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def parse_mermaid(text: str) -> tuple[set[str], set[str], list[tuple[str, str]]]:
+    """Minimal Mermaid flowchart parse: (node ids, subgraph ids, edges)."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    assert lines[0] == "flowchart LR"
+    nodes: set[str] = set()
+    subgraphs: set[str] = set()
+    edges: list[tuple[str, str]] = []
+    depth = 0
+    for line in lines[1:]:
+        if line == "end":
+            depth -= 1
+            assert depth >= 0
+        elif match := re.fullmatch(r'subgraph (\S+)\["[^"]*"\]', line):
+            subgraphs.add(match[1])
+            depth += 1
+        elif match := re.fullmatch(r'(\S+) (-->|-\.->)(?:\|"[^"]*"\|)? (\S+)', line):
+            edges.append((match[1], match[3]))
+        elif match := re.fullmatch(
+            r'([A-Za-z0-9_]+)(\(\(|\{\{|\(\[|\[\[|\[\(|\[/|\[)"[^"]*"[\])}/]+', line
+        ):
+            nodes.add(match[1])
+        else:
+            raise AssertionError(f"unparsed Mermaid line: {line!r}")
+    assert depth == 0
+    return nodes, subgraphs, edges
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "nat-none", "https-shop", "no-endpoints"])
+def test_mermaid_parses_and_edges_reference_declared_nodes(
+    graphs: dict[str, Graph], env: str
+) -> None:
+    nodes, subgraphs, edges = parse_mermaid(diagram.render_mermaid(graphs[env]))
+    assert nodes == set(graphs[env].nodes)
+    assert all(SAFE_ID.fullmatch(i) for i in nodes | subgraphs)
+    assert not nodes & subgraphs
+    assert edges and all(a in nodes and b in nodes for a, b in edges)
+    assert len(edges) == len(graphs[env].edges)
+
+
+def test_mermaid_escapes_labels() -> None:
+    graph = Graph("t")
+    a = graph.node("a-1", 'say "hi"\nthere', "service")
+    b = graph.node("9b", "b", "service")
+    graph.edge(a, b, 'x "y"')
+    text = diagram.render_mermaid(graph)
+    assert (a, b) == ("a_1", "n_9b")
+    assert 'a_1["say #quot;hi#quot;<br/>there"]' in text
+    assert 'a_1 -->|"x #quot;y#quot;"| n_9b' in text
+
+
+def test_dot_declares_every_edge_endpoint(graphs: dict[str, Graph]) -> None:
+    text = diagram.render_dot(graphs["https-shop"])
+    assert text.startswith('digraph "https-shop (ap-northeast-1)" {')
+    assert text.count("{") == text.count("}")
+    declared = set(re.findall(r"^\s*([A-Za-z0-9_]+) \[label=", text, re.M))
+    for source, target in re.findall(r"^\s*(\S+) -> (\S+) \[", text, re.M):
+        assert source in declared and target in declared
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_writes_markdown_per_env_without_dot(
+    synth_outdir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "diagrams"
+    assert (
+        main(["diagram", "--env", "dev", "prod", "--outdir", str(synth_outdir), "--out", str(out)])
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["dev.md", "prod.md"]
+    text = (out / "dev.md").read_text()
+    assert text.startswith("# dev (ap-northeast-1) topology\n")
+    fence = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert fence == diagram.render_mermaid(diagram.build_graph(load_stack(synth_outdir, "dev")))
+    captured = capsys.readouterr()
+    assert "Graphviz `dot` not on PATH" in captured.err
+    assert f"wrote {out / 'dev.md'}" in captured.out
+
+
+def test_renders_svg_with_dot(
+    synth_outdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text(
+        '#!/bin/sh\nPATH=/usr/bin:/bin\ncat > "$(dirname "$0")/input.dot"\n'
+        'echo "<svg $1 $2/>" > "$3"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "diagrams"
+    assert main(["diagram", "--env", "dev", "--outdir", str(synth_outdir), "--out", str(out)]) == 0
+    assert (out / "dev.svg").read_text() == "<svg -Tsvg -o/>\n"
+    graph = diagram.build_graph(load_stack(synth_outdir, "dev"))
+    assert (bin_dir / "input.dot").read_text() == diagram.render_dot(graph)
+
+
+def test_dot_failure_is_reported(
+    synth_outdir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
+    (bin_dir / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    args = ["diagram", "--env", "dev", "--outdir", str(synth_outdir), "--out", str(tmp_path)]
+    assert main(args) == diagram.EXIT_DOT_FAILED
+    assert "dot failed for dev.svg: syntax error in line 1" in capsys.readouterr().err
+    assert (tmp_path / "dev.md").is_file()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+def test_real_graphviz_accepts_the_dot(graphs: dict[str, Graph], tmp_path: Path) -> None:
+    path = tmp_path / "prod.svg"
+    assert diagram.write_svg(str(shutil.which("dot")), graphs["prod"], path)
+    assert "<svg" in path.read_text()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ops", "diagram", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_missing_outdir_is_a_clean_error(tmp_path: Path) -> None:
+    result = _cli("--outdir", "/nonexistent", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no synthesized stacks in /nonexistent")
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_env_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:
+    result = _cli("--env", "qa", "--outdir", str(synth_outdir), "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "error: no stack 'qa'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph]) -> None:
+    graph = graphs["rollouts"]
+    topic = only(graph, "topic")
+    assert topic.label.splitlines()[0] == "SNS fargate-rollouts-alarms"
+    assert topic.label.endswith("2 subscriptions")
+    strategies = {node.id: node.label.splitlines()[-1] for node in graph.of_kind("service")}
+    assert strategies == {
+        "svc_frontend": "deploys blue_green, rollback on 2 alarms",
+        "svc_backend": "deploys linear, rollback on 2 alarms",
+        "svc_api": "deploys canary, rollback on 2 alarms",
+        "svc_worker": "deploys rolling, rollback on 1 alarms",
+    }
+    notifying = {graph.nodes[e.source].id for e in graph.edges if e.target == topic.id}
+    assert notifying == {
+        "svc_frontend",
+        "svc_backend",
+        "svc_api",
+        "svc_worker",
+        "job_sync",
+        "job_weekly",
+        "job_nightly_report",
+    }  # migrate: failed_runs is off and it has no schedule, so nothing of it alarms
+    # The alternate target group is not a second route: one public ALB edge to frontend.
+    public = only(graph, "public_alb")
+    assert len([e for e in graph.edges if (e.source, e.target) == (public.id, "svc_frontend")]) == 1

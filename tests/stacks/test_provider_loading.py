@@ -1,0 +1,127 @@
+"""The provider package is loaded without its eager `__init__`: only the used submodules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.project_copy import ROOT
+
+PROBE = """
+import sys, modules.aws as aws
+pkg = sys.modules['cdktf_cdktf_provider_aws']
+loaded = sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')})
+print(len(loaded), hasattr(pkg, '__all__'), 'xray_group' in loaded)
+print(pkg.__path__)
+"""
+
+
+def test_only_listed_submodules_are_imported() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
+    count, has_all, has_unused = result.stdout.splitlines()[0].split()
+    import modules.aws as aws
+
+    # _jsii plus the submodules modules/aws.py lists, nothing else (the full package is ~2,200).
+    assert int(count) == len(aws.__all__) + 1
+    assert has_all == "False"  # the package __init__ (which defines __all__) never ran
+    assert has_unused == "False"
+
+
+def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None:
+    assert not hasattr(sys.modules["cdktf_cdktf_provider_aws"], "__all__")
+
+
+def test_speedups_change_nothing_in_the_output(synth_outdir: Path, tmp_path: Path) -> None:
+    """The synth speed-ups only change how the work is done: a synth without them (eager
+    provider index, jsii's relay runtime) but split over two processes (main.py does that
+    for two or more environments) writes the session's stacks byte for byte."""
+    import stacks  # noqa: F401  (the session already set NODE_OPTIONS through stacks.runtime)
+
+    assert "--import=data:text/javascript," in os.environ["NODE_OPTIONS"]
+    plain = {
+        **os.environ,
+        "FARGATE_EAGER_PROVIDER_LOAD": "1",
+        "FARGATE_JSII_RELAY": "1",
+        "NODE_OPTIONS": "",
+    }
+    outdir = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "main.py", "--env", "dev", "--env", "stg", "--outdir", str(outdir)],
+        cwd=ROOT,
+        env=plain,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["dev", "state-bootstrap", "stg"]
+    assert sorted(p.name for p in outdir.iterdir()) == ["manifest.json", "stacks"]
+    for name in ("dev", "stg"):
+        produced = (outdir / "stacks" / name / "cdk.tf.json").read_bytes()
+        assert produced == (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes(), name
+
+
+def test_merged_manifest_is_written_as_cdktf_writes_it(synth_outdir: Path) -> None:
+    """main.py merges the two synth processes' manifests in cdktf's own format."""
+    import main
+
+    text = (synth_outdir / "manifest.json").read_text()
+    assert main.cdktf_manifest_text(json.loads(text)) == text
+
+
+KERNEL_PROBE = """
+import json, os, pathlib
+import stacks.app, jsii._runtime
+node = jsii._runtime.kernel.provider._process._process
+tasks = pathlib.Path(f"/proc/{node.pid}/task").iterdir()
+children = [c for t in tasks for c in (t / "children").read_text().split()]
+print(json.dumps({"args": node.args, "children": children, "env": dict(os.environ)}))
+"""
+
+
+def test_kernel_runs_in_the_one_node_process_jsii_starts() -> None:
+    """stacks/jsii_direct_runtime.cjs replaces jsii's relay: the node Python talks to is the
+    kernel itself (no child process) and resolves packages as the relay's kernel does."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("NODE_OPTIONS", "JSII_RUNTIME")}
+    result = subprocess.run(
+        [sys.executable, "-c", KERNEL_PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    probe = json.loads(result.stdout)
+    runtime = str(ROOT / "stacks" / "jsii_direct_runtime.cjs")
+    assert probe["args"][-1] == probe["env"]["JSII_RUNTIME"] == runtime
+    assert "--preserve-symlinks" in probe["env"]["NODE_OPTIONS"].split()
+    assert probe["children"] == []
+
+
+def test_importing_the_constructs_package_leaves_the_environment_alone() -> None:
+    """The jsii set-up lives in stacks/runtime.py, run by `stacks`; `modules` is inert."""
+    probe = "import os; old = dict(os.environ); import modules; print(dict(os.environ) == old)"
+    clean = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "True"
+    configured = subprocess.run(
+        [sys.executable, "-c", "import os, stacks; print(os.environ.get('NODE_OPTIONS', ''))"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--import=data:text/javascript," in configured.stdout
