@@ -243,10 +243,10 @@ def synth_stacks(
 ) -> None:
     """Synthesize the environments' stacks and the state bootstrap into `staging`.
 
-    With two or more environments and a spare CPU (`spare_cpu`), in two processes: a fork made before
-    the jsii runtime starts (each process starts its own Node) synthesizes the second half of
-    the environments and the state bootstrap into `staging/.second-process`, while this one
-    does the first half; the halves are then merged (`merge_part`). The output is
+    With two or more environments and a spare CPU (`spare_cpu`), in two processes: a fork
+    made before the jsii runtime starts (each process starts its own Node) synthesizes the
+    second half of the environments and the state bootstrap into `staging/.second-process`,
+    while this one does the first half; the halves are then merged (`merge_part`). The output is
     byte-identical to one process (`make bench` checks it). One process when the runtime has
     already started here (a fork would share its Node), e.g. inside the test session."""
     bootstrap = bootstrap if bootstrap is not None else environments
