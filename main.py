@@ -230,10 +230,17 @@ def _build_and_synth(
     app.synth()
 
 
-def spare_cpu() -> bool:
-    """A CPU is free for a second synth process: at least two, and the load average of the
-    last minute leaves one idle (on a busy machine a second process only adds its start-up)."""
-    return len(os.sched_getaffinity(0)) - os.getloadavg()[0] >= 1
+PROCESSES_VARIABLE = "FARGATE_SYNTH_PROCESSES"
+
+
+def synth_processes() -> int:
+    """1 or 2: $FARGATE_SYNTH_PROCESSES when set to one of those, else 2 when a CPU is free for
+    a second synth process (at least two CPUs, and the load average of the last minute leaves
+    one idle; on a busy machine a second process only adds its start-up), else 1."""
+    chosen = os.environ.get(PROCESSES_VARIABLE, "")
+    if chosen in ("1", "2"):
+        return int(chosen)
+    return 2 if len(os.sched_getaffinity(0)) - os.getloadavg()[0] >= 1 else 1
 
 
 def synth_stacks(
@@ -243,7 +250,7 @@ def synth_stacks(
 ) -> None:
     """Synthesize the environments' stacks and the state bootstrap into `staging`.
 
-    With two or more environments and a spare CPU (`spare_cpu`), in two processes: a fork
+    With two or more environments and two processes allowed (`synth_processes`), in two: a fork
     made before the jsii runtime starts (each process starts its own Node) synthesizes the
     second half of the environments and the state bootstrap into `staging/.second-process`,
     while this one does the first half; the halves are then merged (`merge_part`). The output is
@@ -252,9 +259,11 @@ def synth_stacks(
     bootstrap = bootstrap if bootstrap is not None else environments
     half = (len(environments) + 1) // 2
     first, second = environments[:half], environments[half:]
-    if not second or not spare_cpu() or "constructs" in sys.modules:
+    if not second or synth_processes() < 2 or "constructs" in sys.modules:
         _build_and_synth(environments, staging, bootstrap)
         return
+    import stacks  # noqa: F401  (configures the jsii runtime once, for both processes)
+
     part = staging / PART
     part.mkdir(parents=True)
     sys.stdout.flush()

@@ -38,8 +38,8 @@ def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None
 
 def test_speedups_change_nothing_in_the_output(synth_outdir: Path, tmp_path: Path) -> None:
     """The synth speed-ups only change how the work is done: a synth without them (eager
-    provider index, jsii's relay runtime) but split over two processes (main.py does that
-    for two or more environments) writes the session's stacks byte for byte."""
+    provider index, jsii's relay runtime) but split over two processes (main.py's choice for
+    two or more environments on an idle machine) writes the session's stacks byte for byte."""
     import stacks  # noqa: F401  (the session already set NODE_OPTIONS through stacks.runtime)
 
     assert "--import=data:text/javascript," in os.environ["NODE_OPTIONS"]
@@ -47,6 +47,7 @@ def test_speedups_change_nothing_in_the_output(synth_outdir: Path, tmp_path: Pat
         **os.environ,
         "FARGATE_EAGER_PROVIDER_LOAD": "1",
         "FARGATE_JSII_RELAY": "1",
+        "FARGATE_SYNTH_PROCESSES": "2",
         "NODE_OPTIONS": "",
     }
     outdir = tmp_path / "out"
