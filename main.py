@@ -145,7 +145,7 @@ def keep_other_stacks(previous: Path, staging: Path) -> None:
             "workingDirectory": f"stacks/{name}",
         }
     manifest["stacks"] = dict(sorted(manifest["stacks"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(cdktf_manifest_text(manifest))
 
 
 def kept_environments(outdir: Path, selected: tuple[EnvironmentConfig, ...]) -> list[str]:
@@ -252,14 +252,15 @@ def synth_stacks(
 
     With two or more environments and two processes allowed (`synth_processes`), in two: a fork
     made before the jsii runtime starts (each process starts its own Node) synthesizes the
-    second half of the environments and the state bootstrap into `staging/.second-process`,
-    while this one does the first half; the halves are then merged (`merge_part`). The output is
+    second (larger) half of the environments and the state bootstrap into
+    `staging/.second-process`, while this one does the first half; the halves are then merged (`merge_part`). The output is
     byte-identical to one process (`make bench` checks it). One process when the runtime has
     already started here (a fork would share its Node), e.g. inside the test session."""
     bootstrap = bootstrap if bootstrap is not None else environments
-    half = (len(environments) + 1) // 2
+    # This process also merges and runs preflight: the second one takes the larger half.
+    half = len(environments) // 2
     first, second = environments[:half], environments[half:]
-    if not second or synth_processes() < 2 or "constructs" in sys.modules:
+    if not first or synth_processes() < 2 or "constructs" in sys.modules:
         _build_and_synth(environments, staging, bootstrap)
         return
     import stacks  # noqa: F401  (configures the jsii runtime once, for both processes)
