@@ -253,9 +253,10 @@ def synth_stacks(
     With two or more environments and two processes allowed (`synth_processes`), in two: a fork
     made before the jsii runtime starts (each process starts its own Node) synthesizes the
     second (larger) half of the environments and the state bootstrap into
-    `staging/.second-process`, while this one does the first half; the halves are then merged (`merge_part`). The output is
-    byte-identical to one process (`make bench` checks it). One process when the runtime has
-    already started here (a fork would share its Node), e.g. inside the test session."""
+    `staging/.second-process`, while this one does the first half; the halves are then
+    merged (`merge_part`). The output is byte-identical to one process (`make bench` checks
+    it). One process when the runtime has already started here (a fork would share its Node),
+    e.g. inside the test session."""
     bootstrap = bootstrap if bootstrap is not None else environments
     # This process also merges and runs preflight: the second one takes the larger half.
     half = len(environments) // 2
