@@ -18,7 +18,7 @@ from stacks.platform import MANAGED_BY
 
 # Relative to the stack's working directory (cdktf.out/stacks/state-bootstrap): the project
 # root, so re-synthesizing never deletes the bootstrap state.
-BOOTSTRAP_STATE_PATH = "../../../state-bootstrap.tfstate"
+BOOTSTRAP_STATE_PATH = "../../../{name}.tfstate"
 
 
 class StateBootstrapStack(TerraformStack):
@@ -27,12 +27,19 @@ class StateBootstrapStack(TerraformStack):
     bucket in it a KMS key (alias `alias/tfstate-<bucket>`) and the bucket. Local state.
 
     `main.py --env NAME` limits it to the selected environments' accounts, so each account
-    can be bootstrapped with its own credentials.
+    can be bootstrapped with its own credentials. `name` is the stack's name (the tests
+    synthesize a second bootstrap, of state buckets in two regions, beside the default one).
     """
 
-    def __init__(self, scope: Construct, environments: Sequence[EnvironmentConfig]) -> None:
-        super().__init__(scope, BOOTSTRAP_STACK_NAME)
-        LocalBackend(self, path=BOOTSTRAP_STATE_PATH)
+    def __init__(
+        self,
+        scope: Construct,
+        environments: Sequence[EnvironmentConfig],
+        *,
+        name: str = BOOTSTRAP_STACK_NAME,
+    ) -> None:
+        super().__init__(scope, name)
+        LocalBackend(self, path=BOOTSTRAP_STATE_PATH.format(name=name))
         environments = literal(tuple(environments))  # user text reaches Terraform literally
         places = sorted({(env.account_id, env.state.region) for env in environments})
         projects = sorted({env.project for env in environments})

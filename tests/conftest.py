@@ -10,7 +10,9 @@ validate config never touch these fixtures and never load the provider.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,20 +47,56 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    _SESSION_SYNTH.update(workdir=workdir, process=process, log=log)
+    _SESSION_SYNTH.update(workdir=workdir, process=process, log=log, modules=synth_modules)
+
+
+POLICY_SCAN = "tests.stacks.test_policy_scan"
+README = "tests.docs.test_readme"
+
+
+def _start_checkov(config: pytest.Config, outdir: Path) -> None:
+    """checkov takes seconds: start it as soon as there is output, on the other core, while the
+    tests that read the synth run (tests/stacks/test_policy_scan.py collects it)."""
+    if POLICY_SCAN not in _SESSION_SYNTH.get("modules", ()):
+        return
+    from tests.stacks import test_policy_scan as policy_scan
+
+    workdir = _SESSION_SYNTH["workdir"] / "checkov"
+    workdir.mkdir()
+    process = policy_scan.start_checkov(outdir / "stacks", workdir)
+    _SESSION_SYNTH["checkov"] = process
+    config.stash[policy_scan.CHECKOV_RUN] = (process, workdir)
+
+
+def _start_readme_synth(config: pytest.Config) -> None:
+    """The README tests' `make synth` in a copy: also seconds, also started early."""
+    if README not in _SESSION_SYNTH.get("modules", ()):
+        return
+    from tests.docs import test_readme
+
+    workdir = _SESSION_SYNTH["workdir"] / "readme"
+    workdir.mkdir()
+    project, process = test_readme.start_synth_copy(workdir)
+    _SESSION_SYNTH["readme"] = process
+    config.stash[test_readme.README_SYNTH] = (project, process)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    process = _SESSION_SYNTH.get("process")
-    if process is not None:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+    for key in ("checkov", "readme", "process"):
+        process = _SESSION_SYNTH.get(key)
+        if process is not None:
+            if process.poll() is None:
+                if key == "readme":  # make and the synth it started
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+            process.wait()
+    if "workdir" in _SESSION_SYNTH:
         shutil.rmtree(_SESSION_SYNTH["workdir"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def synth_outdir() -> Path:
+def synth_outdir(request: pytest.FixtureRequest) -> Path:
     """A cdktf.out directory with every default environment, the bootstrap and the variants."""
     if "process" not in _SESSION_SYNTH:  # collected without a synth user, e.g. by a plugin
         outdir = Path(tempfile.mkdtemp(prefix="session-cdktf.out-"))
@@ -71,6 +109,8 @@ def synth_outdir() -> Path:
         log: Path = _SESSION_SYNTH["log"]
         pytest.fail(f"session synth failed:\n{log.read_text(errors='replace')}", False)
     outdir: Path = _SESSION_SYNTH["workdir"] / "cdktf.out"
+    _start_checkov(request.config, outdir)
+    _start_readme_synth(request.config)
     return outdir
 
 

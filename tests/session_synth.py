@@ -12,13 +12,16 @@ import sys
 
 
 def synthesize(outdir: str) -> None:
-    """Write every default environment, every variant and the state bootstrap to `outdir`."""
+    """Write every default environment, every variant, the state bootstrap and a second
+    bootstrap of state buckets in two regions to `outdir`."""
     from envs import load_environments
     from stacks.app import build_app
-    from tests.variants import VARIANTS
+    from stacks.bootstrap import StateBootstrapStack
+    from tests.variants import TWO_REGION_BOOTSTRAP, TWO_REGION_STATE, VARIANTS
 
     defaults = load_environments()
     app, _, _ = build_app((*defaults, *VARIANTS.values()), outdir=outdir, bootstrap=defaults)
+    StateBootstrapStack(app, TWO_REGION_STATE, name=TWO_REGION_BOOTSTRAP)
     app.synth()
 
 

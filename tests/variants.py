@@ -9,12 +9,10 @@ from typing import Any
 
 from envs import build_environment, merge
 from envs.schema.environment import EnvironmentConfig
+from envs.schema.names import BOOTSTRAP_STACK_NAME as BOOTSTRAP_STACK
 from tests.example_envs.dev import OVERRIDES as DEV
 
 ACCOUNT = "123456789012"
-BOOTSTRAP_STACK = (
-    "state-bootstrap"  # stacks.bootstrap.BOOTSTRAP_STACK_NAME (no provider import here)
-)
 CERTIFICATE = (
     f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 )
@@ -343,6 +341,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
             {
                 "network": {"flow_logs": {"enabled": False}},
                 "endpoints": {"enabled": False},
+                "waf": {"enabled": False},
                 # Without endpoints every workload reaches AWS through NAT: each opts in.
                 "services": {
                     "frontend": {"desired_count": 2, "autoscaling": None, "internet_egress": True},
@@ -357,3 +356,20 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         ),
     )
 }
+
+TWO_REGION_BOOTSTRAP = f"{BOOTSTRAP_STACK}-two-regions"
+"""A second state-bootstrap stack in the session synth, for STATE_BUCKETS_BY_REGION."""
+STATE_BUCKETS_BY_REGION = {
+    "ap-northeast-1": "fargate-tfstate-tokyo-example",
+    "us-east-1": "fargate-tfstate-virginia-example",
+}
+TWO_REGION_STATE: tuple[EnvironmentConfig, ...] = tuple(
+    variant(
+        f"state-{index}",
+        f"10.{40 + index}.0.0/24",
+        {"state": {"bucket": bucket, "region": region}},
+    )
+    for index, (region, bucket) in enumerate(STATE_BUCKETS_BY_REGION.items())
+)
+"""Environments whose state buckets live in two regions (bootstrap input only: no platform
+stacks of their own)."""

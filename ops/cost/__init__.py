@@ -69,6 +69,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("--endpoint-gb", "endpoint_gb", "GB/month through each interface endpoint"),
         ("--alb-lcu", "alb_lcu", "average LCUs per ALB"),
         ("--log-gb", "log_gb", "GB/month ingested per log group"),
+        ("--sqs-million-requests", "sqs_million_requests", "million requests/month per SQS queue"),
+        ("--s3-gb", "s3_gb", "GB stored per S3 bucket"),
+        ("--efs-gb", "efs_gb", "GB stored per EFS file system"),
     ):
         default = getattr(defaults, dest)
         parser.add_argument(
@@ -94,7 +97,15 @@ def _non_negative(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """The `cost` handler."""
-    assume = Assumptions(args.nat_gb, args.endpoint_gb, args.alb_lcu, args.log_gb)
+    assume = Assumptions(
+        nat_gb=args.nat_gb,
+        endpoint_gb=args.endpoint_gb,
+        alb_lcu=args.alb_lcu,
+        log_gb=args.log_gb,
+        sqs_million_requests=args.sqs_million_requests,
+        s3_gb=args.s3_gb,
+        efs_gb=args.efs_gb,
+    )
     results = [estimate(stack, assume) for stack in load_stacks(args.outdir, args.env)]
     render = render_markdown if args.format == "markdown" else render_text
     sys.stdout.write(render(results, assume))

@@ -18,6 +18,9 @@ class Assumptions:
     alb_lcu: float = 1.0  # average LCUs per ALB, all month
     log_gb: float = 1.0  # GB/month ingested per log group
     dns_million_queries: float = 1.0  # million DNS queries/month per hosted zone the stack uses
+    sqs_million_requests: float = 1.0  # million SQS requests/month per queue
+    s3_gb: float = 5.0  # GB stored per S3 bucket
+    efs_gb: float = 5.0  # GB stored per EFS file system
 
     def describe(self) -> str:
         """One sentence listing the assumptions."""
@@ -25,7 +28,9 @@ class Assumptions:
             f"{self.nat_gb:g} GB/month through each NAT gateway, {self.endpoint_gb:g} GB/month "
             f"through each interface endpoint, {self.alb_lcu:g} LCU per ALB, "
             f"{self.log_gb:g} GB/month ingested per log group (stored for its retention period, "
-            f"{NEVER_EXPIRE_MONTHS} months if it never expires)"
+            f"{NEVER_EXPIRE_MONTHS} months if it never expires), "
+            f"{self.sqs_million_requests:g} M requests/month per SQS queue, "
+            f"{self.s3_gb:g} GB per S3 bucket, {self.efs_gb:g} GB per EFS file system"
         )
 
 

@@ -310,6 +310,54 @@ class Pricer:
         )
         return zones
 
+    def app_storage(self) -> None:
+        """SQS queues (requests), S3 buckets and EFS file systems (storage), each at an assumed
+        usage: none has a fixed fee, so a line appears only where the stack creates one."""
+        sqs = self.prices.get("sqs")
+        queues = [q for _, q in self.stack.items("aws_sqs_queue")]
+        if sqs and queues:
+            fifo = sum(1 for q in queues if q.get("fifo_queue"))
+            requests = self.assume.sqs_million_requests
+            for kind, count, key in (
+                ("standard", len(queues) - fifo, "standard_million_requests"),
+                ("FIFO", fifo, "fifo_million_requests"),
+            ):
+                self.add(
+                    f"SQS requests ({kind})",
+                    f"{count} queues x {requests:g} M requests (assumed)",
+                    count * requests,
+                    "M requests",
+                    sqs[key],
+                )
+        for table, resource_type, item, what, gb in (
+            ("s3", "aws_s3_bucket", "S3 Standard storage", "buckets", self.assume.s3_gb),
+            (
+                "efs",
+                "aws_efs_file_system",
+                "EFS Standard storage",
+                "file systems",
+                self.assume.efs_gb,
+            ),
+        ):
+            prices = self.prices.get(table)
+            found = list(self.stack.items(resource_type))
+            if prices and found:
+                names = ", ".join(_construct_name(body) for _, body in found)
+                self.add(
+                    item,
+                    f"{len(found)} {what} ({names}) x {gb:g} GB (assumed)",
+                    len(found) * gb,
+                    "GB-month",
+                    prices["standard_gb_month"],
+                )
+
+
+def _construct_name(body: Resource) -> str:
+    """`bucket-uploads` for `prod/bucket-uploads/bucket`: the construct path less the stack and
+    the resource's own id."""
+    path = str((body.get("//") or {}).get("metadata", {}).get("path", ""))
+    return " ".join(path.split("/")[1:-1]) or "?"
+
 
 def _is_interface(endpoint: Resource) -> bool:
     return str(endpoint.get("vpc_endpoint_type", "Gateway")).lower() == "interface"
@@ -334,6 +382,7 @@ def estimate(
     pricer.logs()
     pricer.monthly_fees()
     pricer.monitoring()
+    pricer.app_storage()
     zones = pricer.dns()
     notes = _notes(stack, nat_gateways, break_even, services, prices)
     if zones:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 from ops.cost.model import Assumptions, Estimate
 
 HEADERS = ("Item", "Basis", "Quantity", "Unit price", "USD/month")
+TABLE_MAX_WIDTH = 1000
 
 
 def _price(value: float, unit: str) -> str:
@@ -40,30 +42,42 @@ def _footer(result: Estimate, assume: Assumptions) -> list[str]:
         f"Assumptions: {prices.get('hours_per_month', 730)} h/month; {assume.describe()}.",
         f"ESTIMATE, not a quote: public on-demand list prices as of {prices.get('as_of')} "
         f"(ops/prices/{result.region}.json; {', '.join(sources)}). Not included: data transfer "
-        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries), S3, ECR storage, "
+        "out, per-request charges (WAF, KMS, Secrets Manager, SNS deliveries, S3), ECR storage, "
         "one-off and scheduled jobs, taxes.",
     ]
 
 
 def render_text(results: Sequence[Estimate], assume: Assumptions) -> str:
-    """Plain-text tables, one per environment."""
-    blocks = []
-    for result in results:
-        rows = [HEADERS, *_rows(result), ("Total", "", "", "", f"{result.total:,.2f}")]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
-
-        def fmt(row: Sequence[str], widths: list[int] = widths) -> str:
-            left = [cell.ljust(width) for cell, width in zip(row[:2], widths[:2], strict=True)]
-            right = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
-            return "  ".join(left + right).rstrip()
-
-        rule = "-" * len(fmt(["-" * w for w in widths]))
-        table = [fmt(rows[0]), rule, *(fmt(r) for r in rows[1:-1]), rule, fmt(rows[-1])]
-        blocks.append("\n".join([_title(result), *table, "", *_footer(result, assume)]))
+    """Plain-text tables (rich, ASCII rules, no colour: the same in a terminal and a CI log),
+    one per environment."""
+    blocks = [
+        "\n".join([_title(result), _table(result), "", *_footer(result, assume)])
+        for result in results
+    ]
     if len(results) > 1:
         each = ", ".join(f"{r.env} ${r.total:,.2f}" for r in results)
         blocks.append(f"All environments: {each}; ${sum(r.total for r in results):,.2f}/month")
     return "\n\n".join(blocks) + "\n"
+
+
+def _table(result: Estimate) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.ASCII2, show_footer=True, show_edge=False, pad_edge=False)
+    footers = ("Total", "", "", "", f"{result.total:,.2f}")
+    for index, (header, footer) in enumerate(zip(HEADERS, footers, strict=True)):
+        # Text columns left, numbers right.
+        table.add_column(
+            header, footer=footer, justify="left" if index < 2 else "right", no_wrap=True
+        )
+    for row in _rows(result):
+        table.add_row(*row)
+    out = io.StringIO()
+    # Wide enough never to wrap: the table takes its natural width, not the terminal's.
+    Console(file=out, width=TABLE_MAX_WIDTH, color_system=None, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
 def _cell(text: str) -> str:

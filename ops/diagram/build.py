@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 from ops.diagram.model import ROUTE, TRAFFIC, USES, Graph, safe_id
 from ops.synth_reader import (
     Ref,
@@ -14,6 +17,11 @@ from ops.synth_reader import (
     service_name,
 )
 
+# Subnet tiers (the `Tier` tag modules/network.py sets), top to bottom: the picture's rows.
+TIER_ORDER = ("public", "private")
+# Nodes a tier row holds besides its subnets, drawn below the row's subnets.
+TIER_MEMBERS = frozenset({"public_alb", "internal_alb", "service", "job"})
+
 
 class Builder:
     """Reads one stack into a Graph."""
@@ -25,6 +33,7 @@ class Builder:
         # security group logical name -> node ids (a shared group has several owners)
         self.sg_owner: dict[str, list[str]] = {}
         self.route_tables: dict[str, list[str]] = {}  # route table -> subnet node ids
+        self.tiers: dict[str, dict[str, str]] = {}  # tier -> AZ -> subnet node id
         clusters = [c for _, c in stack.items("aws_ecs_cluster")]
         self.prefix = f"{clusters[0].get('name')}-" if clusters else ""
 
@@ -44,6 +53,7 @@ class Builder:
         self.callers()
         self.waf()
         self.alarm_topic()
+        self.layout()
         return self.graph
 
     def vpc(self) -> str | None:
@@ -52,21 +62,36 @@ class Builder:
         return None
 
     def subnets(self, vpc: str | None) -> None:
-        for name, subnet in self.stack.items("aws_subnet"):
-            az = str(subnet.get("availability_zone", "?"))
-            tier = str((subnet.get("tags") or {}).get("Tier", "subnet"))
-            group = self.graph.group(f"az_{az}", az, vpc)
+        """One row per tier (public above private), one box per AZ in each row."""
+        subnets = list(self.stack.items("aws_subnet"))
+        tiers = {_tier(subnet) for _, subnet in subnets}
+        for tier in sorted(tiers, key=lambda t: (_tier_rank(t), t)):
+            self.graph.group(f"tier_{tier}", f"{tier} subnets", vpc)
+        for name, subnet in subnets:
+            az, tier = str(subnet.get("availability_zone", "?")), _tier(subnet)
+            group = self.graph.group(f"az_{tier}_{az}", az, self.tier_group(tier))
             label = f"{tier} subnet\n{subnet.get('cidr_block', '')}"
-            self.ids["aws_subnet", name] = self.graph.node(
-                f"subnet_{tier}_{az}", label, "subnet", group
-            )
+            node = self.graph.node(f"subnet_{tier}_{az}", label, "subnet", group)
+            self.ids["aws_subnet", name] = node
+            self.tiers.setdefault(tier, {})[az] = node
+
+    def tier_group(self, tier: str) -> str:
+        return safe_id(f"grp_tier_{tier}")
+
+    def row_of(self, subnets: object, fallback: str | None) -> str | None:
+        """The tier row of the first of `subnets` (references), else `fallback`."""
+        for subnet_ref in refs(subnets):
+            subnet = self.stack.resolve(subnet_ref)
+            if subnet is not None and self.tier_group(_tier(subnet)) in self.graph.groups:
+                return self.tier_group(_tier(subnet))
+        return fallback
 
     def nat_gateways(self) -> None:
         for name, nat in self.stack.items("aws_nat_gateway"):
             subnet_ref = ref(nat.get("subnet_id"))
             subnet = self.stack.resolve(subnet_ref) or {}
             az = str(subnet.get("availability_zone", "?"))
-            group = self.graph.group(f"az_{az}", az) if subnet else None
+            group = self.graph.group(f"az_{_tier(subnet)}_{az}", az) if subnet else None
             node = self.graph.node(f"nat_{az}", f"NAT gateway\n{az}", "nat", group)
             self.ids["aws_nat_gateway", name] = node
             self.graph.edge(node, "internet", "egress", ROUTE)
@@ -131,7 +156,8 @@ class Builder:
             hosts = self.hosts_of(name)
             if hosts:
                 label += f"\nhosts: {', '.join(hosts)}"
-            node = self.graph.node(f"alb_{self.short(lb.get('name', name))}", label, kind, vpc)
+            row = self.row_of(lb.get("subnets"), vpc)
+            node = self.graph.node(f"alb_{self.short(lb.get('name', name))}", label, kind, row)
             self.ids["aws_lb", name] = node
             for sg in refs(lb.get("security_groups")):
                 self.claim(sg.name, node)
@@ -156,9 +182,8 @@ class Builder:
 
     def workloads(self, vpc: str | None) -> None:
         """Services, and jobs (task definitions no service runs), with image and log edges."""
-        cluster = None
-        for _, c in self.stack.items("aws_ecs_cluster"):
-            cluster = self.graph.group("ecs", f"ECS cluster {c.get('name', '')}", vpc)
+        clusters = [str(c.get("name", "")) for _, c in self.stack.items("aws_ecs_cluster")]
+        rows: set[str] = set()
         used: set[str] = set()
         for name, service in self.stack.items("aws_ecs_service"):
             task_ref = ref(service.get("task_definition"))
@@ -169,20 +194,32 @@ class Builder:
                 f"{short}\n{_task_summary(task, service.get('desired_count'))}"
                 f"\n{_deployment_summary(service)}"
             )
-            node = self.graph.node(f"svc_{short}", label, "service", cluster)
+            network = service.get("network_configuration") or {}
+            row = self.row_of(network.get("subnets"), vpc)
+            rows.add(row or "")
+            node = self.graph.node(f"svc_{short}", label, "service", row)
             self.ids["aws_ecs_service", name] = node
-            self.own(node, (service.get("network_configuration") or {}).get("security_groups"))
+            self.own(node, network.get("security_groups"))
             self.dependencies(node, task)
         specs = _job_specs(self.stack)
         for name, task in self.stack.items("aws_ecs_task_definition"):
             if name in used:
                 continue
-            job, security_groups = specs.get(name, (self.short(task.get("family", name)), []))
+            job, security_groups, subnets = specs.get(
+                name, (self.short(task.get("family", name)), [], [])
+            )
             label = f"job {job}\n{_task_summary(task, None)}"
-            node = self.graph.node(f"job_{job}", label, "job", cluster)
+            row = self.row_of(subnets, vpc)
+            rows.add(row or "")
+            node = self.graph.node(f"job_{job}", label, "job", row)
             self.ids["aws_ecs_task_definition", name] = node
             self.own(node, security_groups)
             self.dependencies(node, task)
+        for row in rows & set(self.graph.groups):
+            if clusters and row != vpc:  # the row that runs the tasks names their cluster
+                group = self.graph.groups[row]
+                label = f"{group.label}: ECS cluster {', '.join(clusters)}"
+                self.graph.groups[row] = replace(group, label=label)
 
     def own(self, node: str, security_groups: object) -> None:
         """Record `node` as the owner of the security groups referenced in `security_groups`."""
@@ -207,6 +244,10 @@ class Builder:
             group = ref(options.get("awslogs-group"))
             if group and group.type == "aws_cloudwatch_log_group":
                 self.graph.edge(node, self.log_group(group.name), "logs", USES)
+
+    @property
+    def aws_group_id(self) -> str:
+        return safe_id("grp_aws")
 
     def aws_group(self) -> str:
         return self.graph.group("aws", f"AWS regional services ({self.stack.region})")
@@ -351,16 +392,47 @@ class Builder:
                 )
             self.graph.edge(self.ids[key], target, "filters", USES)
 
+    def layout(self) -> None:
+        """Hints that make the picture read top-down: the internet, then WAF and the public
+        row, then each lower tier row (AZ under AZ), each row's ALBs and tasks under its
+        subnets."""
+        graph = self.graph
+        for waf in graph.of_kind("waf"):
+            graph.place_above("internet", waf.id)
+        upper: dict[str, str] = {"": "internet"}  # AZ -> the node the next row sits under
+        for tier in sorted(self.tiers, key=lambda t: (_tier_rank(t), t)):
+            row = self.tiers[tier]
+            for az, subnet in row.items():
+                graph.place_above(upper.get(az, upper.get("", "internet")), subnet)
+            first = next(iter(row.values()))
+            for node in graph.nodes.values():
+                if node.group == self.tier_group(tier) and node.kind in TIER_MEMBERS:
+                    graph.place_above(first, node.id)
+            upper = {**row, "": first}
+        # Regional services stack in one column beside the VPC instead of one wide row.
+        column = [n.id for n in graph.nodes.values() if n.group == self.aws_group_id]
+        for upper_node, lower_node in itertools.pairwise(column):
+            graph.place_above(upper_node, lower_node)
 
-def _job_specs(stack: Stack) -> dict[str, tuple[str, object]]:
-    """Task definition logical name -> (job name, its security groups), from `run_task_specs`."""
+
+def _job_specs(stack: Stack) -> dict[str, tuple[str, object, object]]:
+    """Task definition logical name -> (job name, its security groups, its subnets), from
+    `run_task_specs`."""
     specs = (stack.document.get("output", {}).get("run_task_specs") or {}).get("value") or {}
-    found: dict[str, tuple[str, object]] = {}
+    found: dict[str, tuple[str, object, object]] = {}
     for job, spec in specs.items() if isinstance(specs, dict) else []:
         task = ref(spec.get("task_definition_arn")) if isinstance(spec, dict) else None
         if task:
-            found[task.name] = (str(job), spec.get("security_groups"))
+            found[task.name] = (str(job), spec.get("security_groups"), spec.get("subnets"))
     return found
+
+
+def _tier(subnet: Resource) -> str:
+    return str((subnet.get("tags") or {}).get("Tier", "subnet"))
+
+
+def _tier_rank(tier: str) -> int:
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER)
 
 
 def _listener_label(listener: Resource) -> str:

@@ -48,6 +48,9 @@ class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
+    above: list[tuple[str, str]] = field(default_factory=list)
+    """Layout hints, not edges: (upper, lower) node pairs a renderer draws as invisible links
+    so the picture reads top-down in tiers (internet, public subnets, private subnets)."""
 
     def node(self, id_hint: str, label: str, kind: str, group: str | None = None) -> str:
         """Add a node under a safe, unique id derived from `id_hint`; returns the id."""
@@ -73,6 +76,11 @@ class Graph:
                 self.edges[index] = Edge(source, target, merged, kind)
                 return
         self.edges.append(Edge(source, target, label, kind))
+
+    def place_above(self, upper: str, lower: str) -> None:
+        """Ask renderers to draw `upper` above `lower` (no edge is drawn)."""
+        if upper != lower and (upper, lower) not in self.above:
+            self.above.append((upper, lower))
 
     def of_kind(self, kind: str) -> list[Node]:
         return [node for node in self.nodes.values() if node.kind == kind]

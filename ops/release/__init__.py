@@ -38,12 +38,12 @@ from ops.common import (
     handle,
 )
 from ops.release.ecs import describe_service, matches, running_image, task_definition
-from ops.release.following import Rollout, _revision, last_log_lines, stopped_tasks
+from ops.release.following import Rollout, last_log_lines, revision_of, stopped_tasks
 from ops.release.images import check_promotion_rule, resolve_image
 from ops.release.parameters import (
     RESTORED,
     ServiceRelease,
-    _aws,
+    aws_failure,
     load_release,
     ran,
     release_history,
@@ -186,13 +186,13 @@ def release_image(
     ecs = aws.client("ecs")
     try:
         arn = str(ecs.register_task_definition(**rendered)["taskDefinition"]["taskDefinitionArn"])
-        say(f"registered {_revision(arn)} ({resolved})")
+        say(f"registered {revision_of(arn)} ({resolved})")
         ecs.update_service(
             cluster=release.template.cluster, service=release.template.service, taskDefinition=arn
         )
     except Exception as error:
-        raise _aws(error, "registering the revision / updating the service") from None
-    say(f"updated {release.template.service}: rolling out {_revision(arn)}")
+        raise aws_failure(error, "registering the revision / updating the service") from None
+    say(f"updated {release.template.service}: rolling out {revision_of(arn)}")
     previous = release.record
     _record(release, resolved, action=action, source=source)
     code = _follow(Rollout(release, arn, deadline, poll_interval), started)
@@ -208,7 +208,7 @@ def _follow(rollout: Rollout, started: Any) -> int:
         return rollout.follow(started)
     except KeyboardInterrupt:
         raise OpsError(
-            f"interrupted; the deployment of {_revision(rollout.task_definition_arn)} keeps "
+            f"interrupted; the deployment of {revision_of(rollout.task_definition_arn)} keeps "
             f"going. Follow it with:\n  {rollout.release.status_command()}",
             EXIT_INTERRUPTED,
         ) from None
@@ -239,7 +239,7 @@ def _write_record(release: ServiceRelease, record: ReleaseRecord) -> None:
             Name=release.record_parameter, Value=record.to_json(), Type="String", Overwrite=True
         )
     except Exception as error:
-        raise _aws(error, f"recording the release in {release.record_parameter}") from None
+        raise aws_failure(error, f"recording the release in {release.record_parameter}") from None
     release.record = record
 
 

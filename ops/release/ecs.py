@@ -10,7 +10,7 @@ from ops.common import (
     EXIT_AWS_ERROR,
     OpsError,
 )
-from ops.release.parameters import _aws
+from ops.release.parameters import aws_failure
 from ops.release_contract import (
     ReleaseTemplate,
 )
@@ -22,7 +22,7 @@ def describe_service(aws: Aws, template: ReleaseTemplate) -> dict[str, Any]:
             cluster=template.cluster, services=[template.service]
         )
     except Exception as error:
-        raise _aws(error, f"describing service {template.service}") from None
+        raise aws_failure(error, f"describing service {template.service}") from None
     services = [s for s in response.get("services", []) if s.get("status") != "INACTIVE"]
     if not services:
         raise OpsError(
@@ -39,7 +39,7 @@ def task_definition(aws: Aws, arn: str) -> dict[str, Any]:
             aws.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
         )
     except Exception as error:
-        raise _aws(error, f"describing task definition {arn}") from None
+        raise aws_failure(error, f"describing task definition {arn}") from None
 
 
 def matches(wanted: Any, actual: Any) -> bool:

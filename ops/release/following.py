@@ -16,7 +16,7 @@ from ops.common import (
     OpsError,
 )
 from ops.release.ecs import describe_service
-from ops.release.parameters import ServiceRelease, _aws
+from ops.release.parameters import ServiceRelease, aws_failure
 from ops.release_contract import (
     ReleaseTemplate,
 )
@@ -62,14 +62,14 @@ class Rollout:
                 say(line)
                 self.last_line = line
             if state == "COMPLETED" and deployment.get("status") == "PRIMARY":
-                say(f"{template.service} is steady on {_revision(self.task_definition_arn)}")
+                say(f"{template.service} is steady on {revision_of(self.task_definition_arn)}")
                 return EXIT_OK
             if state == "FAILED":
                 return self._failed(deployment)
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 raise OpsError(
-                    f"timed out following the rollout of {_revision(self.task_definition_arn)} "
+                    f"timed out following the rollout of {revision_of(self.task_definition_arn)} "
                     f"(last: {state}); the deployment goes on. Inspect it with:\n  "
                     f"{self.release.status_command()}",
                     EXIT_TIMEOUT,
@@ -92,8 +92,8 @@ class Rollout:
             (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
         )
         raise OpsError(
-            f"the deployment of {_revision(self.task_definition_arn)} was replaced by "
-            f"{_revision(str(primary.get('taskDefinition', '?')))} (another deploy?); inspect "
+            f"the deployment of {revision_of(self.task_definition_arn)} was replaced by "
+            f"{revision_of(str(primary.get('taskDefinition', '?')))} (another deploy?); inspect "
             f"with: {self.release.status_command()}",
             EXIT_FAILED,
         )
@@ -101,7 +101,7 @@ class Rollout:
     def _failed(self, deployment: Mapping[str, Any]) -> int:
         reason = deployment.get("rolloutStateReason") or "no reason given"
         print(
-            f"error: rollout of {_revision(self.task_definition_arn)} failed and was rolled "
+            f"error: rollout of {revision_of(self.task_definition_arn)} failed and was rolled "
             f"back: {reason}",
             file=sys.stderr,
         )
@@ -112,7 +112,7 @@ class Rollout:
         return EXIT_FAILED
 
 
-def _revision(arn: str) -> str:
+def revision_of(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
@@ -126,11 +126,11 @@ def stopped_tasks(release: ServiceRelease, task_definition_arn: str | None) -> l
         ).get("taskArns", [])[:STOPPED_TASKS_SHOWN]
         tasks = ecs.describe_tasks(cluster=template.cluster, tasks=arns)["tasks"] if arns else []
     except Exception as error:
-        raise _aws(error, "listing stopped tasks") from None
+        raise aws_failure(error, "listing stopped tasks") from None
     found = []
     family = str(template.task_definition["family"])
     for task in tasks:
-        revision = _revision(str(task.get("taskDefinitionArn", "")))
+        revision = revision_of(str(task.get("taskDefinitionArn", "")))
         if revision.rpartition(":")[0] != family:
             continue  # not this service's (ListTasks filters by service; this is a safeguard)
         if task_definition_arn and task.get("taskDefinitionArn") != task_definition_arn:

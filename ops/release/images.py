@@ -9,7 +9,7 @@ from ops.common import (
     EXIT_REFUSED,
     OpsError,
 )
-from ops.release.parameters import ServiceRelease, _aws, ran, release_history
+from ops.release.parameters import ServiceRelease, aws_failure, ran, release_history
 from ops.release_contract import (
     DIGEST,
     IMAGE_TAG,
@@ -55,7 +55,7 @@ def resolve_image(release: ServiceRelease, reference: str) -> str:
                 f"--repository-name {repository}",
                 EXIT_REFUSED,
             ) from None
-        raise _aws(error, f"looking up {reference} in {repository}") from None
+        raise aws_failure(error, f"looking up {reference} in {repository}") from None
     resolved = str(details["imageDetails"][0]["imageDigest"])
     if release.aws.env.release.require_clean_scan:
         _check_scan(release, repository, resolved)
@@ -76,7 +76,7 @@ def _check_scan(release: ServiceRelease, repository: str, digest: str) -> None:
                 f"start-image-scan --repository-name {repository} --image-id imageDigest={digest}",
                 EXIT_REFUSED,
             ) from None
-        raise _aws(error, f"reading the scan of {digest}") from None
+        raise aws_failure(error, f"reading the scan of {digest}") from None
     counts = findings.get("imageScanFindings", {}).get("findingSeverityCounts", {}) or {}
     status = findings.get("imageScanStatus", {}).get("status", "COMPLETE")
     if status != "COMPLETE" or counts.get("CRITICAL", 0):

@@ -54,7 +54,7 @@ def _parameter(aws: Aws, name: str) -> str:
                 "stack first (terraform apply), it creates the release parameters",
                 EXIT_AWS_ERROR,
             ) from None
-        raise _aws(error, f"reading {name}") from None
+        raise aws_failure(error, f"reading {name}") from None
 
 
 def release_history(aws: Aws, service: str) -> list[tuple[int, ReleaseRecord]]:
@@ -71,7 +71,7 @@ def release_history(aws: Aws, service: str) -> list[tuple[int, ReleaseRecord]]:
     except Exception as error:
         if error_code(error) == "ParameterNotFound":
             return []
-        raise _aws(error, f"reading the history of {name}") from None
+        raise aws_failure(error, f"reading the history of {name}") from None
     return sorted(history, key=lambda entry: entry[0])
 
 
@@ -85,7 +85,7 @@ def ran(history: list[tuple[int, ReleaseRecord]]) -> list[tuple[int, ReleaseReco
     ]
 
 
-def _aws(error: Exception, doing: str) -> Exception:
+def aws_failure(error: Exception, doing: str) -> Exception:
     described = aws_error(error)
     if described is None:
         return error

@@ -12,8 +12,8 @@ from ops.common import (
     EXIT_OK,
 )
 from ops.release.ecs import describe_service, running_image
-from ops.release.following import _revision, stopped_tasks
-from ops.release.parameters import _aws, load_release, release_history
+from ops.release.following import revision_of, stopped_tasks
+from ops.release.parameters import aws_failure, load_release, release_history
 
 EVENTS_SHOWN = 5
 
@@ -28,7 +28,7 @@ def service_status(aws: Aws, service: str) -> dict[str, Any]:
         try:
             targets = aws.client("elbv2").describe_target_health(TargetGroupArn=arn)
         except Exception as error:
-            raise _aws(error, f"reading the target health of {arn}") from None
+            raise aws_failure(error, f"reading the target health of {arn}") from None
         counts: dict[str, int] = {}
         for target in targets.get("TargetHealthDescriptions", []):
             state = target.get("TargetHealth", {}).get("State", "unknown")
@@ -50,7 +50,7 @@ def service_status(aws: Aws, service: str) -> dict[str, Any]:
                 "id": d.get("id"),
                 "status": d.get("status"),
                 "rollout_state": d.get("rolloutState"),
-                "revision": _revision(str(d.get("taskDefinition", ""))),
+                "revision": revision_of(str(d.get("taskDefinition", ""))),
                 "desired": d.get("desiredCount", 0),
                 "running": d.get("runningCount", 0),
                 "pending": d.get("pendingCount", 0),

@@ -77,7 +77,7 @@ def start_task(ecs: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     try:
         response = ecs.run_task(**request)
     except ClientError as error:
-        code, message = _error_code(error), _error_message(error)
+        code, message = aws_error_code(error), aws_error_message(error)
         hint = ""
         if code == "ConflictException":
             hint = (
@@ -134,11 +134,11 @@ def stop_command(ecs: Any, spec: JobSpec, task_arn: str) -> str:
     )
 
 
-def _error_code(error: Any) -> str:
+def aws_error_code(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
-def _error_message(error: Any) -> str:
+def aws_error_message(error: Any) -> str:
     """The AWS error message on one line (an HTML error page would be long)."""
     message = " ".join(str(error.response.get("Error", {}).get("Message", error)).split())
     return message if len(message) <= 300 else f"{message[:300]}..."

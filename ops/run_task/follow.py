@@ -13,7 +13,7 @@ from ops.common import (
     EXIT_NOT_STARTED,
     OpsError,
 )
-from ops.run_task.ecs import _error_code, _error_message, describe_task
+from ops.run_task.ecs import aws_error_code, aws_error_message, describe_task
 from ops.run_task.specs import JobSpec, task_id
 from ops.run_task.terminal import printable
 
@@ -49,8 +49,8 @@ class LogFollower:
             try:
                 page = self._logs.get_log_events(startFromHead=True, **request)
             except ClientError as error:
-                if _error_code(error) != "ResourceNotFoundException":
-                    say(f"cannot read logs ({_error_code(error)}: {_error_message(error)})")
+                if aws_error_code(error) != "ResourceNotFoundException":
+                    say(f"cannot read logs ({aws_error_code(error)}: {aws_error_message(error)})")
                     self._broken = True
                 return
             self.found = True

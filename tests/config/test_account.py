@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge, validate_together
-from envs.dev import OVERRIDES as DEV
-from envs.stg import OVERRIDES as STG
+from tests.example_envs.dev import OVERRIDES as DEV
+from tests.example_envs.stg import OVERRIDES as STG
 
 OTHER = "210987654321"
 

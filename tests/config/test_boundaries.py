@@ -13,6 +13,8 @@ from envs.schema.job import RETRY_ATTEMPTS_MAX
 from main import main
 from tests.example_envs.dev import OVERRIDES as DEV
 
+pytestmark = pytest.mark.invariant
+
 
 def build(overrides: dict[str, Any]) -> Any:
     return build_environment(merge(DEV, overrides), source="envs/dev.py")

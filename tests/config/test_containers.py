@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.project_copy import ROOT
 
 NGINX = "public.ecr.aws/nginx/nginx:1.27"

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge, validate_together
-from envs.dev import OVERRIDES as DEV
 from envs.schema.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.service import Exposure
+from tests.example_envs.dev import OVERRIDES as DEV
 
 CERTIFICATE_US = (
     "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"

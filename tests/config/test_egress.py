@@ -32,6 +32,7 @@ def gaps(*overrides: dict[str, Any]) -> list[str]:
     return []
 
 
+@pytest.mark.invariant
 def test_defaults_have_no_gaps() -> None:
     assert gaps() == []
     assert gaps(NAT_NONE) == []  # ecr.api, ecr.dkr, logs and the S3 gateway are always on

@@ -85,6 +85,7 @@ def synthesized_names(stack: Json) -> Counter[tuple[str, str]]:
     return found
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("name", [*DEFAULT_ENVIRONMENTS, *VARIANTS])
 def test_generated_names_are_exactly_the_names_the_stack_creates(
     synthesized: dict[str, Json], name: str
@@ -94,6 +95,7 @@ def test_generated_names_are_exactly_the_names_the_stack_creates(
     assert synthesized_names(synthesized[name]) == expected
 
 
+@pytest.mark.invariant
 def test_every_generated_name_follows_its_rule_and_is_unique_across_envs() -> None:
     envs = list(load_environments(DEFAULT_ENVIRONMENTS))
     for env in envs:
@@ -148,6 +150,7 @@ def _security_group_lists(stack: Json) -> list[tuple[str, list[Any]]]:
     return found
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("name", [*DEFAULT_ENVIRONMENTS, *VARIANTS])
 def test_every_task_interface_stays_within_the_security_groups_per_eni_quota(
     synthesized: dict[str, Json], name: str

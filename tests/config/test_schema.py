@@ -17,8 +17,8 @@ from envs import (
     merge,
     validate_together,
 )
-from envs.dev import OVERRIDES as DEV
 from envs.schema.network import NatMode, plan_subnets
+from tests.example_envs.dev import OVERRIDES as DEV
 
 
 def dev_with(overrides: dict[str, Any]) -> Any:

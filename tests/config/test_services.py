@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
 from envs.schema.workload import FARGATE_MEMORY_MIB
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import CERTIFICATE, USER_POOL
 
 COGNITO = {

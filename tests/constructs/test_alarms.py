@@ -50,6 +50,7 @@ def cluster_name(stack: Json) -> str:
     return ref("aws_ecs_cluster", name, "name")
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_one_encrypted_topic_that_every_alarm_notifies(
     synthesized: dict[str, Json], env: str
@@ -80,6 +81,7 @@ def test_one_encrypted_topic_that_every_alarm_notifies(
     assert sorted(encrypt["Principal"]["Service"]) == sorted(set(publishers) - {None})
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_service_alarms_watch_their_own_target_group_and_service(
     synthesized: dict[str, Json], env: str
@@ -205,6 +207,7 @@ def test_tuned_alarms_use_the_configured_statistic_period_and_rollback(
     )
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_each_alb_alarms_on_its_own_5xx_and_rejected_connections(
     synthesized: dict[str, Json], env: str
@@ -277,6 +280,7 @@ def test_job_failure_pattern_matches_only_its_family_failing(
     assert matches(pattern, other_cluster) is False
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_each_job_rule_is_for_its_family_and_notifies_the_topic(
     synthesized: dict[str, Json], env: str
@@ -362,6 +366,7 @@ def test_subscriptions_from_config(synthesized: dict[str, Json]) -> None:
     assert not resources(synthesized["dev"], "aws_sns_topic_subscription")
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_dashboard_draws_every_alarm_it_shares_metrics_with(
     synthesized: dict[str, Json], env: str
@@ -394,6 +399,7 @@ def test_dashboard_draws_every_alarm_it_shares_metrics_with(
     assert len(logs) == len(ENVIRONMENTS[env].jobs)
 
 
+@pytest.mark.invariant
 def test_alarm_rule_and_dashboard_names_are_unique_across_stacks(
     synthesized: dict[str, Json],
 ) -> None:

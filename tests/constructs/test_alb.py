@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.tf import by_path, ref, resources, where
 from tests.variants import CERTIFICATE, USER_POOL
 
@@ -176,6 +178,7 @@ def test_outputs_public_url_and_internal_dns(dev: Json) -> None:
     assert dev["output"]["internal_alb_dns_name"]["value"] == ref("aws_lb", internal, "dns_name")
 
 
+@pytest.mark.invariant
 def test_internet_facing_albs_wait_for_the_internet_gateway(synthesized: dict[str, Json]) -> None:
     """CreateLoadBalancer fails with InvalidSubnet before the gateway is attached."""
     for name, stack in synthesized.items():
@@ -215,7 +218,7 @@ def test_listener_rule_priorities_come_from_each_service_not_its_position(
 
 def test_derived_listener_priority_does_not_depend_on_service_order() -> None:
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     services = {
         "api": {"exposure": "public", "container_port": 3001, "path_patterns": ["/api/*"]},

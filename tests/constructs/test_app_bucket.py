@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import ORDERS_TABLE, PARTNER_BUCKET, PARTNER_QUEUE, TOPIC
 
@@ -126,6 +126,7 @@ def test_grants_by_arn_expand_to_least_privilege_statements(shop: Json) -> None:
     assert statements["Grant3Sqs"]["Resource"] == PARTNER_QUEUE
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_bucket_grant_is_scoped_to_its_bucket(synthesized: dict[str, Json], env: str) -> None:
     stack = synthesized[env]

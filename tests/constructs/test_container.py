@@ -163,6 +163,7 @@ def test_sidecar_ports_stay_inside_the_task(shop: Json) -> None:
     assert ingress == {("fargate-sidecars-backend-tasks", "fargate-sidecars-internal-alb", 8080)}
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_task_fits_its_size_and_names_real_containers(
     synthesized: dict[str, Json], env: str
@@ -182,6 +183,7 @@ def test_every_task_fits_its_size_and_names_real_containers(
                 assert dependency["containerName"] != container["name"]
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_otel_collector_has_its_xray_grant(synthesized: dict[str, Json], env: str) -> None:
     stack = synthesized[env]

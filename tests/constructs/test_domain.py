@@ -59,6 +59,7 @@ def internal_names(env: EnvironmentConfig) -> list[str]:
     return [env.domain.internal_host(s.name) for s in env.services_behind(Exposure.INTERNAL)]
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_each_alb_serves_https_exactly_when_the_config_says(
     env: str, synthesized: dict[str, Json]
@@ -76,6 +77,7 @@ def test_each_alb_serves_https_exactly_when_the_config_says(
         assert protocols == ({80: "HTTP", 443: "HTTPS"} if https else {80: "HTTP"})
 
 
+@pytest.mark.invariant
 def test_no_listener_uses_a_certificate_before_validation(synthesized: dict[str, Json]) -> None:
     """ELB refuses a pending certificate: every certificate the stack requests reaches a
     listener only through its aws_acm_certificate_validation (so the listener waits)."""

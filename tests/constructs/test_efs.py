@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, rule_set, where
 
 Json = dict[str, Any]

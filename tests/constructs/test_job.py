@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from envs import ConfigError, build_environment, merge
-from envs.dev import OVERRIDES as DEV
 from envs.schema.schedule_expression import check_schedule_expression
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import (
     by_path,
     container_definitions,

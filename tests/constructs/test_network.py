@@ -127,6 +127,7 @@ def test_nat_none_has_no_gateway_and_no_private_default_route(
     assert len(resources(stack, "aws_route_table_association")) == 4
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_default_security_group_has_no_rules(synthesized: dict[str, Json], env: str) -> None:
     _, group = only(synthesized[env], "aws_default_security_group")

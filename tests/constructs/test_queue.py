@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from envs.dev import OVERRIDES as DEV
 from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
+from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import KMS_KEY
 
@@ -115,6 +115,7 @@ def test_backlog_per_task_scaling_divides_the_queue_by_running_tasks(shop: Json)
     assert "desired_count" in service["lifecycle"]["ignore_changes"]
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_queue_is_encrypted_tls_only_and_redriven(
     synthesized: dict[str, Json], env: str

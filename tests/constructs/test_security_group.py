@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.tf import resources, rule_set, security_group_names
 
 Json = dict[str, Any]
@@ -31,6 +33,7 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
     }
 
 
+@pytest.mark.invariant
 def test_no_world_ingress_except_public_alb_listener_ports(synthesized: dict[str, Json]) -> None:
     for name, stack in synthesized.items():
         for group, peer, port in rule_set(stack, "ingress") if "resource" in stack else ():
@@ -66,6 +69,7 @@ def test_nat_none_tasks_get_no_internet_egress(synthesized: dict[str, Json]) -> 
     assert ("fargate-nat-none-workloads", "fargate-nat-none-vpc-endpoints", 443) in egress
 
 
+@pytest.mark.invariant
 def test_groups_have_no_inline_rules(synthesized: dict[str, Json]) -> None:
     for stack in synthesized.values():
         for group in resources(stack, "aws_security_group").values():
@@ -73,6 +77,7 @@ def test_groups_have_no_inline_rules(synthesized: dict[str, Json]) -> None:
             assert group["revoke_rules_on_delete"] is True
 
 
+@pytest.mark.invariant
 def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json]) -> None:
     """The endpoints admit only the shared workloads group, whatever the number of tasks."""
     for name, stack in synthesized.items():

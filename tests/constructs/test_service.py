@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.tf import (
     by_path,
     container_definitions,
@@ -273,6 +275,7 @@ def test_ecs_exec_adds_only_ssmmessages_and_exec_logging(dev: Json) -> None:
     assert service(dev, "frontend")[1]["enable_execute_command"] is False
 
 
+@pytest.mark.invariant
 def test_no_wildcard_actions_anywhere(synthesized: dict[str, Json]) -> None:
     for stack in synthesized.values():
         for policy in resources(stack, "aws_iam_role_policy").values():
@@ -419,6 +422,7 @@ def test_service_runs_another_services_image_with_its_own_command(
     assert "fargate-https-shop/admin" in names
 
 
+@pytest.mark.invariant
 def test_exec_on_a_read_only_root_gets_the_agent_paths_writable(
     synthesized: dict[str, Json],
 ) -> None:

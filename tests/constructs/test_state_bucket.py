@@ -9,6 +9,7 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import only, ref, resources
+from tests.variants import STATE_BUCKETS_BY_REGION, TWO_REGION_BOOTSTRAP
 
 Json = dict[str, Any]
 
@@ -35,6 +36,7 @@ def test_each_environment_has_its_own_encrypted_locked_state(synthesized: dict[s
     assert len(keys) == len(DEFAULT_ENVIRONMENTS)
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_default_tags_on_provider(synthesized: dict[str, Json], env: str) -> None:
     config = {c.name: c for c in load_environments()}[env]
@@ -187,3 +189,43 @@ def test_every_provider_is_locked_to_its_account_and_assumes_its_role(
     bootstrap = synthesized["state-bootstrap"]["provider"]["aws"]
     assert {tuple(p["allowed_account_ids"]) for p in bootstrap} == {(a,) for a in accounts}
     assert resources(synthesized["state-bootstrap"], "aws_s3_bucket")
+
+
+def test_state_buckets_in_two_regions_are_each_made_by_their_regions_provider(
+    synthesized: dict[str, Json],
+) -> None:
+    """A bucket (and its key, encryption, policy, ...) created through another region's
+    provider would land in the wrong region: each follows its own region's alias."""
+    stack = synthesized[TWO_REGION_BOOTSTRAP]
+    providers = stack["provider"]["aws"]
+    by_region = {p["region"]: f"aws.{p['alias']}" if "alias" in p else "aws" for p in providers}
+    assert sorted(by_region) == sorted(STATE_BUCKETS_BY_REGION)
+    assert len(set(by_region.values())) == len(by_region)  # one default, the others aliased
+    buckets = resources(stack, "aws_s3_bucket")
+    assert sorted(b["bucket"] for b in buckets.values()) == sorted(STATE_BUCKETS_BY_REGION.values())
+    for region, bucket_name in STATE_BUCKETS_BY_REGION.items():
+        (name,) = [n for n, b in buckets.items() if b["bucket"] == bucket_name]
+        provider = by_region[region]
+        assert buckets[name].get("provider") == provider, (region, bucket_name)
+        attached = {
+            (type_, key): body
+            for type_, by_name in stack["resource"].items()
+            for key, body in by_name.items()
+            if body.get("bucket") == ref("aws_s3_bucket", name)
+        }
+        assert {type_ for type_, _ in attached} >= {
+            "aws_s3_bucket_versioning",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_policy",
+        }
+        for (type_, key), body in attached.items():
+            assert body.get("provider") == provider, (region, type_, key)
+        (sse,) = [
+            body
+            for (type_, _), body in attached.items()
+            if type_ == "aws_s3_bucket_server_side_encryption_configuration"
+        ]
+        key_arn = sse["rule"][0]["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+        kms_name = key_arn.split(".")[1]
+        assert resources(stack, "aws_kms_key")[kms_name].get("provider") == provider, region

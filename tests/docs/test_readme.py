@@ -11,6 +11,7 @@ synthesized output, their `python -m ops` arguments must parse.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shlex
@@ -58,30 +59,63 @@ def readme_blocks() -> list[Block]:
 BLOCKS = readme_blocks()
 
 
-def run(project: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """One shell command in the copy, with the venv's python first on PATH (as after setup)."""
+def shell_env(project: Path, **env: str) -> dict[str, str]:
+    """The environment of a shell in the copy, with the venv's python first on PATH (as after
+    setup). Under `make test` the outer make's variables would make the inner one print
+    "Entering directory" lines: run as a user at a shell would."""
     path = f"{project / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    # Under `make test` the outer make's variables would make the inner one print
-    # "Entering directory" lines: run as a user at a shell would.
     outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
     inherited = {k: v for k, v in os.environ.items() if k not in outer_make}
+    return {**inherited, "PATH": path, "CDKTF_OUTDIR": "", **env}
+
+
+def run(project: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """One shell command in the copy."""
     return subprocess.run(
         ["bash", "-c", command],
         cwd=project,
         capture_output=True,
         text=True,
         check=False,
-        env={**inherited, "PATH": path, "CDKTF_OUTDIR": "", **env},
+        env=shell_env(project, **env),
     )
 
 
+README_SYNTH = pytest.StashKey[tuple[Path, "subprocess.Popen[str]"]]()
+"""The copy's `make synth`, which tests/conftest.py starts in the background as soon as the
+session synth is done (it runs beside the tests that read the session synth)."""
+
+
+def start_synth_copy(parent: Path) -> tuple[Path, subprocess.Popen[str]]:
+    """A full copy, and the README's first command (`make synth`) started in it."""
+    project = full_copy(parent)
+    process = subprocess.Popen(
+        ["bash", "-c", "make synth"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Two synth processes whatever the load (main.py's choice on an idle machine): the
+        # session synth is one process, and test_two_process_synth_writes_what_one_writes
+        # compares the two.
+        env=shell_env(project, FARGATE_SYNTH_PROCESSES="2"),
+        start_new_session=True,  # its own process group: the session can stop make's children
+    )
+    return project, process
+
+
 @pytest.fixture(scope="module")
-def synthesized_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def synthesized_copy(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, str]:
     """A full copy after the README's first command, `make synth` (its output kept)."""
-    project = full_copy(tmp_path_factory.mktemp("readme"))
-    result = run(project, "make synth")
-    assert result.returncode == 0, result.stderr
-    return project, result.stdout + result.stderr
+    started = request.config.stash.get(README_SYNTH, None)
+    if started is None:
+        started = start_synth_copy(tmp_path_factory.mktemp("readme"))
+    project, process = started
+    stdout, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    return project, stdout + stderr
 
 
 # --- handlers: each claims some blocks and executes them ----------------------------------------
@@ -216,9 +250,9 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
 
     from envs import build_environment, merge
     from envs.base import BASE
-    from envs.dev import OVERRIDES
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.dev import OVERRIDES
 
     dev = build_environment(OVERRIDES, base=merge(BASE, snippet), source="README")
     app = App(outdir=str(tmp_path / "out"))
@@ -238,9 +272,9 @@ def check_overrides_example(
     from cdktf import App
 
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     namespace: dict[str, Any] = {}
     exec(compile(block.text, block.id, "exec"), namespace)  # the README's own example
@@ -285,8 +319,8 @@ def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
     from envs import build_environment, merge
-    from envs.dev import OVERRIDES as DEV
     from envs.schema.alb import ManagedRuleGroup
+    from tests.example_envs.dev import OVERRIDES as DEV
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
     assert list(snippet) == ["waf"]
@@ -334,3 +368,26 @@ def test_readme_block_runs(
     handler = handler_of(block)
     assert handler is not None
     handler(block, synthesized_copy, tmp_path)
+
+
+def test_two_process_synth_writes_what_one_writes(
+    synthesized_copy: tuple[Path, str], synth_outdir: Path
+) -> None:
+    """The copy's `make synth` ran in two processes (see start_synth_copy), the session synth
+    in one: every stack and the merged manifest (cdktf's format) are byte-identical."""
+    import main
+    from envs import DEFAULT_ENVIRONMENTS
+    from tests.variants import BOOTSTRAP_STACK
+
+    out = synthesized_copy[0] / "cdktf.out"
+    text = (out / "manifest.json").read_text()
+    names = sorted(json.loads(text)["stacks"])
+    assert names == sorted([*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK])
+    session = json.loads((synth_outdir / "manifest.json").read_text())
+    expected = {**session, "stacks": {name: session["stacks"][name] for name in names}}
+    assert text == main.cdktf_manifest_text(expected)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "stacks"]  # merged whole
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == names
+    for name in names:
+        produced = (out / "stacks" / name / "cdk.tf.json").read_bytes()
+        assert produced == (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes(), name

@@ -40,6 +40,7 @@ def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
         "no-endpoints",
         "dns-external",
         "rollouts",
+        "sidecars",
     )
     return {name: cost.estimate(load_stack(synth_outdir, name)) for name in names}
 
@@ -332,7 +333,13 @@ def test_text_output(synth_outdir: Path, capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     result = cost.estimate(load_stack(synth_outdir, "dev"))
     assert out.startswith("dev (ap-northeast-1): estimated monthly fixed cost, USD")
-    assert re.search(rf"^Total\s+{re.escape(f'{result.total:,.2f}')}$", out, re.MULTILINE)
+    total = re.escape(f"{result.total:,.2f}")
+    assert re.search(rf"^Total[\s|]+{total}$", out, re.MULTILINE)
+    # One row per line item, columns aligned (rich, ASCII rules), no colour codes in a pipe.
+    rows = [line for line in out.splitlines() if " | " in line]
+    assert len(rows) == 1 + len(result.lines) + 1  # header, items, total
+    assert len({line.index(" | ") for line in rows}) == 1
+    assert "\x1b[" not in out
     assert "NAT for everything vs endpoints + NAT" in out
     assert "ESTIMATE, not a quote" in out and "as of 2025-01-01" in out
 
@@ -429,3 +436,73 @@ def test_monitoring_lines_count_what_was_synthesized(
     assert result.line("Target groups").quantity == len(groups) == 6
     assert result.line("Target groups").monthly == 0
     assert result.line("SNS topics").quantity == 1
+
+
+# --------------------------------------------------------------------------- app resources
+
+
+@pytest.mark.parametrize("env", ["dev", "stg", "prod", "sidecars"])
+def test_queues_buckets_and_file_systems_are_priced_where_created(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    document, result, assume = synthesized[env], estimates[env], cost.Assumptions()
+    book = prices(result.region)
+    items = {line.item: line for line in result.lines}
+    queues = resources(document, "aws_sqs_queue")
+    fifo = [q for q in queues if q.get("fifo_queue")]
+    standard = items.get("SQS requests (standard)")
+    if len(queues) - len(fifo):
+        assert standard is not None
+        assert standard.quantity == (len(queues) - len(fifo)) * assume.sqs_million_requests
+        assert standard.unit_price == book["sqs"]["standard_million_requests"]
+    else:
+        assert standard is None
+    assert ("SQS requests (FIFO)" in items) == bool(fifo)
+    for resource_type, item in (
+        ("aws_s3_bucket", "S3 Standard storage"),
+        ("aws_efs_file_system", "EFS Standard storage"),
+    ):
+        found = document["resource"].get(resource_type, {})
+        line = items.get(item)
+        if not found:
+            assert line is None, item
+            continue
+        assert line is not None, item
+        gb = assume.s3_gb if resource_type == "aws_s3_bucket" else assume.efs_gb
+        assert line.quantity == len(found) * gb and "(assumed)" in line.basis
+        table = "s3" if resource_type == "aws_s3_bucket" else "efs"
+        assert line.unit_price == book[table]["standard_gb_month"]
+        for body in found.values():  # each one named by its construct
+            assert body["//"]["metadata"]["path"].split("/")[1] in line.basis
+
+
+def test_efs_is_priced_in_the_variant_that_creates_one(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]]
+) -> None:
+    assert len(synthesized["sidecars"]["resource"]["aws_efs_file_system"]) == 1
+    line = estimates["sidecars"].line("EFS Standard storage")
+    assert line.monthly == round(
+        cost.Assumptions().efs_gb * prices()["efs"]["standard_gb_month"], 2
+    )
+    assert not any(line.item.startswith("EFS") for line in estimates["dev"].lines)
+
+
+@pytest.mark.parametrize("region", ["ap-northeast-1", "us-east-1"])
+def test_app_storage_prices_cite_their_pages(region: str) -> None:
+    book = prices(region)
+    assert book["sqs"]["source"] == "https://aws.amazon.com/sqs/pricing/"
+    assert book["s3"]["source"] == "https://aws.amazon.com/s3/pricing/"
+    assert book["efs"]["source"] == "https://aws.amazon.com/efs/pricing/"
+    assert book["sqs"]["fifo_million_requests"] > book["sqs"]["standard_million_requests"] > 0
+
+
+def test_app_storage_assumptions_are_flags(synth_outdir: Path) -> None:
+    result = run_cli(
+        "cost", "--env", "prod", "--outdir", str(synth_outdir), "--s3-gb", "100",
+        "--sqs-million-requests", "10",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    s3 = next(line for line in result.stdout.splitlines() if line.startswith("S3 Standard"))
+    assert "x 100 GB (assumed)" in s3
+    sqs = next(line for line in result.stdout.splitlines() if line.startswith("SQS requests"))
+    assert "x 10 M requests (assumed)" in sqs

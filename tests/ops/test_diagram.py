@@ -146,7 +146,68 @@ def test_subnets_per_az_with_cidrs(graphs: dict[str, Graph], dev: dict[str, Any]
         ]
         assert node.group is not None
         assert graph.groups[node.group].label == az
-        assert graph.groups[graph.groups[node.group].parent or ""].label.startswith("VPC ")
+        row = graph.groups[graph.groups[node.group].parent or ""]
+        assert row.label.startswith(f"{tier} subnets")
+        assert graph.groups[row.parent or ""].label.startswith("VPC ")
+
+
+def _row(graph: Graph, node: Node) -> str:
+    """The tier row a node is drawn in (its own group, or its AZ box's parent)."""
+    group = graph.groups[node.group or ""]
+    if node.kind in {"subnet", "nat"}:
+        group = graph.groups[group.parent or ""]
+    return group.label.split(":")[0]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "https-shop", "nat-none"])
+def test_albs_and_tasks_sit_in_the_row_of_their_subnets(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    graph, document = graphs[env], synthesized[env]
+    subnets = document["resource"]["aws_subnet"]
+
+    def tier_of(references: list[str]) -> str:
+        (tiers,) = {subnets[r.split(".")[1]]["tags"]["Tier"] for r in references}
+        return f"{tiers} subnets"
+
+    for lb in resources(document, "aws_lb"):
+        node = only(graph, "internal_alb" if lb["internal"] else "public_alb")
+        assert _row(graph, node) == tier_of(lb["subnets"])
+    services = resources(document, "aws_ecs_service")
+    assert {_row(graph, n) for n in graph.of_kind("service")} == {
+        tier_of(s["network_configuration"]["subnets"]) for s in services
+    }
+    for nat in graph.of_kind("nat"):
+        assert _row(graph, nat) == "public subnets"
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "nat-none"])
+def test_layout_reads_top_down_internet_public_private(graphs: dict[str, Graph], env: str) -> None:
+    """Every hint points down the tiers: internet above WAF and the public row, each public
+    subnet above the private subnet of its AZ, each row's subnet above the row's ALBs/tasks."""
+    graph = graphs[env]
+    order = {"internet": 0, "waf": 1, "public subnets": 1, "private subnets": 2}
+
+    def level(node_id: str) -> int:
+        node = graph.nodes[node_id]
+        if node.kind in {"internet", "waf"}:
+            return order[node.kind]
+        if node.group == "grp_aws":
+            return 3
+        return order[_row(graph, node)]
+
+    assert graph.above, "no layout hints"
+    for upper, lower in graph.above:
+        assert level(upper) <= level(lower), (upper, lower)
+        if graph.nodes[upper].kind == graph.nodes[lower].kind == "subnet":
+            assert _az_of(graph, graph.nodes[upper]) == _az_of(graph, graph.nodes[lower])
+    private = [n.id for n in graph.of_kind("subnet") if n.label.startswith("private")]
+    public = [n.id for n in graph.of_kind("subnet") if n.label.startswith("public")]
+    assert all(("internet", p) in graph.above for p in public)
+    assert all(any((p, q) in graph.above for p in public) for q in private)
+    for kind in ("service", "job", "internal_alb"):
+        for node in graph.of_kind(kind):
+            assert any((p, node.id) in graph.above for p in private), node.id
 
 
 def _az_of(graph: Graph, node: Node) -> str:
@@ -257,7 +318,7 @@ def test_jobs_and_schedules_when_synthesized(graphs: dict[str, Graph], dev: dict
 def parse_mermaid(text: str) -> tuple[set[str], set[str], list[tuple[str, str]]]:
     """Minimal Mermaid flowchart parse: (node ids, subgraph ids, edges)."""
     lines = [line.strip() for line in text.strip().splitlines()]
-    assert lines[0] == "flowchart LR"
+    assert lines[0] == "flowchart TB"
     nodes: set[str] = set()
     subgraphs: set[str] = set()
     edges: list[tuple[str, str]] = []
@@ -269,8 +330,10 @@ def parse_mermaid(text: str) -> tuple[set[str], set[str], list[tuple[str, str]]]
         elif match := re.fullmatch(r'subgraph (\S+)\["[^"]*"\]', line):
             subgraphs.add(match[1])
             depth += 1
-        elif match := re.fullmatch(r'(\S+) (-->|-\.->)(?:\|"[^"]*"\|)? (\S+)', line):
-            edges.append((match[1], match[3]))
+        elif match := re.fullmatch(r'(\S+) (-->|-\.->|-\.-)(?:\|"[^"]*"\|)? (\S+)', line):
+            edges.append((match[1], match[3]) if match[2] != "-.-" else (match[3], match[1]))
+        elif re.fullmatch(r"\S+ ~~~ \S+", line):
+            continue  # layout hint, not an edge
         elif match := re.fullmatch(
             r'([A-Za-z0-9_]+)(\(\(|\{\{|\(\[|\[\[|\[\(|\[/|\[)"[^"]*"[\])}/]+', line
         ):
@@ -290,7 +353,7 @@ def test_mermaid_parses_and_edges_reference_declared_nodes(
     assert all(SAFE_ID.fullmatch(i) for i in nodes | subgraphs)
     assert not nodes & subgraphs
     assert edges and all(a in nodes and b in nodes for a, b in edges)
-    assert len(edges) == len(graphs[env].edges)
+    assert sorted(edges) == sorted((e.source, e.target) for e in graphs[env].edges)
 
 
 def test_mermaid_escapes_labels() -> None:
@@ -425,3 +488,36 @@ def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph])
     # The alternate target group is not a second route: one public ALB edge to frontend.
     public = only(graph, "public_alb")
     assert len([e for e in graph.edges if (e.source, e.target) == (public.id, "svc_frontend")]) == 1
+
+
+MMDC = shutil.which("mmdc")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    MMDC is None or CHROMIUM is None,
+    reason="mermaid-cli (npm @mermaid-js/mermaid-cli) and chromium not installed",
+)
+@pytest.mark.parametrize(
+    ("page", "index"),
+    [
+        pytest.param(page.relative_to(ROOT), index, id=f"{page.relative_to(ROOT)}#{index}")
+        for page in (*sorted((ROOT / "docs" / "diagrams").glob("*.md")), ROOT / "README.md")
+        for index in range(page.read_text().count("```mermaid\n"))
+    ],
+)
+def test_committed_diagrams_render_with_mermaid_cli(page: Path, index: int, tmp_path: Path) -> None:
+    """A real renderer draws each committed diagram and each Mermaid block of the README
+    (mmdc exits non-zero on a parse error)."""
+    fence = (ROOT / page).read_text().split("```mermaid\n")[index + 1].split("```", 1)[0]
+    (tmp_path / "in.mmd").write_text(fence)
+    config = tmp_path / "puppeteer.json"
+    config.write_text(f'{{"executablePath": "{CHROMIUM}", "args": ["--no-sandbox"]}}')
+    command = [str(MMDC), "-p", str(config), "-i", "in.mmd", "-o", "out.svg", "-q"]
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    svg = (tmp_path / "out.svg").read_text()
+    assert "Syntax error" not in svg and "<svg" in svg
+    assert "Internet" in svg or "internet" in svg

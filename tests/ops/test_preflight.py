@@ -36,6 +36,7 @@ def stack(name: str, document: Json) -> Stack:
     return Stack(name, Path(f"stacks/{name}/cdk.tf.json"), document)
 
 
+@pytest.mark.invariant
 def test_the_environments_together_have_zero_findings(synthesized: dict[str, Json]) -> None:
     """As `make synth` writes them: cross-stack rules (account-wide names, EIPs per region)
     see every environment at once."""
@@ -259,6 +260,7 @@ def test_command_reports_and_exits_1_on_findings(
     assert lines[-1].startswith(f"preflight: 1 finding(s) from {len(RULES)} rules (dev)")
 
 
+@pytest.mark.invariant
 def test_every_default_environment_has_no_findings(synth_outdir: Path) -> None:
     """Invariant over envs.DEFAULT_ENVIRONMENTS (timing lives in bench/ops_bench.py)."""
     environments = [*DEFAULT_ENVIRONMENTS, "state-bootstrap"]

@@ -107,6 +107,7 @@ def template_of(stack: dict[str, Any], prefix: str, service: str) -> ReleaseTemp
     return ReleaseTemplate.from_json(parameter["insecure_value"])
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env_name", DEFAULT_ENVIRONMENTS)
 def test_template_is_the_terraform_task_definition_but_the_image(
     synthesized: dict[str, Any], env_name: str
@@ -126,6 +127,7 @@ def test_template_is_the_terraform_task_definition_but_the_image(
             assert rendered[key] == expected[key], (env_name, service.name, key)
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env_name", DEFAULT_ENVIRONMENTS)
 def test_terraform_never_fights_the_release(synthesized: dict[str, Any], env_name: str) -> None:
     """Every service ignores task_definition; every release record ignores its value and
@@ -154,6 +156,7 @@ def test_terraform_never_fights_the_release(synthesized: dict[str, Any], env_nam
         assert template["type"] == "String" and "lifecycle" not in template
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env_name", DEFAULT_ENVIRONMENTS)
 def test_release_policy_is_least_privilege(synthesized: dict[str, Any], env_name: str) -> None:
     """The release policy passes exactly the workloads' two roles, to ECS tasks only, and

@@ -361,12 +361,6 @@ def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
 
-def test_bootstrap_stack_name_is_the_synthesized_one() -> None:
-    from stacks.bootstrap import BOOTSTRAP_STACK_NAME  # loads cdktf: only here
-
-    assert BOOTSTRAP_STACK == BOOTSTRAP_STACK_NAME
-
-
 @pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.id)
 def test_control_passes_or_is_allowlisted_per_environment(
     control: Control, synthesized: dict[str, Json]

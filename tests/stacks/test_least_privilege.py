@@ -41,6 +41,7 @@ def every_statement(synthesized: dict[str, Json]) -> Iterator[tuple[str, str, Js
                             yield f"{stack_name}:{type_}.{name}.{attribute}", type_, statement
 
 
+@pytest.mark.invariant
 def test_every_policy_is_scanned(synthesized: dict[str, Json]) -> None:
     kinds = {type_ for _, type_, _ in every_statement(synthesized)}
     assert {
@@ -54,6 +55,7 @@ def test_every_policy_is_scanned(synthesized: dict[str, Json]) -> None:
     } <= kinds
 
 
+@pytest.mark.invariant
 def test_no_allow_statement_has_a_wildcard_action_or_negation(
     synthesized: dict[str, Json],
 ) -> None:
@@ -65,6 +67,7 @@ def test_no_allow_statement_has_a_wildcard_action_or_negation(
             assert "*" not in action and "?" not in action, (where, action)
 
 
+@pytest.mark.invariant
 def test_resource_star_only_for_actions_aws_cannot_scope(synthesized: dict[str, Json]) -> None:
     seen_star = False
     for where, type_, statement in every_statement(synthesized):

@@ -207,8 +207,14 @@ def test_interrupt_between_the_renames_leaves_a_whole_output(
         return result
 
     monkeypatch.setattr(Path, "rename", rename_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        main.main(["--env", "dev", "--outdir", str(outdir)])
+    # Python's own Ctrl-C handler, whatever the session inherited (a shell's background job
+    # starts with SIGINT ignored, and then Python never installs it).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            main.main(["--env", "dev", "--outdir", str(outdir)])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert renames == ["cdktf.out", f"cdktf.out.tmp-{os.getpid()}"]
     assert json.loads((outdir / "manifest.json").read_text())["stacks"].keys() == {
         "dev",

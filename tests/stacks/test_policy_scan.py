@@ -39,6 +39,8 @@ CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}
 OPTIONAL_KEYS = {"paths"}
 TIMEOUT_SECONDS = 300
+CHECKOV_RUN = pytest.StashKey[tuple["subprocess.Popen[bytes]", Path]]()
+"""The background run tests/conftest.py starts when the session synth is done."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,9 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Allowed]:
     return entries
 
 
-def run_checkov(stacks_dir: Path, workdir: Path) -> dict[str, Any]:
-    """Scan the default stacks under `stacks_dir` in one offline checkov run; its JSON report."""
+def start_checkov(stacks_dir: Path, workdir: Path) -> subprocess.Popen[bytes]:
+    """Start one offline checkov run over the default stacks under `stacks_dir` (the session
+    starts it as soon as the synth is done: tests/conftest.py); `finish_checkov` reads it."""
     scan_dir = workdir / "stacks"
     for env in DEFAULT_STACKS:
         (scan_dir / env).mkdir(parents=True, exist_ok=True)
@@ -139,24 +142,35 @@ def run_checkov(stacks_dir: Path, workdir: Path) -> dict[str, Any]:
     env_vars.pop("BC_API_KEY", None)  # never upload results
     command = [str(CHECKOV), "-d", str(scan_dir), "--framework", "terraform_json"]
     command += ["-o", "json", "--compact", "--skip-download"]
-    done = subprocess.run(
-        command,
-        cwd=workdir,  # keeps any .checkov.yaml in the repo or cwd out of the run
-        env=env_vars,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    with (workdir / "report.json").open("wb") as out, (workdir / "stderr").open("wb") as err:
+        return subprocess.Popen(
+            command,
+            cwd=workdir,  # keeps any .checkov.yaml in the repo or cwd out of the run
+            env=env_vars,
+            stdout=out,
+            stderr=err,
+        )
+
+
+def finish_checkov(process: subprocess.Popen[bytes], workdir: Path) -> dict[str, Any]:
+    """Wait for the run `start_checkov` began; its terraform_json report."""
+    returncode = process.wait(timeout=TIMEOUT_SECONDS)
+    stdout = (workdir / "report.json").read_text()
     try:
-        output = json.loads(done.stdout)
+        output = json.loads(stdout)
     except json.JSONDecodeError as error:
-        raise RuntimeError(f"checkov exited {done.returncode}: {done.stderr[-2000:]}") from error
+        stderr = (workdir / "stderr").read_text()[-2000:]
+        raise RuntimeError(f"checkov exited {returncode}: {stderr}") from error
     reports = output if isinstance(output, list) else [output]
     for report in reports:
         if report.get("check_type") == "terraform_json":
-            return report
-    raise RuntimeError(f"checkov produced no terraform_json report: {done.stdout[:500]}")
+            return dict(report)
+    raise RuntimeError(f"checkov produced no terraform_json report: {stdout[:500]}")
+
+
+def run_checkov(stacks_dir: Path, workdir: Path) -> dict[str, Any]:
+    """Scan the default stacks under `stacks_dir` in one offline checkov run; its JSON report."""
+    return finish_checkov(start_checkov(stacks_dir, workdir), workdir)
 
 
 def _addresses(stack: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
@@ -187,9 +201,8 @@ def _locate(record_resource: str, index: dict[str, list[tuple[str, str]]]) -> tu
     return record_resource, "?"
 
 
-def scan(stacks_dir: Path, workdir: Path) -> dict[str, EnvResult]:
-    """Run checkov over the default stacks; per-env passed and failed findings."""
-    report = run_checkov(stacks_dir, workdir)
+def scan(stacks_dir: Path, report: dict[str, Any]) -> dict[str, EnvResult]:
+    """Per-env passed and failed findings of a checkov report over the default stacks."""
     if report["results"].get("parsing_errors"):
         raise RuntimeError(f"checkov could not parse: {report['results']['parsing_errors']}")
     indexes = {
@@ -236,17 +249,28 @@ def allowlist() -> list[Allowed]:
 
 
 @pytest.fixture(scope="session")
-def scanned(synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, EnvResult]:
-    return scan(synth_outdir / "stacks", tmp_path_factory.mktemp("checkov"))
+def checkov_report(
+    synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    """The session's checkov report (started in the background right after the synth)."""
+    started: tuple[subprocess.Popen[bytes], Path] | None = request.config.stash.get(
+        CHECKOV_RUN, None
+    )
+    if started is None:
+        return run_checkov(synth_outdir / "stacks", tmp_path_factory.mktemp("checkov"))
+    return finish_checkov(*started)
 
 
-def test_checkov_is_the_locked_release() -> None:
-    """The scan runs the checkov of requirements-checkov.txt, not whatever is on PATH."""
+@pytest.fixture(scope="session")
+def scanned(synth_outdir: Path, checkov_report: dict[str, Any]) -> dict[str, EnvResult]:
+    return scan(synth_outdir / "stacks", checkov_report)
+
+
+def test_checkov_is_the_locked_release(checkov_report: dict[str, Any]) -> None:
+    """The scan ran the checkov of requirements-checkov.txt, not whatever is on PATH."""
     (pinned,) = re.findall(r"^checkov==(\S+)", CHECKOV_LOCK.read_text(), re.MULTILINE)
     assert CHECKOV.is_file(), f"{CHECKOV} missing: `make test` builds .venv-checkov"
-    version = subprocess.run(
-        [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=120, check=True
-    ).stdout.strip()
+    version = checkov_report["summary"]["checkov_version"]
     assert version == pinned, f"{CHECKOV} is checkov {version}, the lock pins {pinned}"
 
 
@@ -254,6 +278,7 @@ def test_allowlist_is_well_formed() -> None:
     load_allowlist()
 
 
+@pytest.mark.invariant
 def test_every_default_stack_was_scanned(scanned: dict[str, EnvResult]) -> None:
     empty = [env for env, result in scanned.items() if not result.passed and not result.failed]
     assert not empty, f"checkov reported nothing for {empty}: did it read cdk.tf.json?"
@@ -311,4 +336,5 @@ if __name__ == "__main__":
 
             out = Path(tmp) / "cdktf.out"
             synthesize(load_environments(), out)
-        print(counts_table(scan(out / "stacks", Path(tmp) / "scan"), load_allowlist()))
+        report = run_checkov(out / "stacks", Path(tmp))
+        print(counts_table(scan(out / "stacks", report), load_allowlist()))

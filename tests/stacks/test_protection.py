@@ -10,10 +10,14 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import by_path, only, ref, resources
+from tests.variants import VARIANTS
+
+WAF_OFF = "no-endpoints"
 
 Json = dict[str, Any]
 
 
+@pytest.mark.invariant
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 def test_every_log_group_is_encrypted_with_the_env_key(
     synthesized: dict[str, Json], env: str
@@ -131,4 +135,41 @@ def test_internal_alb_has_no_waf(dev: Json) -> None:
     assert all(
         a["resource_arn"] != ref("aws_lb", internal, "arn")
         for a in resources(dev, "aws_wafv2_web_acl_association").values()
+    )
+
+
+def test_waf_disabled_removes_the_acl_and_the_public_alb_still_serves(
+    synthesized: dict[str, Json],
+) -> None:
+    """`waf.enabled: false` (the no-endpoints variant): no web ACL, no association, no WAF log
+    group, and the public ALB's listener still forwards to the public service."""
+    stack = synthesized[WAF_OFF]
+    assert VARIANTS[WAF_OFF].waf.enabled is False
+    assert not [type_ for type_ in stack["resource"] if type_.startswith("aws_wafv2_")]
+    assert not [
+        g["name"]
+        for g in resources(stack, "aws_cloudwatch_log_group").values()
+        if g["name"].startswith("aws-waf-logs-")
+    ]
+    public, _ = by_path(stack, "aws_lb", "public-alb/lb")
+    target_group, _ = by_path(stack, "aws_lb_target_group", "public-alb/tg-frontend")
+    (listener,) = [
+        body
+        for body in resources(stack, "aws_lb_listener").values()
+        if body["load_balancer_arn"] == ref("aws_lb", public, "arn")
+    ]
+    assert listener["port"] == 80
+    forwards = json.dumps(listener["default_action"]) + json.dumps(
+        [
+            rule["action"]
+            for rule in resources(stack, "aws_lb_listener_rule").values()
+            if "public-alb" in rule["//"]["metadata"]["path"]
+        ]
+    )
+    assert ref("aws_lb_target_group", target_group, "arn") in forwards
+    # The same config with WAF on has the ACL on exactly this load balancer (dev).
+    dev = synthesized["dev"]
+    _, association = only(dev, "aws_wafv2_web_acl_association")
+    assert association["resource_arn"] == ref(
+        "aws_lb", by_path(dev, "aws_lb", "public-alb/lb")[0], "arn"
     )

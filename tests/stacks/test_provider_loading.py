@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.project_copy import ROOT
 
@@ -34,45 +33,6 @@ def test_only_listed_submodules_are_imported() -> None:
 
 def test_session_synth_did_not_run_the_package_init(synthesized: object) -> None:
     assert not hasattr(sys.modules["cdktf_cdktf_provider_aws"], "__all__")
-
-
-def test_speedups_change_nothing_in_the_output(synth_outdir: Path, tmp_path: Path) -> None:
-    """The synth speed-ups only change how the work is done: a synth without them (eager
-    provider index, jsii's relay runtime) but split over two processes (main.py's choice for
-    two or more environments on an idle machine) writes the session's stacks byte for byte."""
-    import stacks  # noqa: F401  (the session already set NODE_OPTIONS through stacks.runtime)
-
-    assert "--import=data:text/javascript," in os.environ["NODE_OPTIONS"]
-    plain = {
-        **os.environ,
-        "FARGATE_EAGER_PROVIDER_LOAD": "1",
-        "FARGATE_JSII_RELAY": "1",
-        "FARGATE_SYNTH_PROCESSES": "2",
-        "NODE_OPTIONS": "",
-    }
-    outdir = tmp_path / "out"
-    subprocess.run(
-        [sys.executable, "main.py", "--env", "dev", "--env", "stg", "--outdir", str(outdir)],
-        cwd=ROOT,
-        env=plain,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == ["dev", "state-bootstrap", "stg"]
-    assert sorted(p.name for p in outdir.iterdir()) == ["manifest.json", "stacks"]
-    for name in ("dev", "stg"):
-        produced = (outdir / "stacks" / name / "cdk.tf.json").read_bytes()
-        assert produced == (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes(), name
-
-
-def test_merged_manifest_is_written_as_cdktf_writes_it(synth_outdir: Path) -> None:
-    """main.py merges the two synth processes' manifests in cdktf's own format."""
-    import main
-
-    text = (synth_outdir / "manifest.json").read_text()
-    assert main.cdktf_manifest_text(json.loads(text)) == text
 
 
 KERNEL_PROBE = """

@@ -19,6 +19,8 @@ from modules.workload import ECS_EXEC_ACTIONS
 from tests.tf import policy, ref, resources
 from tests.variants import VARIANTS
 
+pytestmark = pytest.mark.invariant
+
 Json = dict[str, Any]
 CONFIGS: dict[str, EnvironmentConfig] = {
     **{env.name: env for env in load_environments(DEFAULT_ENVIRONMENTS)},
