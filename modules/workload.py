@@ -144,7 +144,7 @@ class TaskWorkload(Construct):
         self.task_role = self._role("task-role", f"{self.family}-task")
         task_statements = [
             {
-                "Effect": statement.effect,
+                "Effect": statement.effect.value,
                 "Action": list(statement.actions),
                 "Resource": list(statement.resources),
             }

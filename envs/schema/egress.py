@@ -27,8 +27,8 @@ class _Network(Protocol):
 
 
 class Environment(Protocol):
-    """What the proof reads of an environment (envs/schema.EnvironmentConfig provides it);
-    a protocol, so this module never imports the schema that calls it."""
+    """What the proof reads of an environment (`EnvironmentConfig` provides it); a protocol,
+    so this module never imports the model that calls it."""
 
     @property
     def region(self) -> str: ...

@@ -29,14 +29,15 @@ from envs.schema.common import (
     role_account,
 )
 from envs.schema.containers import SidecarPreset
+from envs.schema.crosschecks import domain_problems, quota_problems
 from envs.schema.deployment import TEST_TRAFFIC_HEADER
-from envs.schema.domain import DomainConfig, domain_problems
+from envs.schema.domain import DomainConfig
 from envs.schema.ecs import ContainerInsights, EcsConfig
 from envs.schema.egress import egress_gaps
 from envs.schema.job import JobConfig
 from envs.schema.names import name_problems
 from envs.schema.network import EndpointsConfig, NetworkConfig
-from envs.schema.quotas import QuotasConfig, quota_problems
+from envs.schema.quotas import QuotasConfig
 from envs.schema.release import ReleaseConfig
 from envs.schema.resources import BucketConfig
 from envs.schema.service import RULE_PRIORITY_STEP, RULE_VALUES_PER_RULE, Exposure, ServiceConfig

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from envs.schema.service import Exposure, ServiceConfig
-
-if TYPE_CHECKING:
-    from envs.schema.environment import EnvironmentConfig
+from envs.schema.view import EnvironmentView
 
 BOOTSTRAP_STACK_NAME = "state-bootstrap"
 """The stack that creates the state buckets; no environment may take its name."""
@@ -212,7 +210,7 @@ class GeneratedName:
     fix: str
 
 
-def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
+def generated_names(env: EnvironmentView) -> list[GeneratedName]:
     """Every AWS name `stacks/platform.py` and `modules/*` derive from this config."""
     prefix = env.resource_prefix
     env_fix = "shorten the project or environment name"
@@ -390,7 +388,7 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
     return names
 
 
-def name_problems(env: EnvironmentConfig) -> list[str]:
+def name_problems(env: EnvironmentView) -> list[str]:
     """Names that break their AWS rule, and names the environment generates twice."""
     problems = []
     seen: dict[tuple[str, str], GeneratedName] = {}
@@ -416,16 +414,16 @@ def name_problems(env: EnvironmentConfig) -> list[str]:
     return problems
 
 
-def share_an_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+def share_an_account(first: EnvironmentView, second: EnvironmentView) -> bool:
     """Whether two environments deploy into one AWS account (`account_id` is required)."""
     return first.account_id == second.account_id
 
 
-def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> list[str]:
+def collisions(environments: Sequence[EnvironmentView], origins: Sequence[str]) -> list[str]:
     """Account- and region-wide names two environments of one account would both
     create: one problem per field and pair of environments, reported against the later one."""
     problems = []
-    owners: dict[tuple[str, str, str], list[EnvironmentConfig]] = {}
+    owners: dict[tuple[str, str, str], list[EnvironmentView]] = {}
     clashes: dict[tuple[str, str, str], list[GeneratedName]] = {}
     for env, origin in zip(environments, origins, strict=True):
         if env.name == BOOTSTRAP_STACK_NAME:
@@ -453,7 +451,7 @@ def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> lis
     return problems
 
 
-def _workload_model_names(env: EnvironmentConfig) -> list[GeneratedName]:
+def _workload_model_names(env: EnvironmentView) -> list[GeneratedName]:
     """Queues, application buckets, the collector's metrics log group and EFS groups."""
     prefix = env.resource_prefix
     names = []

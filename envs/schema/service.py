@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 import re
 import zlib
+from typing import Annotated
 
-from pydantic import StrictBool, StrictInt, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, model_validator
 
 from envs.schema.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
 from envs.schema.common import (
+    Port,
     Strict,
+    between,
 )
 from envs.schema.containers import ContainerHealthCheckConfig
 from envs.schema.deployment import DeploymentConfig
@@ -71,14 +74,16 @@ class HealthCheckConfig(Strict):
     """Path the ALB requests on each task."""
     matcher: str = "200-399"
     """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
-    interval_seconds: StrictInt = 15
-    """Seconds between checks (5-300)."""
-    timeout_seconds: StrictInt = 5
-    """Seconds to wait for a response (2-120, below the interval)."""
-    healthy_threshold: StrictInt = 2
-    """Consecutive successes before a task is healthy (2-10)."""
-    unhealthy_threshold: StrictInt = 3
-    """Consecutive failures before a task is unhealthy (2-10)."""
+    # Limits: HealthCheck* in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+    interval_seconds: Annotated[StrictInt, between(5, 300)] = 15
+    """Seconds between checks."""
+    timeout_seconds: Annotated[StrictInt, between(2, 120)] = 5
+    """Seconds to wait for a response (below the interval)."""
+    healthy_threshold: Annotated[StrictInt, between(2, 10)] = 2
+    """Consecutive successes before a task is healthy."""
+    unhealthy_threshold: Annotated[StrictInt, between(2, 10)] = 3
+    """Consecutive failures before a task is unhealthy."""
 
     @model_validator(mode="after")
     def _limits(self) -> HealthCheckConfig:
@@ -97,18 +102,11 @@ class HealthCheckConfig(Strict):
                 f"matcher codes must be {low}-{high} (ranges low-high) for an ALB; "
                 f"got {self.matcher!r}"
             )
-        if not 5 <= self.interval_seconds <= 300:
-            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
-        if not 2 <= self.timeout_seconds <= 120:
-            problems.append(f"timeout_seconds must be 2-120; got {self.timeout_seconds}")
-        elif self.timeout_seconds >= self.interval_seconds:
+        if self.timeout_seconds >= self.interval_seconds:
             problems.append(
                 f"timeout_seconds ({self.timeout_seconds}) must be less than interval_seconds "
                 f"({self.interval_seconds})"
             )
-        for field in ("healthy_threshold", "unhealthy_threshold"):
-            if not 2 <= getattr(self, field) <= 10:
-                problems.append(f"{field} must be 2-10; got {getattr(self, field)}")
         if problems:
             raise ValueError("health_check: " + "; ".join(problems))
         return self
@@ -121,9 +119,9 @@ class AutoscalingConfig(Strict):
     """Fewest tasks the autoscaler keeps."""
     max_capacity: StrictInt = 4
     """Most tasks the autoscaler starts."""
-    cpu_target_percent: StrictInt | None = 60
+    cpu_target_percent: Annotated[StrictInt, between(1, 100)] | None = 60
     """Average CPU utilisation to hold; null: no CPU policy."""
-    memory_target_percent: StrictInt | None = 75
+    memory_target_percent: Annotated[StrictInt, between(1, 100)] | None = 75
     """Average memory utilisation to hold; null: no memory policy."""
     requests_per_target: StrictInt | None = None
     """ALB requests per target per minute to aim for (services behind an ALB only)."""
@@ -144,10 +142,6 @@ class AutoscalingConfig(Strict):
                 f"max_capacity ({self.max_capacity}) must be >= min_capacity "
                 f"({self.min_capacity}) and >= 1"
             )
-        for field in ("cpu_target_percent", "memory_target_percent"):
-            value = getattr(self, field)
-            if value is not None and not 1 <= value <= 100:
-                problems.append(f"{field} must be 1-100; got {value}")
         if self.requests_per_target is not None and self.requests_per_target < 1:
             problems.append(f"requests_per_target must be >= 1; got {self.requests_per_target}")
         if (self.cpu_target_percent, self.memory_target_percent, self.requests_per_target) == (
@@ -169,15 +163,10 @@ class AutoscalingConfig(Strict):
 class StickinessConfig(Strict):
     """Load-balancer-generated cookie stickiness."""
 
-    duration_seconds: StrictInt = 86400
-    """Cookie lifetime (1-604800 seconds)."""
-
-    @field_validator("duration_seconds")
-    @classmethod
-    def _duration(cls, value: int) -> int:
-        if not 1 <= value <= 604800:
-            raise ValueError(f"duration_seconds must be 1-604800 (7 days); got {value}")
-        return value
+    # Limit (7 days): stickiness.lb_cookie.duration_seconds in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html
+    duration_seconds: Annotated[StrictInt, between(1, 604800)] = 86400
+    """Cookie lifetime in seconds."""
 
 
 def caller_url_variable(service: str) -> str:
@@ -188,9 +177,9 @@ def caller_url_variable(service: str) -> str:
 class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 
-    container_port: StrictInt = 8080
+    container_port: Port = 8080
     """Port the container listens on; the target group forwards to it."""
-    desired_count: StrictInt = 2
+    desired_count: Annotated[StrictInt, between(0, TASKS_PER_SERVICE_MAX)] = 2
     """Tasks to run; with autoscaling only the initial count (then the autoscaler owns it)."""
     autoscaling: AutoscalingConfig | None = None
     """Target-tracking autoscaling; unset: a fixed `desired_count`."""
@@ -208,11 +197,15 @@ class ServiceConfig(WorkloadConfig):
     """Priority of the service's listener rule (a multiple of 10, 10-49990; the ALB evaluates
     lower first: set it where two services' paths or hosts overlap). Unset: derived from the
     service name, so adding, removing or reordering services never renumbers a rule."""
-    deregistration_delay_seconds: StrictInt = 60
+    # Limit: deregistration_delay.timeout_seconds in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html
+    deregistration_delay_seconds: Annotated[StrictInt, between(0, 3600)] = 60
     """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
     """Load-balancer cookie stickiness; unset: off."""
-    health_check_grace_period_seconds: StrictInt = 60
+    health_check_grace_period_seconds: Annotated[
+        StrictInt, between(0, GRACE_PERIOD_MAX_SECONDS)
+    ] = 60
     """Seconds ECS ignores failing ALB health checks after a task starts."""
     enable_execute_command: StrictBool = False
     """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
@@ -235,22 +228,10 @@ class ServiceConfig(WorkloadConfig):
     @model_validator(mode="after")
     def _service_limits(self) -> ServiceConfig:
         problems = []
-        if not 1 <= self.container_port <= 65535:
-            problems.append(f"container_port must be 1-65535; got {self.container_port}")
-        if not 0 <= self.desired_count <= TASKS_PER_SERVICE_MAX:
-            problems.append(
-                f"desired_count must be 0-{TASKS_PER_SERVICE_MAX} (ECS tasks per service); "
-                f"got {self.desired_count}"
-            )
         if self.autoscaling and self.autoscaling.max_capacity > TASKS_PER_SERVICE_MAX:
             problems.append(
                 f"autoscaling.max_capacity must be at most {TASKS_PER_SERVICE_MAX} (ECS tasks "
                 f"per service); got {self.autoscaling.max_capacity}"
-            )
-        if not 0 <= self.health_check_grace_period_seconds <= GRACE_PERIOD_MAX_SECONDS:
-            problems.append(
-                f"health_check_grace_period_seconds must be 0-{GRACE_PERIOD_MAX_SECONDS}; got "
-                f"{self.health_check_grace_period_seconds}"
             )
         problems.extend(self._rule_problems())
         highest = RULE_PRIORITY_SLOTS * RULE_PRIORITY_STEP
@@ -273,11 +254,6 @@ class ServiceConfig(WorkloadConfig):
             problems.append(
                 "autoscaling.requests_per_target needs a load balancer; the service "
                 "has exposure 'none'"
-            )
-        if not 0 <= self.deregistration_delay_seconds <= 3600:
-            problems.append(
-                "deregistration_delay_seconds must be 0-3600; got "
-                f"{self.deregistration_delay_seconds}"
             )
         if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
             problems.append(

@@ -600,7 +600,13 @@ CASES: tuple[Case, ...] = (
         "services.frontend: cpu/memory_mib",
         "cpu=300",
         "use one of 256, 512",
-        edits=(("envs/base.py", '"cpu": 256,', '"cpu": 300,'),),
+        edits=(
+            (
+                "envs/base.py",
+                '"container_port": 3000,',
+                '"container_port": 3000, "cpu": 300,',
+            ),
+        ),
         source="envs/base.py: ",
     ),
     Case(
@@ -900,7 +906,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "waf-rate-limit-below-minimum",
         {"waf": {"rate_limit_per_5_minutes": 9}},
-        "waf.rate_limit_per_5_minutes",
+        "waf",
         "got 9",
         "must be 10-2000000000",
     ),

@@ -15,6 +15,7 @@ from envs import (
     load_environments,
     merge,
 )
+from envs.schema.crosschecks import shared_quota_problems
 from envs.schema.names import (
     BUCKET_PREFIX,
     DASHBOARD,
@@ -40,7 +41,6 @@ from envs.schema.names import (
     generated_names,
     name_problems,
 )
-from envs.schema.quotas import shared_quota_problems
 from envs.schema.workload import CpuArchitecture
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import Json, ref, resources
