@@ -296,6 +296,12 @@ def synth_stacks(
     merge_part(part, staging)
 
 
+def promotion_sources(environments: tuple[EnvironmentConfig, ...]) -> list[str]:
+    """The environments these promote from (`release.promote_from`) that are not among them."""
+    names = {env.name for env in environments}
+    return sorted({e.release.promote_from for e in environments if e.release.promote_from} - names)
+
+
 def synthesize(
     environments: tuple[EnvironmentConfig, ...],
     outdir: Path,
@@ -331,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
         source = "default output directory"
     try:
         environments = load_environments(args.envs or DEFAULT_ENVIRONMENTS)
+        # A stack reads the config of the environment it promotes from (region, account):
+        # validated with the requested ones, so a problem is blamed on the right file.
+        sources = promotion_sources(environments)
+        if sources:
+            load_environments([env.name for env in environments] + sources)
         if args.check:
             print(f"configuration valid: {', '.join(env.name for env in environments)}")
             return 0

@@ -15,6 +15,7 @@ from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
 from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
 from modules.efs import EfsVolume
+from modules.notifications import AlarmTopic
 from modules.workload import TaskWorkload, WorkloadContext
 
 
@@ -37,7 +38,7 @@ class FargateService(Construct):
         image: str,
         load_balancer: LoadBalancer | None,
         target_group_name: str,
-        alarm_topic_arn: str,
+        alarm_topic: AlarmTopic,
         alternate_target_group_name: str | None = None,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
@@ -61,6 +62,7 @@ class FargateService(Construct):
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"
+        self.cluster = context.cluster
 
         load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
         depends_on: list[Any] = [context.cluster.capacity_providers]
@@ -114,7 +116,7 @@ class FargateService(Construct):
             ),
             target_group_arn_suffixes=[g.arn_suffix for g in groups],
             container_insights=context.cluster.container_insights,
-            topic_arn=alarm_topic_arn,
+            topic_arn=alarm_topic.arn,
         )
 
         self.service = ecs_service.EcsService(

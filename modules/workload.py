@@ -21,7 +21,7 @@ from modules.aws import (
     iam_role_policy,
     iam_role_policy_attachment,
 )
-from modules.container import TMP_VOLUME, TaskContainers
+from modules.container import TMP_VOLUME, TaskContainers, health_check_definition
 from modules.ecs_cluster import EcsCluster
 from modules.efs import EfsVolume
 from modules.endpoints import Endpoints
@@ -120,7 +120,7 @@ class TaskWorkload(Construct):
             prefix=context.prefix,
             log_group=self.log_group,
             log_retention_days=context.log_retention_days,
-            logs_kms_key_arn=context.logs_key.arn,
+            logs_key=context.logs_key,
             images=sidecar_images or {},
         )
 
@@ -360,14 +360,7 @@ class TaskWorkload(Construct):
         if self.container_port is not None:
             container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]
         if self.container_health_check is not None:
-            check = self.container_health_check
-            container["healthCheck"] = {
-                "command": list(check.command),
-                "interval": check.interval_seconds,
-                "timeout": check.timeout_seconds,
-                "retries": check.retries,
-                "startPeriod": check.start_period_seconds,
-            }
+            container["healthCheck"] = health_check_definition(self.container_health_check)
         if config.entrypoint:
             container["entryPoint"] = list(config.entrypoint)
         if config.user is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs import load_environments
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.schema.resources import bucket_variable
@@ -59,7 +60,15 @@ class PlatformStack(TerraformStack):
     (443). Nothing else is open.
     """
 
-    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        config: EnvironmentConfig,
+        *,
+        promotion_source: EnvironmentConfig | None = None,
+    ) -> None:
+        """`promotion_source`: the config of `config.release.promote_from` (its region and
+        account scope the release policy); loaded from envs/ when not given."""
         super().__init__(scope, config.name)
         # The one place user text enters constructs: escaped so Terraform reads it literally.
         config = literal(config)
@@ -126,7 +135,7 @@ class PlatformStack(TerraformStack):
                 network=self.network,
                 region=config.region,
                 name=prefix,
-                app_bucket_arns=[bucket.arn for bucket in self.buckets.values()],
+                app_buckets=list(self.buckets.values()),
             )
             if config.endpoints.enabled
             else None
@@ -159,6 +168,7 @@ class PlatformStack(TerraformStack):
                     exposure=exposure,
                     network=self.network,
                     name=config.alb_name(exposure),
+                    account_id=caller.account_id,
                     certificate_arn=certificates.get(exposure),
                 )
         if self.domain is not None:
@@ -179,8 +189,8 @@ class PlatformStack(TerraformStack):
                 f"{exposure}-alb-alarms",
                 config.alarms,
                 name=config.alb_name(exposure),
-                arn_suffix=alb.alb.arn_suffix,
-                topic_arn=self.alarm_topic.arn,
+                load_balancer=alb,
+                topic=self.alarm_topic,
             )
             for exposure, alb in self.load_balancers.items()
         }
@@ -241,7 +251,7 @@ class PlatformStack(TerraformStack):
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
                 alternate_target_group_name=config.alternate_target_group_name(service.name),
-                alarm_topic_arn=self.alarm_topic.arn,
+                alarm_topic=self.alarm_topic,
                 extra_environment={
                     **self._callee_urls(service),
                     **self._queue_urls(service),
@@ -256,7 +266,7 @@ class PlatformStack(TerraformStack):
                 f"release-{name}",
                 service=service,
                 prefix=prefix,
-                cluster_name=self.cluster.name,
+                cluster=self.cluster,
                 image=self._image(service.config),
                 repository=self.repositories.get(name),
             )
@@ -267,18 +277,11 @@ class PlatformStack(TerraformStack):
                 self,
                 "release-policy",
                 name=f"{prefix}-release",
-                cluster_arn=self.cluster.arn,
-                cluster_name=self.cluster.name,
+                cluster=self.cluster,
+                region=config.region,
                 account_id=caller.account_id,
                 releases=list(self.releases.values()),
-                promotion_source=(
-                    PromotionSource(
-                        resource_prefix=f"{config.project}-{config.release.promote_from}",
-                        account_id=caller.account_id,
-                    )
-                    if config.release.promote_from
-                    else None
-                ),
+                promotion_source=self._promotion_source(promotion_source),
             )
             if self.releases
             else None
@@ -290,7 +293,7 @@ class PlatformStack(TerraformStack):
                 job,
                 context=self.context,
                 image=self._image(job),
-                alarm_topic_arn=self.alarm_topic.arn,
+                alarm_topic=self.alarm_topic,
                 extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
                 sidecar_images=self._sidecar_images(job),
                 efs_volumes=self._efs_volumes(job),
@@ -324,6 +327,22 @@ class PlatformStack(TerraformStack):
             else None
         )
         self._outputs()
+
+    def _promotion_source(self, source: EnvironmentConfig | None) -> PromotionSource | None:
+        """Where releases are promoted from (`release.promote_from`), in its own region and
+        account."""
+        name = self.config.release.promote_from
+        if name is None:
+            return None
+        if source is None:
+            source = load_environments((name,))[0]
+        if source.name != name:
+            raise ValueError(f"promotion_source is {source.name!r}, expected {name!r}")
+        return PromotionSource(
+            resource_prefix=source.resource_prefix,
+            region=source.region,
+            account_id=source.account_id,
+        )
 
     def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
         """An access point per mount of this workload, as the task definition's volumes."""
@@ -422,8 +441,7 @@ class PlatformStack(TerraformStack):
                     "queue-scaling",
                     service.config.queue,
                     queue=queue,
-                    cluster_name=self.context.cluster.name,
-                    service_name=service.name,
+                    service=service,
                 )
 
     def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:

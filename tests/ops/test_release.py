@@ -184,15 +184,43 @@ def test_release_policy_is_least_privilege(synthesized: dict[str, Any], env_name
     assert statements["PassWorkloadRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
+    # Every ARN in this stack's region (never `arn:aws:<service>:*:`): tasks of its cluster.
+    caller = "${data.aws_caller_identity.caller.account_id}"
+    (cluster_id,) = stack["resource"]["aws_ecs_cluster"]
+    assert statements["DescribeTasks"]["Resource"] == (
+        f"arn:aws:ecs:{env.region}:{caller}:task/${{aws_ecs_cluster.{cluster_id}.name}}/*"
+    )
+    assert statements["ListTasks"]["Condition"] == {
+        "ArnEquals": {"ecs:cluster": f"${{aws_ecs_cluster.{cluster_id}.arn}}"}
+    }
     source = env.release.promote_from
     if source is None:
         assert "ReadPromotionSource" not in statements
-    else:  # ops promote reads the source's release history and services, and nothing more
-        caller = "${data.aws_caller_identity.caller.account_id}"
-        assert statements["ReadPromotionSource"]["Resource"] == [
-            f"arn:aws:ssm:*:{caller}:parameter/{env.project}-{source}/release/*",
-            f"arn:aws:ecs:*:{caller}:service/{env.project}-{source}/*",
+        assert "DescribePromotionSource" not in statements
+    else:  # ops promote reads the source's release history and services, in its region only
+        origin = next(e for e in load_environments() if e.name == source)
+        at = f"{origin.region}:{origin.account_id}"
+        assert statements["ReadPromotionSource"]["Action"] == [
+            "ssm:GetParameter",
+            "ssm:GetParameterHistory",
         ]
+        assert statements["ReadPromotionSource"]["Resource"] == (
+            f"arn:aws:ssm:{at}:parameter/{origin.resource_prefix}/release/*"
+        )
+        assert statements["DescribePromotionSource"]["Action"] == ["ecs:DescribeServices"]
+        assert statements["DescribePromotionSource"]["Resource"] == (
+            f"arn:aws:ecs:{at}:service/{origin.resource_prefix}/*"
+        )
+    arns = [
+        arn
+        for statement in statements.values()
+        for arn in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+    ]
+    assert not [arn for arn in arns if arn.split(":")[3:4] == ["*"]]
     writers = [s for s in statements.values() if "ssm:PutParameter" in s["Action"]]
     assert len(writers) == 1
     written = {
