@@ -365,7 +365,8 @@ def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[Envi
             rejected[source] = list(error.problems)
             if isinstance(overrides, Mapping):
                 overrides_by_source[source] = overrides
-    if rejected and not environments:
+    if len(rejected) > 1 and not environments:
+        # One rejected file alone cannot tell its own mistake from base.py's: blame it.
         problems.extend(_blame_base(rejected, overrides_by_source))
     else:
         problems.extend(p for lines in rejected.values() for p in lines)

@@ -610,6 +610,18 @@ CASES: tuple[Case, ...] = (
         source="envs/base.py: ",
     ),
     Case(
+        # Run alone, an env file's own mistake on a field it does not set is still its own.
+        "one-env-mistake-not-blamed-on-base",
+        {"endpoints": {"interface": ["ssm", "secretsmanager"]}},
+        "services.backend",
+        "using its SQS queues needs the sqs VPC endpoint(s)",
+        "add 'sqs' to endpoints.interface",
+        env="stg",
+        args=("--env", "stg"),
+        source="envs/stg.py: ",
+        problems=2,  # backend produces, worker consumes
+    ),
+    Case(
         "base-syntax-error-reported-once",
         {},
         str(next_line("envs/base.py")),
