@@ -11,6 +11,7 @@ synthesized output, their `python -m ops` arguments must parse.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shlex
@@ -94,7 +95,10 @@ def start_synth_copy(parent: Path) -> tuple[Path, subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=shell_env(project),
+        # Two synth processes whatever the load (main.py's choice on an idle machine): the
+        # session synth is one process, and test_two_process_synth_writes_what_one_writes
+        # compares the two.
+        env=shell_env(project, FARGATE_SYNTH_PROCESSES="2"),
         start_new_session=True,  # its own process group: the session can stop make's children
     )
     return project, process
@@ -364,3 +368,26 @@ def test_readme_block_runs(
     handler = handler_of(block)
     assert handler is not None
     handler(block, synthesized_copy, tmp_path)
+
+
+def test_two_process_synth_writes_what_one_writes(
+    synthesized_copy: tuple[Path, str], synth_outdir: Path
+) -> None:
+    """The copy's `make synth` ran in two processes (see start_synth_copy), the session synth
+    in one: every stack and the merged manifest (cdktf's format) are byte-identical."""
+    import main
+    from envs import DEFAULT_ENVIRONMENTS
+    from tests.variants import BOOTSTRAP_STACK
+
+    out = synthesized_copy[0] / "cdktf.out"
+    text = (out / "manifest.json").read_text()
+    names = sorted(json.loads(text)["stacks"])
+    assert names == sorted([*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK])
+    session = json.loads((synth_outdir / "manifest.json").read_text())
+    expected = {**session, "stacks": {name: session["stacks"][name] for name in names}}
+    assert text == main.cdktf_manifest_text(expected)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "stacks"]  # merged whole
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == names
+    for name in names:
+        produced = (out / "stacks" / name / "cdk.tf.json").read_bytes()
+        assert produced == (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes(), name
