@@ -31,7 +31,7 @@ process.execArgv.push("--preserve-symlinks");
 let source = fs.readFileSync(program, "utf8");
 for (const [from, to] of EDITS) {
   if (source.split(from).length !== 2) {
-    throw new Error(`${program}: expected exactly one ${from}; unset JSII_RUNTIME to use jsii's own runtime`);
+    throw new Error(`${program}: expected exactly one ${from}; set FARGATE_JSII_RELAY=1 to use jsii's own runtime (stacks/runtime.py)`);
   }
   source = source.replace(from, to);
 }
