@@ -31,8 +31,14 @@ from modules.aws import (
 )
 
 if TYPE_CHECKING:  # annotations only: the alarms take the constructs they watch and notify
+    from collections.abc import Sequence
+
     from modules.alb import LoadBalancer
+    from modules.aws import lb_target_group
+    from modules.ecs_cluster import EcsCluster
     from modules.notifications import AlarmTopic
+    from modules.schedule import JobSchedule
+    from modules.workload import TaskWorkload
 
 ALB = "AWS/ApplicationELB"
 ECS = "AWS/ECS"
@@ -87,7 +93,7 @@ class Window(TypedDict):
 
 
 def put_alarm(
-    scope: Construct, spec: AlarmSpec, *, name: str, topic_arn: str
+    scope: Construct, spec: AlarmSpec, *, name: str, topic: AlarmTopic
 ) -> cloudwatch_metric_alarm.CloudwatchMetricAlarm:
     """The alarm resource for `spec`, notifying the topic on ALARM and on OK."""
     alarm = cloudwatch_metric_alarm
@@ -99,8 +105,8 @@ def put_alarm(
         "evaluation_periods": spec.evaluation_periods,
         "datapoints_to_alarm": spec.datapoints_to_alarm,
         "treat_missing_data": spec.treat_missing_data,
-        "alarm_actions": [topic_arn],
-        "ok_actions": [topic_arn],
+        "alarm_actions": [topic.arn],
+        "ok_actions": [topic.arn],
     }
     if spec.expression is None and len(spec.metrics) == 1:
         metric = spec.metrics[0]
@@ -158,21 +164,24 @@ class ServiceAlarms(Construct):
         config: ServiceAlarmsConfig,
         *,
         name: str,
-        cluster_name: str,
+        cluster: EcsCluster,
         service_name: str,
-        load_balancer_arn_suffix: str | None,
-        target_group_arn_suffixes: list[str],
-        container_insights: bool,
-        topic_arn: str,
+        load_balancer: LoadBalancer | None,
+        target_groups: Sequence[lb_target_group.LbTargetGroup],
+        topic: AlarmTopic,
     ) -> None:
+        """`service_name` on `cluster`, behind `load_balancer` in `target_groups` (both
+        when a traffic-shifting strategy alternates between them)."""
         super().__init__(scope, id_)
+        load_balancer_arn_suffix = load_balancer.alb.arn_suffix if load_balancer else None
+        target_group_arn_suffixes = [group.arn_suffix for group in target_groups]
         self.specs: dict[ServiceAlarm, AlarmSpec] = {}
         window: Window = {
             "period_seconds": config.period_seconds,
             "evaluation_periods": config.evaluation_periods,
             "datapoints_to_alarm": config.datapoints_to_alarm,
         }
-        ecs_dimensions = {"ClusterName": cluster_name, "ServiceName": service_name}
+        ecs_dimensions = {"ClusterName": cluster.name, "ServiceName": service_name}
         self.request_metrics: tuple[Metric, ...] = ()
         if load_balancer_arn_suffix is not None:
 
@@ -261,7 +270,7 @@ class ServiceAlarms(Construct):
                     comparison=GREATER_OR_EQUAL,
                     **window,
                 )
-        if config.running_below_desired and container_insights:
+        if config.running_below_desired and cluster.container_insights:
             self.specs[ServiceAlarm.RUNNING_BELOW_DESIRED] = AlarmSpec(
                 key="running-below-desired",
                 title="Desired minus running tasks",
@@ -292,7 +301,7 @@ class ServiceAlarms(Construct):
                     **window,
                 )
         self.alarms = {
-            alarm: put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic_arn)
+            alarm: put_alarm(self, spec, name=f"{name}-{spec.key}", topic=topic)
             for alarm, spec in self.specs.items()
         }
         wanted = config.rollback_alarms(load_balanced=load_balancer_arn_suffix is not None)
@@ -350,8 +359,7 @@ class LoadBalancerAlarms(Construct):
                 )
             )
         self.alarms = [
-            put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic.arn)
-            for spec in self.specs
+            put_alarm(self, spec, name=f"{name}-{spec.key}", topic=topic) for spec in self.specs
         ]
 
 
@@ -382,15 +390,25 @@ class JobAlarms(Construct):
         id_: str,
         config: JobAlarmsConfig,
         *,
-        family: str,
-        task_family_arn_prefix: str,
-        cluster_arn: str,
-        log_group_name: str,
+        workload: TaskWorkload,
+        schedule: JobSchedule | None,
         missed_run_window_hours: int | None,
-        dead_letter_queue_name: str | None,
-        topic_arn: str,
+        topic: AlarmTopic,
     ) -> None:
+        """Alarms on the runs of `workload` on its cluster, started by `schedule` if any."""
         super().__init__(scope, id_)
+        context = workload.context
+        family = workload.family
+        task_family_arn_prefix = (
+            f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/{family}:"
+        )
+        cluster_arn = context.cluster.arn
+        log_group_name = workload.log_group_name
+        dead_letter_queue_name = (
+            schedule.dead_letter_queue.name
+            if schedule is not None and schedule.dead_letter_queue is not None
+            else None
+        )
         self.rule: cloudwatch_event_rule.CloudwatchEventRule | None = None
         self.specs: list[AlarmSpec] = []
         if config.failed_runs:
@@ -408,7 +426,7 @@ class JobAlarms(Construct):
                 self,
                 "notify",
                 rule=self.rule.name,
-                arn=topic_arn,
+                arn=topic.arn,
                 input_transformer=cloudwatch_event_target.CloudwatchEventTargetInputTransformer(
                     input_paths={
                         "task": "$.detail.taskArn",
@@ -473,6 +491,5 @@ class JobAlarms(Construct):
                 )
             )
         self.alarms = [
-            put_alarm(self, spec, name=f"{family}-{spec.key}", topic_arn=topic_arn)
-            for spec in self.specs
+            put_alarm(self, spec, name=f"{family}-{spec.key}", topic=topic) for spec in self.specs
         ]

@@ -5,23 +5,32 @@ from __future__ import annotations
 from constructs import Construct
 
 from envs.schema.service import AutoscalingConfig
+from modules.alb import LoadBalancer
 from modules.aws import (
     appautoscaling_policy,
     appautoscaling_scheduled_action,
     appautoscaling_target,
+    ecs_service,
+    lb_target_group,
 )
+from modules.ecs_cluster import EcsCluster
 
 
 def service_scalable_target(
-    scope: Construct, *, cluster_name: str, service_name: str, min_capacity: int, max_capacity: int
+    scope: Construct,
+    *,
+    cluster: EcsCluster,
+    service_name: str,
+    min_capacity: int,
+    max_capacity: int,
 ) -> appautoscaling_target.AppautoscalingTarget:
-    """The Application Auto Scaling target of an ECS service's desired count (construct id
-    `target`), for every kind of scaling of that service."""
+    """The Application Auto Scaling target of the desired count of the ECS service
+    `service_name` on `cluster` (construct id `target`), for every kind of scaling of it."""
     return appautoscaling_target.AppautoscalingTarget(
         scope,
         "target",
         service_namespace="ecs",
-        resource_id=f"service/{cluster_name}/{service_name}",
+        resource_id=f"service/{cluster.name}/{service_name}",
         scalable_dimension="ecs:service:DesiredCount",
         min_capacity=min_capacity,
         max_capacity=max_capacity,
@@ -39,14 +48,23 @@ class ServiceAutoscaling(Construct):
         id_: str,
         config: AutoscalingConfig,
         *,
-        cluster_name: str,
-        service_name: str,
-        request_count_label: str | None,
+        cluster: EcsCluster,
+        service: ecs_service.EcsService,
+        load_balancer: LoadBalancer | None,
+        target_group: lb_target_group.LbTargetGroup | None,
     ) -> None:
+        """`load_balancer` and its `target_group` for the service: requests-per-target
+        tracking needs both."""
         super().__init__(scope, id_)
+        service_name = service.name
+        request_count_label = (
+            f"{load_balancer.alb.arn_suffix}/{target_group.arn_suffix}"
+            if load_balancer is not None and target_group is not None and config.requests_per_target
+            else None
+        )
         self.target = service_scalable_target(
             self,
-            cluster_name=cluster_name,
+            cluster=cluster,
             service_name=service_name,
             min_capacity=config.min_capacity,
             max_capacity=config.max_capacity,

@@ -7,6 +7,7 @@ from constructs import Construct
 from envs.schema.ecs import ContainerInsights, EcsConfig
 from modules.aws import cloudwatch_log_group, ecs_cluster, ecs_cluster_capacity_providers
 from modules.kms import LogsKey
+from modules.service_connect import ServiceConnectNamespace
 from ops.run_task_contract import CapacityShare
 
 
@@ -25,9 +26,9 @@ class EcsCluster(Construct):
         *,
         name: str,
         logs_key: LogsKey,
-        service_connect_namespace_arn: str | None = None,
+        service_connect: ServiceConnectNamespace | None = None,
     ) -> None:
-        """`service_connect_namespace_arn`: the cluster's default Service Connect namespace."""
+        """`service_connect`: the cluster's default Service Connect namespace."""
         super().__init__(scope, id_)
         self.config = config
         self.exec_log_group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -58,10 +59,8 @@ class EcsCluster(Construct):
                 )
             ),
             service_connect_defaults=(
-                ecs_cluster.EcsClusterServiceConnectDefaults(
-                    namespace=service_connect_namespace_arn
-                )
-                if service_connect_namespace_arn is not None
+                ecs_cluster.EcsClusterServiceConnectDefaults(namespace=service_connect.arn)
+                if service_connect is not None
                 else None
             ),
         )

@@ -58,20 +58,10 @@ class Job(Construct):
             self,
             "alarms",
             config.alarms,
-            family=self.workload.family,
-            task_family_arn_prefix=(
-                f"arn:aws:ecs:{context.region}:{context.account_id}:task-definition/"
-                f"{self.workload.family}:"
-            ),
-            cluster_arn=context.cluster.arn,
-            log_group_name=self.workload.log_group_name,
+            workload=self.workload,
+            schedule=self.schedule,
             missed_run_window_hours=config.missed_run_window_hours,
-            dead_letter_queue_name=(
-                self.schedule.dead_letter_queue.name
-                if self.schedule is not None and self.schedule.dead_letter_queue is not None
-                else None
-            ),
-            topic_arn=alarm_topic.arn,
+            topic=alarm_topic,
         )
         self.run_task_spec: RunTaskSpec = {
             "cluster_arn": context.cluster.arn,

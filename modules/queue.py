@@ -153,12 +153,12 @@ class QueueScaling(Construct):
         service: FargateService,
     ) -> None:
         super().__init__(scope, id_)
-        cluster_name, service_name = service.cluster.name, service.name
+        service_name = service.name
         scaling = config.scaling
         assert scaling is not None  # only created for a queue with scaling
         self.target = service_scalable_target(
             self,
-            cluster_name=cluster_name,
+            cluster=service.cluster,
             service_name=service_name,
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
@@ -206,7 +206,7 @@ class QueueScaling(Construct):
                                     namespace="ECS/ContainerInsights",
                                     metric_name="RunningTaskCount",
                                     dimensions=[
-                                        dimension(name="ClusterName", value=cluster_name),
+                                        dimension(name="ClusterName", value=service.cluster.name),
                                         dimension(name="ServiceName", value=service_name),
                                     ],
                                 ),

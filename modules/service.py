@@ -117,14 +117,11 @@ class FargateService(Construct):
             "alarms",
             config.alarms,
             name=self.name,
-            cluster_name=context.cluster.name,
+            cluster=context.cluster,
             service_name=self.name,
-            load_balancer_arn_suffix=(
-                load_balancer.alb.arn_suffix if load_balancer is not None else None
-            ),
-            target_group_arn_suffixes=[g.arn_suffix for g in groups],
-            container_insights=context.cluster.container_insights,
-            topic_arn=alarm_topic.arn,
+            load_balancer=load_balancer,
+            target_groups=groups,
+            topic=alarm_topic,
         )
 
         self.service_connect = (
@@ -187,15 +184,13 @@ class FargateService(Construct):
             depends_on=depends_on,
         )
         if config.autoscaling is not None:
-            label = None
-            if load_balancer is not None and self.target_group is not None:
-                label = f"{load_balancer.alb.arn_suffix}/{self.target_group.arn_suffix}"
             ServiceAutoscaling(
                 self,
                 "autoscaling",
                 config.autoscaling,
-                cluster_name=context.cluster.name,
-                service_name=self.service.name,
-                request_count_label=label if config.autoscaling.requests_per_target else None,
+                cluster=context.cluster,
+                service=self.service,
+                load_balancer=load_balancer,
+                target_group=self.target_group,
             )
         self.strategy = config.deployment.strategy

@@ -230,9 +230,7 @@ class PlatformStack(TerraformStack):
             config.ecs,
             name=prefix,
             logs_key=self.logs_key,
-            service_connect_namespace_arn=(
-                self.service_connect.arn if self.service_connect is not None else None
-            ),
+            service_connect=self.service_connect,
         )
         self.context = WorkloadContext(
             prefix=prefix,
