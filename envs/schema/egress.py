@@ -11,44 +11,18 @@ anything is synthesized or deployed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from envs.schema.common import SecretSource
 from envs.schema.containers import SidecarPreset
-from envs.schema.network import EndpointsConfig, InterfaceEndpoint
+from envs.schema.network import InterfaceEndpoint
 from envs.schema.queues import QueueEncryption
-from envs.schema.service import ServiceConfig
-from envs.schema.service_connect import ServiceConnectConfig
 from envs.schema.service_connect import participants as service_connect_participants
-from envs.schema.workload import ImageConfig, WorkloadConfig, registry_region
+from envs.schema.view import EnvironmentView
+from envs.schema.workload import WorkloadConfig, registry_region
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
 IMAGE_FIX = "push the image to the project's ECR (remove image.external)"
-
-
-class _Network(Protocol):
-    @property
-    def has_nat(self) -> bool: ...
-
-
-class Environment(Protocol):
-    """What the proof reads of an environment (`EnvironmentConfig` provides it); a protocol,
-    so this module never imports the model that calls it."""
-
-    @property
-    def region(self) -> str: ...
-    @property
-    def network(self) -> _Network: ...
-    @property
-    def endpoints(self) -> EndpointsConfig: ...
-    @property
-    def services(self) -> Sequence[ServiceConfig]: ...
-    @property
-    def jobs(self) -> Sequence[WorkloadConfig]: ...
-    def image_of(self, workload: WorkloadConfig) -> ImageConfig: ...
-    @property
-    def service_connect(self) -> ServiceConnectConfig | None: ...
 
 
 class Need(NamedTuple):
@@ -63,7 +37,7 @@ class Need(NamedTuple):
     """Also needs the S3 gateway endpoint (ECR serves image layers from S3)."""
 
 
-def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) -> list[Need]:
+def _needs(env: EnvironmentView, workload: WorkloadConfig, *, exec_enabled: bool) -> list[Need]:
     needs: list[Need] = []
     image = env.image_of(workload)
     registry = image.registry_region()
@@ -96,7 +70,7 @@ def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) ->
     return needs + _container_needs(env, workload) + _queue_needs(env, workload)
 
 
-def _queue_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
+def _queue_needs(env: EnvironmentView, workload: WorkloadConfig) -> list[Need]:
     """Consumers and producers of the platform's SQS queues."""
     queues = [
         s.queue
@@ -111,7 +85,7 @@ def _queue_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
     return needs
 
 
-def _container_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
+def _container_needs(env: EnvironmentView, workload: WorkloadConfig) -> list[Need]:
     """Sidecars and presets: their images (presets come from public ECR) and X-Ray."""
     needs: list[Need] = []
     for name, sidecar in sorted(workload.sidecars.items()):
@@ -126,7 +100,7 @@ def _container_needs(env: Environment, workload: WorkloadConfig) -> list[Need]:
     return needs
 
 
-def _internet_gap(env: Environment, kind: str, workload: WorkloadConfig) -> str:
+def _internet_gap(env: EnvironmentView, kind: str, workload: WorkloadConfig) -> str:
     """A workload that declares external APIs needs NAT and its own opt-in."""
     steps = [] if env.network.has_nat else [NAT_FIX]
     steps.append(f"set {kind}.{workload.name}.internet_egress to true")
@@ -137,7 +111,7 @@ def _internet_gap(env: Environment, kind: str, workload: WorkloadConfig) -> str:
     )
 
 
-def egress_gaps(env: Environment) -> list[str]:
+def egress_gaps(env: EnvironmentView) -> list[str]:
     """One message per unmet need; empty when every workload can start and run."""
     available = set(env.endpoints.interface_services)
     gaps = []
