@@ -109,16 +109,25 @@ def aws_error(error: Exception) -> str | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        message = " ".join(str(details.get("Message", "")).split())[:300]
-        return f"{details.get('Code', 'Unknown')}: {message}"
+        return f"{error_code(error)}: {error_message(error)}"
     if isinstance(error, BotoCoreError):
         return str(error)
     return None
 
 
 def error_code(error: Exception) -> str | None:
+    """The AWS error code of a botocore `ClientError` ("Unknown" when AWS sent none), None
+    for any other error."""
     response = getattr(error, "response", None)
     if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
+        return str(response.get("Error", {}).get("Code", "Unknown"))
     return None
+
+
+def error_message(error: Exception) -> str:
+    """The AWS error message of a botocore `ClientError` on one line, cut at 300 characters
+    (an HTML error page would be long); the error's own text for any other error."""
+    response = getattr(error, "response", None)
+    details = response.get("Error", {}) if isinstance(response, dict) else {}
+    message = " ".join(str(details.get("Message", error)).split())
+    return message if len(message) <= 300 else f"{message[:300]}..."

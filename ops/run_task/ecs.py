@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ops.aws import error_code, error_message
 from ops.common import (
     EXIT_AWS_ERROR,
     EXIT_INTERRUPTED,
@@ -77,7 +78,7 @@ def start_task(ecs: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     try:
         response = ecs.run_task(**request)
     except ClientError as error:
-        code, message = aws_error_code(error), aws_error_message(error)
+        code, message = error_code(error), error_message(error)
         hint = ""
         if code == "ConflictException":
             hint = (
@@ -132,13 +133,3 @@ def stop_command(ecs: Any, spec: JobSpec, task_arn: str) -> str:
             task_arn,
         ]
     )
-
-
-def aws_error_code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
-def aws_error_message(error: Any) -> str:
-    """The AWS error message on one line (an HTML error page would be long)."""
-    message = " ".join(str(error.response.get("Error", {}).get("Message", error)).split())
-    return message if len(message) <= 300 else f"{message[:300]}..."

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ops.aws import error_code, error_message
 from ops.common import (
     EXIT_NOT_STARTED,
     OpsError,
 )
-from ops.run_task.ecs import aws_error_code, aws_error_message, describe_task
+from ops.run_task.ecs import describe_task
 from ops.run_task.specs import JobSpec, task_id
 from ops.run_task.terminal import printable
 
@@ -49,8 +50,8 @@ class LogFollower:
             try:
                 page = self._logs.get_log_events(startFromHead=True, **request)
             except ClientError as error:
-                if aws_error_code(error) != "ResourceNotFoundException":
-                    say(f"cannot read logs ({aws_error_code(error)}: {aws_error_message(error)})")
+                if error_code(error) != "ResourceNotFoundException":
+                    say(f"cannot read logs ({error_code(error)}: {error_message(error)})")
                     self._broken = True
                 return
             self.found = True
