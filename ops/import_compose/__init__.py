@@ -34,13 +34,12 @@ from pathlib import Path
 
 from ops.common import EXIT_FAILED, EXIT_OK, OpsError, handle
 from ops.import_compose.compose import fargate_size, load_compose
-from ops.import_compose.converter import Converter, check, convert
+from ops.import_compose.converter import check, convert
 from ops.import_compose.model import ComposeError, Imported, Options
 from ops.import_compose.render import render
 
 __all__ = [
     "ComposeError",
-    "Converter",
     "Imported",
     "Options",
     "check",
