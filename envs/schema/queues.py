@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import model_validator
 
 from envs.schema.common import KMS_KEY_ARN, Strict, between
+from envs.schema.scaling import capacity_problems
 
 # SQS queue attribute limits (CreateQueue, "Request Parameters":
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
@@ -51,13 +52,7 @@ class QueueScalingConfig(Strict):
         problems = []
         if self.backlog_per_task < 1:
             problems.append(f"backlog_per_task must be >= 1; got {self.backlog_per_task}")
-        if self.min_capacity < 0:
-            problems.append(f"min_capacity must be >= 0; got {self.min_capacity}")
-        if self.max_capacity < max(self.min_capacity, 1):
-            problems.append(
-                f"max_capacity ({self.max_capacity}) must be >= min_capacity "
-                f"({self.min_capacity}) and >= 1"
-            )
+        problems += capacity_problems(self.min_capacity, self.max_capacity)
         for field in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
             if getattr(self, field) < 0:
                 problems.append(f"{field} must be >= 0; got {getattr(self, field)}")

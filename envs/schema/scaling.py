@@ -18,6 +18,19 @@ from envs.schema.schedule_expression import ScheduleExpression, TimeZone
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 
+def capacity_problems(min_capacity: int, max_capacity: int) -> list[str]:
+    """What is wrong with an autoscaler's `min_capacity`..`max_capacity` (at least 0, and
+    at least 1 task at most), for target tracking on metrics and on a queue's backlog."""
+    problems = []
+    if min_capacity < 0:
+        problems.append(f"min_capacity must be >= 0; got {min_capacity}")
+    if max_capacity < max(min_capacity, 1):
+        problems.append(
+            f"max_capacity ({max_capacity}) must be >= min_capacity ({min_capacity}) and >= 1"
+        )
+    return problems
+
+
 class ScheduledScalingConfig(Strict):
     """At `expression`, set the autoscaler's bounds to `min_capacity`..`max_capacity`
     (e.g. dev to 0 at night and back in the morning)."""

@@ -18,7 +18,7 @@ from envs.schema.common import (
 from envs.schema.containers import ContainerHealthCheckConfig
 from envs.schema.deployment import DeploymentConfig
 from envs.schema.queues import QueueConfig
-from envs.schema.scaling import ScheduledScalingConfig
+from envs.schema.scaling import ScheduledScalingConfig, capacity_problems
 from envs.schema.service_connect import SERVICE_CONNECT_EXPOSURE, ServiceConnectServiceConfig
 from envs.schema.workload import WorkloadConfig
 
@@ -146,14 +146,7 @@ class AutoscalingConfig(Strict):
 
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingConfig:
-        problems = []
-        if self.min_capacity < 0:
-            problems.append(f"min_capacity must be >= 0; got {self.min_capacity}")
-        if self.max_capacity < max(self.min_capacity, 1):
-            problems.append(
-                f"max_capacity ({self.max_capacity}) must be >= min_capacity "
-                f"({self.min_capacity}) and >= 1"
-            )
+        problems = capacity_problems(self.min_capacity, self.max_capacity)
         if self.requests_per_target is not None and self.requests_per_target < 1:
             problems.append(f"requests_per_target must be >= 1; got {self.requests_per_target}")
         if (self.cpu_target_percent, self.memory_target_percent, self.requests_per_target) == (

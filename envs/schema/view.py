@@ -1,7 +1,7 @@
-"""`EnvironmentView`: what the environment-wide checks (names, domain, quotas, the egress proof) read of an
-environment. `EnvironmentConfig` provides it; the checks take the protocol so that they never
-import the model whose validator calls them, which keeps envs/ free of import cycles,
-annotations included (tests/ci/test_import_graph.py)."""
+"""`EnvironmentView`: what the environment-wide checks (names, domain, quotas, the egress
+proof) read of an environment. `EnvironmentConfig` provides it; the checks take the protocol
+so that they never import the model whose validator calls them, which keeps envs/ free of
+import cycles, annotations included (tests/ci/test_import_graph.py)."""
 
 from __future__ import annotations
 
