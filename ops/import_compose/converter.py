@@ -24,8 +24,6 @@ from ops.import_compose.workload import health_path, workload_settings
 def convert(compose: Mapping[str, Any], options: Options) -> Imported:
     """Convert a parsed compose document: name the workloads (data stores and brokers go to
     managed services), then each one's settings, then what links them."""
-    from envs.schema.common import check_name
-
     doc = Document(compose, options)
     for key in doc.compose:
         if key in TOP_LEVEL_NOTES:
@@ -37,11 +35,8 @@ def convert(compose: Mapping[str, Any], options: Options) -> Imported:
         if image and "build" not in spec and _base_image_name(image) in MANAGED_SERVICES:
             doc.managed[name] = MANAGED_SERVICES[_base_image_name(image)]
             continue
-        platform_name = name.lower().replace("_", "-")
-        try:
-            check_name(platform_name)
-        except ValueError as error:
-            doc.note(f"{name}: not imported: {error}")
+        platform_name = doc.platform_name(name, refused=f"{name}: not imported")
+        if platform_name is None:
             continue
         if platform_name != name:
             doc.note(f"{name}: imported as {platform_name!r} (names are DNS labels)")

@@ -33,6 +33,19 @@ class Document:
     def note(self, message: str) -> None:
         self.result.notes.append(message)
 
+    def platform_name(self, compose_name: str, *, refused: str) -> str | None:
+        """`compose_name` as a platform name (lowercase, '-' for '_'); None, with the note
+        `<refused>: <why>`, when it is not a valid name even then."""
+        from envs.schema.common import check_name
+
+        name = compose_name.lower().replace("_", "-")
+        try:
+            check_name(name)
+        except ValueError as error:
+            self.note(f"{refused}: {error}")
+            return None
+        return name
+
     def depends_on(self, name: str) -> dict[str, str]:
         """Dependency -> condition (compose's short form means service_started)."""
         raw = self.specs[name].get("depends_on") or {}

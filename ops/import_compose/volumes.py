@@ -36,13 +36,10 @@ def volumes(doc: Document, name: str, config: dict[str, Any]) -> None:
 def _efs_mount(doc: Document, name: str, volume: str, target: str, config: dict[str, Any]) -> None:
     """A named volume becomes an EFS file system, mounted through the workload's own
     access point (compose shares the volume's root; EFS gives each workload a directory)."""
-    from envs.schema.common import check_name
-
-    file_system = volume.lower().replace("_", "-")
-    try:
-        check_name(file_system)
-    except ValueError as error:
-        doc.note(f"{name}.volumes: named volume {volume!r} not mapped: {error}")
+    file_system = doc.platform_name(
+        volume, refused=f"{name}.volumes: named volume {volume!r} not mapped"
+    )
+    if file_system is None:
         return
     doc.result.file_systems.setdefault(file_system, {})
     config.setdefault("efs_mounts", []).append(
