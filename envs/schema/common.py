@@ -11,7 +11,14 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, StrictInt, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    StrictInt,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError, core_schema
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -235,3 +242,13 @@ def check_secret_arns(value: dict[str, str]) -> dict[str, str]:
     for arn in value.values():
         check_secret_arn(arn)
     return value
+
+
+Region = Annotated[str, AfterValidator(check_region)]
+"""An AWS region code (`regions.json`)."""
+EnvironmentVariables = Annotated[dict[str, str], AfterValidator(check_variable_names)]
+"""A container's plain `environment`: variable name -> value."""
+SecretVariables = Annotated[
+    dict[str, str], AfterValidator(check_variable_names), AfterValidator(check_secret_arns)
+]
+"""A container's `secrets`: variable name -> SSM parameter or Secrets Manager secret ARN."""

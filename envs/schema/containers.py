@@ -12,14 +12,14 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import Field, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from envs.schema.common import (
+    EnvironmentVariables,
     Port,
+    SecretVariables,
     Strict,
     between,
-    check_secret_arns,
-    check_variable_names,
     container_user_problem,
 )
 
@@ -126,9 +126,9 @@ class SidecarConfig(Strict):
     """Replaces the image's ENTRYPOINT; empty: the image's."""
     ports: tuple[Port, ...] = ()
     """Container ports (TCP) the other containers reach on localhost; never opened to the VPC."""
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: EnvironmentVariables = Field(default_factory=dict)
     """Plain environment variables."""
-    secrets: dict[str, str] = Field(default_factory=dict)
+    secrets: SecretVariables = Field(default_factory=dict)
     """Environment variable name -> SSM parameter ARN or Secrets Manager secret ARN."""
     health_check: ContainerHealthCheckConfig | None = None
     """The container's health check; needed when another container waits for HEALTHY."""
@@ -147,16 +147,6 @@ class SidecarConfig(Strict):
     """Hard memory limit in MiB (the container is killed above it); at least the reservation."""
     user: str | None = None
     """User (and group) to run as: `name`, `uid`, `name:group` or `uid:gid`; unset: the image's."""
-
-    @field_validator("environment", "secrets")
-    @classmethod
-    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_variable_names(value)
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_secret_arns(value)
 
     @model_validator(mode="after")
     def _limits(self) -> SidecarConfig:

@@ -20,10 +20,10 @@ from pydantic import (
 from envs.schema.alarms import AlarmsConfig
 from envs.schema.alb import AlbConfig, WafConfig, certificate_region
 from envs.schema.common import (
+    Region,
     Strict,
     check_account_id,
     check_name,
-    check_region,
     check_role_arn,
     region_zones,
     role_account,
@@ -93,7 +93,7 @@ class EnvironmentConfig(Strict):
     """Environment name: 2-16 characters, lowercase letters, digits and '-'. Also the stack name."""
     project: str
     """Project name, prefixed to resource names and part of the state key."""
-    region: str
+    region: Region
     """AWS region code."""
     account_id: str
     """The 12-digit AWS account this environment deploys to. The provider refuses any other
@@ -173,11 +173,6 @@ class EnvironmentConfig(Strict):
             "expected a dict of {name: settings}, e.g. {'api': {'cpu': 256}}; "
             f"got {value!r:.60}"
         )
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return check_region(value)
 
     @field_validator("account_id")
     @classmethod

@@ -7,9 +7,9 @@ from pydantic import (
 )
 
 from envs.schema.common import (
+    Region,
     Strict,
     check_bucket_name,
-    check_region,
 )
 
 
@@ -27,18 +27,13 @@ class StateBackendConfig(Strict):
     """State bucket name; created by the `state-bootstrap` stack."""
     key_prefix: str = ""
     """Prefix of the state key; the key is `<key_prefix><project>/<env>/terraform.tfstate`."""
-    region: str
+    region: Region
     """Region of the state bucket."""
 
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, value: str) -> str:
         return check_bucket_name(value)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return check_region(value)
 
     @field_validator("key_prefix")
     @classmethod

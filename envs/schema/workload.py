@@ -10,12 +10,12 @@ from pydantic import Field, StrictBool, StrictInt, field_validator, model_valida
 
 from envs.schema.common import (
     KMS_KEY_ARN,
+    EnvironmentVariables,
     SecretSource,
+    SecretVariables,
     Strict,
     check_name,
     check_secret_arn,
-    check_secret_arns,
-    check_variable_names,
     container_user_problem,
 )
 from envs.schema.containers import (
@@ -179,9 +179,9 @@ class WorkloadConfig(Strict):
     """Task memory in MiB; must be allowed for `cpu` (Fargate's table)."""
     cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
     """Runtime CPU architecture; ARM64 (Graviton) is cheaper per vCPU-hour."""
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: EnvironmentVariables = Field(default_factory=dict)
     """Plain environment variables for the container."""
-    secrets: dict[str, str] = Field(default_factory=dict)
+    secrets: SecretVariables = Field(default_factory=dict)
     """Environment variable name -> SSM parameter ARN or Secrets Manager secret ARN."""
     secrets_kms_key_arn: str | None = None
     """Customer managed KMS key the secrets are encrypted with (grants kms:Decrypt)."""
@@ -242,16 +242,6 @@ class WorkloadConfig(Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
-
-    @field_validator("environment", "secrets")
-    @classmethod
-    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_variable_names(value)
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_arns(cls, value: dict[str, str]) -> dict[str, str]:
-        return check_secret_arns(value)
 
     @field_validator("secrets_kms_key_arn")
     @classmethod
