@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.background import SHARED, Job
 from tests.project_copy import ROOT, full_copy, project_copy
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
@@ -80,37 +81,30 @@ def run(project: Path, command: str, **env: str) -> subprocess.CompletedProcess[
     )
 
 
-README_SYNTH = pytest.StashKey[tuple[Path, "subprocess.Popen[str]"]]()
-"""The copy's `make synth`, which tests/conftest.py starts in the background as soon as the
-session synth is done (it runs beside the tests that read the session synth)."""
+SYNTH_TIMEOUT_SECONDS = 300
 
 
-def start_synth_copy(parent: Path) -> tuple[Path, subprocess.Popen[str]]:
-    """A full copy, and the README's first command (`make synth`) started in it."""
-    project = full_copy(parent)
-    process = subprocess.Popen(
-        ["bash", "-c", "make synth"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=shell_env(project),
-        start_new_session=True,  # its own process group: the session can stop make's children
-    )
-    return project, process
+def start_synth_copy(job: Job) -> Path:
+    """A full copy, and the README's first command (`make synth`) started in it, once per test
+    run (tests/conftest.py starts it as soon as the session synth is done, beside the tests
+    that read the session synth); returns the copy."""
+    project = job.directory / "project"  # where full_copy puts it
+
+    def copy() -> None:
+        assert full_copy(job.directory) == project
+
+    job.start(["bash", "-c", "make synth"], cwd=project, env=shell_env(project), prepare=copy)
+    return project
 
 
 @pytest.fixture(scope="module")
-def synthesized_copy(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> tuple[Path, str]:
+def synthesized_copy(request: pytest.FixtureRequest) -> tuple[Path, str]:
     """A full copy after the README's first command, `make synth` (its output kept)."""
-    started = request.config.stash.get(README_SYNTH, None)
-    if started is None:
-        started = start_synth_copy(tmp_path_factory.mktemp("readme"))
-    project, process = started
-    stdout, stderr = process.communicate()
-    assert process.returncode == 0, stderr
+    job = Job(request.config.stash[SHARED], "readme")
+    project = start_synth_copy(job)  # no-op when already started
+    returncode = job.wait(SYNTH_TIMEOUT_SECONDS)
+    stdout, stderr = job.stdout.read_text(), job.stderr.read_text()
+    assert returncode == 0, stderr
     return project, stdout + stderr
 
 

@@ -494,30 +494,53 @@ MMDC = shutil.which("mmdc")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+MERMAID_BLOCKS = [
+    (page.relative_to(ROOT), index)
+    for page in (*sorted((ROOT / "docs" / "diagrams").glob("*.md")), ROOT / "README.md")
+    for index in range(page.read_text().count("```mermaid\n"))
+]
+
+
+def mermaid_fence(page: Path, index: int) -> str:
+    return (ROOT / page).read_text().split("```mermaid\n")[index + 1].split("```", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def rendered_mermaid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Every committed Mermaid block drawn by one mmdc run (one Chromium start, not one per
+    block): mmdc renders a Markdown input's ```mermaid blocks in order to out-1.svg,
+    out-2.svg, ... The directory, and mmdc's stderr when it failed (it exits non-zero on a
+    parse error), else ""."""
+    workdir = tmp_path_factory.mktemp("mermaid")
+    (workdir / "in.md").write_text(
+        "".join(
+            f"# {page}#{index}\n\n```mermaid\n{mermaid_fence(page, index)}```\n\n"
+            for page, index in MERMAID_BLOCKS
+        )
+    )
+    config = workdir / "puppeteer.json"
+    config.write_text(f'{{"executablePath": "{CHROMIUM}", "args": ["--no-sandbox"]}}')
+    command = [str(MMDC), "-p", str(config), "-i", "in.md", "-o", "out.md", "-q"]
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=300, check=False
+    )
+    return workdir, "" if result.returncode == 0 else result.stderr[-2000:] or "mmdc failed"
+
+
 @pytest.mark.skipif(
     MMDC is None or CHROMIUM is None,
     reason="mermaid-cli (npm @mermaid-js/mermaid-cli) and chromium not installed",
 )
 @pytest.mark.parametrize(
     ("page", "index"),
-    [
-        pytest.param(page.relative_to(ROOT), index, id=f"{page.relative_to(ROOT)}#{index}")
-        for page in (*sorted((ROOT / "docs" / "diagrams").glob("*.md")), ROOT / "README.md")
-        for index in range(page.read_text().count("```mermaid\n"))
-    ],
+    [pytest.param(page, index, id=f"{page}#{index}") for page, index in MERMAID_BLOCKS],
 )
-def test_committed_diagrams_render_with_mermaid_cli(page: Path, index: int, tmp_path: Path) -> None:
-    """A real renderer draws each committed diagram and each Mermaid block of the README
-    (mmdc exits non-zero on a parse error)."""
-    fence = (ROOT / page).read_text().split("```mermaid\n")[index + 1].split("```", 1)[0]
-    (tmp_path / "in.mmd").write_text(fence)
-    config = tmp_path / "puppeteer.json"
-    config.write_text(f'{{"executablePath": "{CHROMIUM}", "args": ["--no-sandbox"]}}')
-    command = [str(MMDC), "-p", str(config), "-i", "in.mmd", "-o", "out.svg", "-q"]
-    result = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    svg = (tmp_path / "out.svg").read_text()
+def test_committed_diagrams_render_with_mermaid_cli(
+    page: Path, index: int, rendered_mermaid: tuple[Path, str]
+) -> None:
+    """A real renderer draws each committed diagram and each Mermaid block of the README."""
+    workdir, failure = rendered_mermaid
+    assert not failure, failure
+    svg = (workdir / f"out-{MERMAID_BLOCKS.index((page, index)) + 1}.svg").read_text()
     assert "Syntax error" not in svg and "<svg" in svg
     assert "Internet" in svg or "internet" in svg
