@@ -13,12 +13,19 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from envs.schema.service import Exposure
-from modules.alarms import job_failure_pattern
 from tests.event_pattern import matches
 from tests.tf import by_path, only, policy, ref, resources
 
 Json = dict[str, Any]
 ENVIRONMENTS = {env.name: env for env in load_environments()}
+
+
+def job_failure_pattern(*, cluster_arn: str, task_family_arn_prefix: str) -> Json:
+    """modules.alarms' pattern, imported when a test runs rather than at collection: importing
+    modules.alarms loads the provider (modules/aws.py), seconds in each xdist worker."""
+    from modules.alarms import job_failure_pattern as pattern
+
+    return pattern(cluster_arn=cluster_arn, task_family_arn_prefix=task_family_arn_prefix)
 
 
 def topic_ref(stack: Json) -> str:

@@ -13,7 +13,6 @@ import pytest
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.service import Exposure
-from stacks.platform import caller_url_variable
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import CERTIFICATE, VARIANTS, ZONE_ID
 
@@ -195,6 +194,10 @@ def test_alias_records_point_at_the_right_alb_with_health_evaluation(
 
 @pytest.mark.parametrize("env", WITH_DOMAIN)
 def test_callers_receive_the_internal_https_name(env: str, synthesized: dict[str, Json]) -> None:
+    from stacks.platform import (
+        caller_url_variable,  # loads the provider: at run time, not collection
+    )
+
     config = CONFIGS[env]
     assert config.domain is not None
     stack = synthesized[env]

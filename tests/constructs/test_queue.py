@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import KMS_KEY
@@ -61,6 +60,12 @@ def test_queue_redrives_to_its_own_encrypted_dead_letter_queue(shop: Json) -> No
 
 
 def test_consumer_and_producers_get_exact_permissions_and_urls(shop: Json) -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.queue import (
+        CONSUME_ACTIONS,
+        SEND_ACTIONS,
+    )
+
     queue_name, _ = queue(shop, "worker")
     arn, url = ref("aws_sqs_queue", queue_name, "arn"), ref("aws_sqs_queue", queue_name, "url")
     consume = task_policies(shop, "service-worker")["queue-consume"]

@@ -11,7 +11,6 @@ import pytest
 
 from envs import ConfigError, build_environment, load_environments, merge
 from envs.schema.alb import ManagedRuleGroup
-from modules.network import ADMIN_PORTS, ports_except
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources
 
@@ -30,6 +29,9 @@ def _first_match(rules: list[Json], protocol: str, port: int) -> Json:
 
 
 def test_ports_except_covers_every_other_port() -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.network import ports_except
+
     ranges = ports_except((22, 3389))
     assert ranges == [(0, 21), (23, 3388), (3390, 65535)]
     assert ports_except((0, 65535)) == [(1, 65534)]
@@ -38,6 +40,9 @@ def test_ports_except_covers_every_other_port() -> None:
 def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_on_every_subnet(
     synthesized: dict[str, Json],
 ) -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.network import ADMIN_PORTS
+
     for env in load_environments():
         stack = synthesized[env.name]
         vpc, _ = only(stack, "aws_vpc")

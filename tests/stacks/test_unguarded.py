@@ -15,7 +15,6 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from envs.schema.environment import EnvironmentConfig
-from modules.workload import ECS_EXEC_ACTIONS
 from tests.tf import policy, ref, resources
 from tests.variants import VARIANTS
 
@@ -57,6 +56,9 @@ def test_ecs_exec_task_role_grants_exactly_the_channels_and_its_log_group(
 ) -> None:
     """The ssmmessages channel actions take only `Resource: "*"` (no resource-level
     permissions); the session-log writes are scoped to the cluster's exec log group."""
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.workload import ECS_EXEC_ACTIONS
+
     seen = 0
     for name in CONFIGS:
         stack = synthesized[name]
