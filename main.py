@@ -13,12 +13,14 @@ half-way, and what a killed run left behind is cleaned (or restored) by the next
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
 import signal
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from envs import DEFAULT_ENVIRONMENTS, ConfigError, EnvironmentConfig, load_environments
@@ -28,6 +30,8 @@ EXIT_CONFIG_ERROR = EXIT_BAD_INPUT
 MANIFEST = "manifest.json"
 BOOTSTRAP_STACK = "state-bootstrap"
 SWAP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+PART = ".second-process"
+"""Where the second synth process writes, inside the staging directory (see `synth_stacks`)."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -141,7 +145,7 @@ def keep_other_stacks(previous: Path, staging: Path) -> None:
             "workingDirectory": f"stacks/{name}",
         }
     manifest["stacks"] = dict(sorted(manifest["stacks"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(cdktf_manifest_text(manifest))
 
 
 def kept_environments(outdir: Path, selected: tuple[EnvironmentConfig, ...]) -> list[str]:
@@ -179,6 +183,125 @@ def swap(staging: Path, outdir: Path, retired: Path) -> None:
             signal.raise_signal(pending[0])  # now handled as it would have been
 
 
+def cdktf_manifest_text(manifest: dict[str, object]) -> str:
+    """`manifest` as cdktf writes manifest.json (json-stable-stringify, 2 spaces: sorted keys,
+    an empty list on two lines, no final newline), so a merged manifest is byte-identical."""
+
+    def render(value: object, level: int) -> str:
+        indent = "\n" + "  " * level
+        if isinstance(value, list):
+            items = [f"{indent}  {render(item, level + 1)}" for item in value]
+            return "[" + ",".join(items) + indent + "]"
+        if isinstance(value, dict):
+            items = [
+                f"{indent}  {json.dumps(key, ensure_ascii=False)}: {render(item, level + 1)}"
+                for key, item in sorted(value.items())
+            ]
+            return "{" + ",".join(items) + indent + "}"
+        return json.dumps(value, ensure_ascii=False)
+
+    return render(manifest, 0)
+
+
+def merge_part(part: Path, staging: Path) -> None:
+    """Move the stacks the second process synthesized into `part` into `staging`, and list
+    them in the staging manifest; `part` is removed."""
+    manifest = json.loads((staging / MANIFEST).read_text())
+    entries = json.loads((part / MANIFEST).read_text())["stacks"]
+    for name in entries:
+        (part / "stacks" / name).rename(staging / "stacks" / name)
+    manifest["stacks"].update(entries)
+    (staging / MANIFEST).write_text(cdktf_manifest_text(manifest))
+    shutil.rmtree(part)
+
+
+def _build_and_synth(
+    environments: Sequence[EnvironmentConfig],
+    outdir: Path,
+    bootstrap: tuple[EnvironmentConfig, ...] | None,
+    *,
+    state_bootstrap: bool = True,
+) -> None:
+    from stacks.app import build_app  # loads the provider: only after the config is valid
+
+    app, _, _ = build_app(
+        environments, outdir=str(outdir), bootstrap=bootstrap, state_bootstrap=state_bootstrap
+    )
+    app.synth()
+
+
+PROCESSES_VARIABLE = "FARGATE_SYNTH_PROCESSES"
+
+
+def synth_processes() -> int:
+    """1 or 2: $FARGATE_SYNTH_PROCESSES when set to one of those, else 2 when a CPU is free for
+    a second synth process (at least two CPUs, and the load average of the last minute leaves
+    one idle; on a busy machine a second process only adds its start-up), else 1."""
+    chosen = os.environ.get(PROCESSES_VARIABLE, "")
+    if chosen in ("1", "2"):
+        return int(chosen)
+    return 2 if len(os.sched_getaffinity(0)) - os.getloadavg()[0] >= 1 else 1
+
+
+def synth_stacks(
+    environments: tuple[EnvironmentConfig, ...],
+    staging: Path,
+    bootstrap: tuple[EnvironmentConfig, ...] | None,
+) -> None:
+    """Synthesize the environments' stacks and the state bootstrap into `staging`.
+
+    With two or more environments and two processes allowed (`synth_processes`), in two: a fork
+    made before the jsii runtime starts (each process starts its own Node) synthesizes the
+    second (larger) half of the environments and the state bootstrap into
+    `staging/.second-process`, while this one does the first half; the halves are then
+    merged (`merge_part`). The output is byte-identical to one process (`make bench` checks
+    it). One process when the runtime has already started here (a fork would share its Node),
+    e.g. inside the test session."""
+    bootstrap = bootstrap if bootstrap is not None else environments
+    # This process also merges and runs preflight: the second one takes the larger half.
+    half = len(environments) // 2
+    first, second = environments[:half], environments[half:]
+    if not first or synth_processes() < 2 or "constructs" in sys.modules:
+        _build_and_synth(environments, staging, bootstrap)
+        return
+    import stacks  # noqa: F401  (configures the jsii runtime once, for both processes)
+
+    part = staging / PART
+    part.mkdir(parents=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the second process: never returns into the caller's frames
+        status = 1
+        try:
+            _build_and_synth(second, part, bootstrap)
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            atexit._run_exitfuncs()  # what a normal exit runs: jsii stops its Node process
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    try:
+        _build_and_synth(first, staging, bootstrap, state_bootstrap=False)
+    except BaseException:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        raise
+    _, wait_status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(wait_status) != 0:
+        names = ", ".join(env.name for env in second)
+        raise RuntimeError(f"synthesizing {names} and the state bootstrap failed (see above)")
+    merge_part(part, staging)
+
+
+def promotion_sources(environments: tuple[EnvironmentConfig, ...]) -> list[str]:
+    """The environments these promote from (`release.promote_from`) that are not among them."""
+    names = {env.name for env in environments}
+    return sorted({e.release.promote_from for e in environments if e.release.promote_from} - names)
+
+
 def synthesize(
     environments: tuple[EnvironmentConfig, ...],
     outdir: Path,
@@ -189,16 +312,13 @@ def synthesize(
 
     `bootstrap`: the environments the state-bootstrap stack covers (default: `environments`).
     """
-    from stacks.app import build_app  # loads the provider: only after the config is valid
-
     outdir = outdir.expanduser().resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(outdir)
     staging = outdir.with_name(f"{outdir.name}.tmp-{os.getpid()}")
     retired = outdir.with_name(f"{outdir.name}.old-{os.getpid()}")
     try:
-        app, _, _ = build_app(environments, outdir=str(staging), bootstrap=bootstrap)
-        app.synth()
+        synth_stacks(environments, staging, bootstrap)
         keep_other_stacks(outdir, staging)
         swap(staging, outdir, retired)
     finally:
@@ -217,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
         source = "default output directory"
     try:
         environments = load_environments(args.envs or DEFAULT_ENVIRONMENTS)
+        # A stack reads the config of the environment it promotes from (region, account):
+        # validated with the requested ones, so a problem is blamed on the right file.
+        sources = promotion_sources(environments)
+        if sources:
+            load_environments([env.name for env in environments] + sources)
         if args.check:
             print(f"configuration valid: {', '.join(env.name for env in environments)}")
             return 0

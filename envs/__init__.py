@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from envs.schema.domain import shared_names
+from envs.schema.crosschecks import shared_names, shared_quota_problems
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.names import collisions
 from envs.schema.network import NatMode
-from envs.schema.quotas import shared_quota_problems
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
@@ -76,6 +75,12 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     if error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
         return "\n".join(_locate(location, line) for line in message.splitlines())
+    if error["type"] == "out_of_range":  # a `between(...)` field: said of the model holding it
+        loc = tuple(error["loc"])
+        field = error["ctx"]["field"]  # a list field's items add their index after the field
+        parent = loc[: len(loc) - 1 - loc[::-1].index(field)] if field in loc else loc[:-1]
+        where = ".".join(str(part) for part in _name_items(parent, data))
+        return f"{where}: {error['msg']}" if where else str(error["msg"])
     if error["type"] == "missing":
         return f"{location}: required field is missing"
     if error["type"] == "extra_forbidden":
@@ -360,7 +365,8 @@ def load_environments(names: Iterable[str] = DEFAULT_ENVIRONMENTS) -> tuple[Envi
             rejected[source] = list(error.problems)
             if isinstance(overrides, Mapping):
                 overrides_by_source[source] = overrides
-    if rejected and not environments:
+    if len(rejected) > 1 and not environments:
+        # One rejected file alone cannot tell its own mistake from base.py's: blame it.
         problems.extend(_blame_base(rejected, overrides_by_source))
     else:
         problems.extend(p for lines in rejected.values() for p in lines)

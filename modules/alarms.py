@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from constructs import Construct
 
@@ -29,6 +29,10 @@ from modules.aws import (
     cloudwatch_log_metric_filter,
     cloudwatch_metric_alarm,
 )
+
+if TYPE_CHECKING:  # annotations only: the alarms take the constructs they watch and notify
+    from modules.alb import LoadBalancer
+    from modules.notifications import AlarmTopic
 
 ALB = "AWS/ApplicationELB"
 ECS = "AWS/ECS"
@@ -308,11 +312,11 @@ class LoadBalancerAlarms(Construct):
         config: AlarmsConfig,
         *,
         name: str,
-        arn_suffix: str,
-        topic_arn: str,
+        load_balancer: LoadBalancer,
+        topic: AlarmTopic,
     ) -> None:
         super().__init__(scope, id_)
-        dimensions = {"LoadBalancer": arn_suffix}
+        dimensions = {"LoadBalancer": load_balancer.alb.arn_suffix}
         self.specs: list[AlarmSpec] = []
         if config.elb_5xx_per_minute is not None:
             self.specs.append(
@@ -346,7 +350,7 @@ class LoadBalancerAlarms(Construct):
                 )
             )
         self.alarms = [
-            put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic_arn)
+            put_alarm(self, spec, name=f"{name}-{spec.key}", topic_arn=topic.arn)
             for spec in self.specs
         ]
 

@@ -12,7 +12,6 @@ from envs.schema.alb import AlbConfig
 from envs.schema.deployment import TEST_TRAFFIC_HEADER
 from envs.schema.service import CATCH_ALL_PRIORITY, TEST_RULE_OFFSET, Exposure, ServiceConfig
 from modules.aws import (
-    data_aws_caller_identity,
     data_aws_elb_service_account,
     lb,
     lb_listener,
@@ -56,10 +55,14 @@ class LoadBalancer(Construct):
         exposure: Exposure,
         network: Network,
         name: str,
+        account_id: str,
         certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
+        self.network = network
+        self.account_id = account_id
+        """The stack's account (access-log delivery prefix); never looked up again here."""
         self.exposure = exposure
         public = exposure is Exposure.PUBLIC
         self.https = https = certificate_arn is not None
@@ -156,7 +159,6 @@ class LoadBalancer(Construct):
 
     def _log_bucket(self, name: str) -> LogBucket:
         elb_account = data_aws_elb_service_account.DataAwsElbServiceAccount(self, "elb-account")
-        caller = data_aws_caller_identity.DataAwsCallerIdentity(self, "caller")
         return LogBucket(
             self,
             "access-logs",
@@ -164,7 +166,7 @@ class LoadBalancer(Construct):
             retention_days=self.config.access_logs.retention_days,
             force_destroy=not self.config.deletion_protection,
             delivery_principal={"AWS": elb_account.arn},
-            delivery_prefix=f"{name}/AWSLogs/{caller.account_id}/",
+            delivery_prefix=f"{name}/AWSLogs/{self.account_id}/",
         )
 
     def allow_from(self, caller: SecurityGroup, *, description: str) -> None:
@@ -264,7 +266,7 @@ class LoadBalancer(Construct):
             port=service.container_port,
             protocol="HTTP",
             target_type="ip",
-            vpc_id=self.security_group.group.vpc_id,
+            vpc_id=self.network.vpc_id,
             deregistration_delay=str(service.deregistration_delay_seconds),
             health_check=lb_target_group.LbTargetGroupHealthCheck(
                 enabled=True,

@@ -12,6 +12,22 @@ from modules.aws import (
 )
 
 
+def service_scalable_target(
+    scope: Construct, *, cluster_name: str, service_name: str, min_capacity: int, max_capacity: int
+) -> appautoscaling_target.AppautoscalingTarget:
+    """The Application Auto Scaling target of an ECS service's desired count (construct id
+    `target`), for every kind of scaling of that service."""
+    return appautoscaling_target.AppautoscalingTarget(
+        scope,
+        "target",
+        service_namespace="ecs",
+        resource_id=f"service/{cluster_name}/{service_name}",
+        scalable_dimension="ecs:service:DesiredCount",
+        min_capacity=min_capacity,
+        max_capacity=max_capacity,
+    )
+
+
 class ServiceAutoscaling(Construct):
     """Scalable target plus one target-tracking policy per configured metric: average CPU,
     average memory and (behind an ALB) requests per target; plus one scheduled action per
@@ -28,12 +44,10 @@ class ServiceAutoscaling(Construct):
         request_count_label: str | None,
     ) -> None:
         super().__init__(scope, id_)
-        self.target = appautoscaling_target.AppautoscalingTarget(
+        self.target = service_scalable_target(
             self,
-            "target",
-            service_namespace="ecs",
-            resource_id=f"service/{cluster_name}/{service_name}",
-            scalable_dimension="ecs:service:DesiredCount",
+            cluster_name=cluster_name,
+            service_name=service_name,
             min_capacity=config.min_capacity,
             max_capacity=config.max_capacity,
         )

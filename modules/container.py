@@ -19,12 +19,14 @@ from envs.schema.containers import (
     OTLP_PORTS,
     PRESET_CONTAINER,
     PRESET_MEMORY_RESERVATION_MIB,
+    ContainerHealthCheckConfig,
     DependencyCondition,
     SidecarConfig,
     SidecarPreset,
 )
 from envs.schema.workload import WorkloadConfig
 from modules.aws import cloudwatch_log_group
+from modules.kms import LogsKey
 
 # AWS for Fluent Bit, the FireLens log router AWS publishes; `stable` is the tag AWS
 # recommends for production (https://github.com/aws/aws-for-fluent-bit#using-the-stable-tag).
@@ -88,6 +90,18 @@ def _collector_config(region: str, metrics_log_group: str, workload: str, namesp
     return json.dumps(config, sort_keys=True)
 
 
+def health_check_definition(check: ContainerHealthCheckConfig) -> dict[str, Any]:
+    """A container definition's `healthCheck` (ECS API names), for main containers and
+    sidecars alike."""
+    return {
+        "command": list(check.command),
+        "interval": check.interval_seconds,
+        "timeout": check.timeout_seconds,
+        "retries": check.retries,
+        "startPeriod": check.start_period_seconds,
+    }
+
+
 class TaskContainers(Construct):
     """Sidecar and preset containers of one workload, with what the presets need.
 
@@ -115,7 +129,7 @@ class TaskContainers(Construct):
         prefix: str,
         log_group: cloudwatch_log_group.CloudwatchLogGroup,
         log_retention_days: int,
-        logs_kms_key_arn: str,
+        logs_key: LogsKey,
         images: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id_)
@@ -144,7 +158,7 @@ class TaskContainers(Construct):
                 "metrics-logs",
                 name=f"/ecs/{prefix}/{config.name}/metrics",
                 retention_in_days=log_retention_days,
-                kms_key_id=logs_kms_key_arn,
+                kms_key_id=logs_key.arn,
             )
             self.metrics_namespace = f"{prefix}/{config.name}"
             self.task_statements += [
@@ -231,14 +245,7 @@ class TaskContainers(Construct):
                 {"containerPort": port, "protocol": "tcp"} for port in sorted(sidecar.ports)
             ]
         if sidecar.health_check is not None:
-            check = sidecar.health_check
-            container["healthCheck"] = {
-                "command": list(check.command),
-                "interval": check.interval_seconds,
-                "timeout": check.timeout_seconds,
-                "retries": check.retries,
-                "startPeriod": check.start_period_seconds,
-            }
+            container["healthCheck"] = health_check_definition(sidecar.health_check)
         if sidecar.depends_on:
             container["dependsOn"] = sorted(
                 (

@@ -18,8 +18,16 @@ class EcsCluster(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, config: EcsConfig, *, name: str, logs_key: LogsKey
+        self,
+        scope: Construct,
+        id_: str,
+        config: EcsConfig,
+        *,
+        name: str,
+        logs_key: LogsKey,
+        service_connect_namespace_arn: str | None = None,
     ) -> None:
+        """`service_connect_namespace_arn`: the cluster's default Service Connect namespace."""
         super().__init__(scope, id_)
         self.config = config
         self.exec_log_group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -48,6 +56,13 @@ class EcsCluster(Construct):
                         cloud_watch_encryption_enabled=True,
                     ),
                 )
+            ),
+            service_connect_defaults=(
+                ecs_cluster.EcsClusterServiceConnectDefaults(
+                    namespace=service_connect_namespace_arn
+                )
+                if service_connect_namespace_arn is not None
+                else None
             ),
         )
         self.name: str = self.cluster.name

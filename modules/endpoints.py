@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -12,6 +13,9 @@ from modules.iam import policy_json
 from modules.network import Network
 from modules.ports import HTTPS
 from modules.security_group import SecurityGroup
+
+if TYPE_CHECKING:  # annotation only: app_bucket -> workload -> endpoints at run time
+    from modules.app_bucket import AppBucket
 
 # What tasks may do to the env's named buckets through the gateway (object read/write, list).
 NAMED_BUCKET_ACTIONS = (
@@ -50,11 +54,11 @@ class Endpoints(Construct):
         network: Network,
         region: str,
         name: str,
-        app_bucket_arns: Sequence[str] = (),
+        app_buckets: Sequence[AppBucket] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.config = config
-        self.app_bucket_arns = tuple(app_bucket_arns)
+        self.app_bucket_arns = tuple(bucket.arn for bucket in app_buckets)
         """The project's application buckets: reachable through a restricted gateway too."""
         self.security_group = SecurityGroup(
             self,

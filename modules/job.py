@@ -9,6 +9,7 @@ from constructs import Construct
 from envs.schema.job import JobConfig
 from modules.alarms import JobAlarms
 from modules.efs import EfsVolume
+from modules.notifications import AlarmTopic
 from modules.schedule import JobSchedule
 from modules.workload import TaskWorkload, WorkloadContext
 from ops.run_task_contract import RunTaskSpec
@@ -30,7 +31,7 @@ class Job(Construct):
         *,
         context: WorkloadContext,
         image: str,
-        alarm_topic_arn: str,
+        alarm_topic: AlarmTopic,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
@@ -70,7 +71,7 @@ class Job(Construct):
                 if self.schedule is not None and self.schedule.dead_letter_queue is not None
                 else None
             ),
-            topic_arn=alarm_topic_arn,
+            topic_arn=alarm_topic.arn,
         )
         self.run_task_spec: RunTaskSpec = {
             "cluster_arn": context.cluster.arn,

@@ -56,6 +56,32 @@ LOGS_KEY_ACTIONS = (
 # https://docs.aws.amazon.com/systems-manager/latest/userguide/session-preferences-enable-encryption.html
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
 EXEC_TARGET_CONTEXT = "kms:EncryptionContext:aws:ssm:TargetId"
+DELETION_WINDOW_DAYS = 30
+"""The longest waiting period AWS allows (7-30 days) before a scheduled key deletion.
+https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"""
+
+
+def customer_managed_key(
+    scope: Construct,
+    *,
+    description: str,
+    alias: str,
+    policy: dict[str, Any],
+    provider: TerraformProvider | None = None,
+) -> kms_key.KmsKey:
+    """A symmetric key with yearly rotation, the longest deletion window and `policy`, plus
+    its `alias` (construct ids `key` and `alias` under `scope`)."""
+    key = kms_key.KmsKey(
+        scope,
+        "key",
+        provider=provider,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=DELETION_WINDOW_DAYS,
+        policy=json.dumps(policy),
+    )
+    kms_alias.KmsAlias(scope, "alias", provider=provider, name=alias, target_key_id=key.key_id)
+    return key
 
 
 def exec_target_pattern(cluster_name: str) -> str:
@@ -122,15 +148,12 @@ class LogsKey(Construct):
             ]
         )
         self.cluster_name = cluster_name
-        self.key = kms_key.KmsKey(
+        self.key = customer_managed_key(
             self,
-            "key",
             description=f"{name}: CloudWatch Logs and ECS Exec sessions",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps(policy),
+            alias=f"alias/{name}-logs",
+            policy=policy,
         )
-        kms_alias.KmsAlias(self, "alias", name=f"alias/{name}-logs", target_key_id=self.key.key_id)
         self.arn: str = self.key.arn
 
     def exec_decrypt_statement(self) -> dict[str, Any]:
@@ -180,16 +203,11 @@ class StateKey(Construct):
                 },
             ]
         )
-        self.key = kms_key.KmsKey(
+        self.key = customer_managed_key(
             self,
-            "key",
-            provider=provider,
             description=f"Terraform state ({alias})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps(policy),
-        )
-        kms_alias.KmsAlias(
-            self, "alias", provider=provider, name=alias, target_key_id=self.key.key_id
+            alias=alias,
+            policy=policy,
+            provider=provider,
         )
         self.arn: str = self.key.arn

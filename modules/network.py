@@ -308,7 +308,7 @@ class Network(Construct):
             self,
             "flow-log",
             vpc_id=self.vpc.id,
-            traffic_type=self.config.flow_logs.traffic_type,
+            traffic_type=self.config.flow_logs.traffic_type.value,
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,
             iam_role_arn=role.arn,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
 from constructs import Construct
 
 from envs.schema.alarms import AlarmsConfig
-from modules.aws import kms_alias, kms_key, sns_topic, sns_topic_policy, sns_topic_subscription
+from modules.aws import sns_topic, sns_topic_policy, sns_topic_subscription
 from modules.iam import policy_document, policy_json
-from modules.kms import key_admin_statement
+from modules.kms import customer_managed_key, key_admin_statement
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 """CloudWatch alarms and EventBridge rules publish to the topic."""
@@ -50,16 +49,11 @@ class AlarmTopic(Construct):
                 },
             ]
         )
-        self.key = kms_key.KmsKey(
+        self.key = customer_managed_key(
             self,
-            "key",
             description=f"{name}: alarm notifications",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps(key_policy),
-        )
-        kms_alias.KmsAlias(
-            self, "alias", name=f"alias/{name}-alarms", target_key_id=self.key.key_id
+            alias=f"alias/{name}-alarms",
+            policy=key_policy,
         )
         self.topic = sns_topic.SnsTopic(
             self, "topic", name=f"{name}-alarms", kms_master_key_id=self.key.arn

@@ -8,15 +8,16 @@ from typing import Any
 from constructs import Construct
 
 from envs.schema.queues import DEAD_LETTER_RETENTION_SECONDS, QueueConfig, QueueEncryption
+from modules.autoscaling import service_scalable_target
 from modules.aws import (
     appautoscaling_policy,
-    appautoscaling_target,
     iam_role_policy,
     sqs_queue,
     sqs_queue_policy,
     sqs_queue_redrive_allow_policy,
 )
 from modules.iam import policy_json
+from modules.service import FargateService
 from modules.workload import TaskWorkload
 
 # What a consumer calls on its queue (receive, delete, extend visibility, read attributes).
@@ -149,18 +150,16 @@ class QueueScaling(Construct):
         config: QueueConfig,
         *,
         queue: WorkQueue,
-        cluster_name: str,
-        service_name: str,
+        service: FargateService,
     ) -> None:
         super().__init__(scope, id_)
+        cluster_name, service_name = service.cluster.name, service.name
         scaling = config.scaling
         assert scaling is not None  # only created for a queue with scaling
-        self.target = appautoscaling_target.AppautoscalingTarget(
+        self.target = service_scalable_target(
             self,
-            "target",
-            service_namespace="ecs",
-            resource_id=f"service/{cluster_name}/{service_name}",
-            scalable_dimension="ecs:service:DesiredCount",
+            cluster_name=cluster_name,
+            service_name=service_name,
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
         )

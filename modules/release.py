@@ -17,6 +17,7 @@ from constructs import Construct
 from envs.schema.iam import RESOURCE_STAR_ACTIONS
 from modules.aws import iam_policy, ssm_parameter
 from modules.ecr import EcrRepository
+from modules.ecs_cluster import EcsCluster
 from modules.iam import policy_document
 from modules.service import FargateService
 from modules.workload import TaskWorkload
@@ -48,6 +49,10 @@ def task_definition_input(workload: TaskWorkload, image: str) -> dict[str, Any]:
     config = workload.config
     main, *others = workload.container_definitions
     container = {**main, "image": image}
+    # Sidecars that run the service's own image (`same_image_as` the service) are released
+    # with it: a release swaps every container of that image, never only the main one.
+    sharing = {name for name, s in config.sidecars.items() if s.same_image_as == config.name}
+    others = [{**c, "image": image} if c["name"] in sharing else c for c in others]
     request: dict[str, Any] = {
         "family": workload.family,
         "networkMode": "awsvpc",
@@ -96,14 +101,14 @@ class ServiceRelease(Construct):
         *,
         service: FargateService,
         prefix: str,
-        cluster_name: str,
+        cluster: EcsCluster,
         image: str,
         repository: EcrRepository | None,
     ) -> None:
         super().__init__(scope, id_)
         workload = service.workload
         self.template = ReleaseTemplate(
-            cluster=cluster_name,
+            cluster=cluster.name,
             service=service.name,
             container_name=workload.container_name,
             repository_url=repository.url if repository is not None else None,
@@ -141,21 +146,33 @@ class PromotionSource:
 
     resource_prefix: str
     """`<project>-<source env>`: the source's parameter path and cluster name."""
+    region: str
+    """The source environment's region (its own config's, not necessarily this stack's)."""
     account_id: str
-    """This account: a source in another account would need a cross-account role instead."""
+    """The source environment's account (`ops promote` reads it with the same credentials)."""
 
-    def statement(self) -> dict[str, Any]:
-        # Any region: the source environment's region is its own config's, not this stack's.
-        ssm = f"arn:aws:ssm:*:{self.account_id}:parameter"
-        return {
-            "Sid": "ReadPromotionSource",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ecs:DescribeServices"],
-            "Resource": [
-                f"{ssm}{parameter_path(self.resource_prefix, '*')}",
-                f"arn:aws:ecs:*:{self.account_id}:service/{self.resource_prefix}/*",
-            ],
-        }
+    def statements(self) -> list[dict[str, Any]]:
+        """Its release parameters (history) and its cluster's services, in its region only;
+        each action on the resource type it applies to."""
+        return [
+            {
+                "Sid": "ReadPromotionSource",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
+                "Resource": (
+                    f"arn:aws:ssm:{self.region}:{self.account_id}:parameter"
+                    f"{parameter_path(self.resource_prefix, '*')}"
+                ),
+            },
+            {
+                "Sid": "DescribePromotionSource",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeServices"],
+                "Resource": (
+                    f"arn:aws:ecs:{self.region}:{self.account_id}:service/{self.resource_prefix}/*"
+                ),
+            },
+        ]
 
 
 class ReleasePolicy(Construct):
@@ -171,16 +188,16 @@ class ReleasePolicy(Construct):
         id_: str,
         *,
         name: str,
-        cluster_arn: str,
-        cluster_name: str,
+        cluster: EcsCluster,
+        region: str,
         account_id: str,
         releases: list[ServiceRelease],
         promotion_source: PromotionSource | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        self.document = self._document(cluster_arn, cluster_name, account_id, releases)
+        self.document = self._document(cluster, region, account_id, releases)
         if promotion_source is not None:
-            self.document["Statement"].append(promotion_source.statement())
+            self.document["Statement"] += promotion_source.statements()
         self.policy = iam_policy.IamPolicy(
             self,
             "policy",
@@ -192,7 +209,7 @@ class ReleasePolicy(Construct):
 
     @staticmethod
     def _document(
-        cluster_arn: str, cluster_name: str, account_id: str, releases: list[ServiceRelease]
+        cluster: EcsCluster, region: str, account_id: str, releases: list[ServiceRelease]
     ) -> dict[str, Any]:
         workloads = [release.service.workload for release in releases]
         repositories = sorted(
@@ -228,13 +245,13 @@ class ReleasePolicy(Construct):
                 "Effect": "Allow",
                 "Action": ["ecs:ListTasks"],
                 "Resource": "*",
-                "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+                "Condition": {"ArnEquals": {"ecs:cluster": cluster.arn}},
             },
             {
                 "Sid": "DescribeTasks",
                 "Effect": "Allow",
                 "Action": ["ecs:DescribeTasks"],
-                "Resource": f"arn:aws:ecs:*:{account_id}:task/{cluster_name}/*",
+                "Resource": f"arn:aws:ecs:{region}:{account_id}:task/{cluster.name}/*",
             },
             {
                 "Sid": "PassWorkloadRoles",

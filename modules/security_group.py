@@ -15,6 +15,40 @@ ANYWHERE_IPV4 = "0.0.0.0/0"
 ANYWHERE_IPV6 = "::/0"
 
 
+def _tcp_rule(
+    rule: type[vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule]
+    | type[vpc_security_group_egress_rule.VpcSecurityGroupEgressRule],
+    scope: Construct,
+    id_: str,
+    *,
+    group_id: str,
+    port: int,
+    description: str,
+    referenced_security_group_id: str | None = None,
+    cidr_ipv4: str | None = None,
+    cidr_ipv6: str | None = None,
+    prefix_list_id: str | None = None,
+) -> None:
+    """One TCP port rule (ingress or egress) on `group_id`, with exactly one peer."""
+    rule(
+        scope,
+        id_,
+        security_group_id=group_id,
+        referenced_security_group_id=referenced_security_group_id,
+        cidr_ipv4=cidr_ipv4,
+        cidr_ipv6=cidr_ipv6,
+        prefix_list_id=prefix_list_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+    )
+
+
+INGRESS = vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule
+EGRESS = vpc_security_group_egress_rule.VpcSecurityGroupEgressRule
+
+
 class SecurityGroup(Construct):
     """A security group that starts closed (no ingress, no egress).
 
@@ -43,37 +77,34 @@ class SecurityGroup(Construct):
     def allow_from(self, peer: SecurityGroup, port: int, *, description: str) -> None:
         """Let `peer` open TCP connections to this group on `port`."""
         rule_id = f"from-{peer.name}-{port}"
-        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        _tcp_rule(
+            INGRESS,
             self,
             rule_id,
-            security_group_id=self.id,
+            group_id=self.id,
+            port=port,
             referenced_security_group_id=peer.id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        _tcp_rule(
+            EGRESS,
             peer,
             f"to-{self.name}-{port}",
-            security_group_id=peer.id,
+            group_id=peer.id,
+            port=port,
             referenced_security_group_id=self.id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
 
     def allow_from_anywhere(self, port: int, *, description: str) -> None:
         """Ingress on `port` from the whole internet, IPv4 and IPv6 (public ALB listeners)."""
         for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
-            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            _tcp_rule(
+                INGRESS,
                 self,
                 f"from-anywhere-{family}-{port}",
-                security_group_id=self.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                group_id=self.id,
+                port=port,
                 description=description,
                 cidr_ipv4=cidr if family == "ipv4" else None,
                 cidr_ipv6=cidr if family == "ipv6" else None,
@@ -81,40 +112,37 @@ class SecurityGroup(Construct):
 
     def allow_to_prefix_list(self, prefix_list_id: str, port: int, *, description: str) -> None:
         """Egress to an AWS-managed prefix list (e.g. the S3 gateway endpoint's)."""
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        _tcp_rule(
+            EGRESS,
             self,
             f"to-prefix-list-{port}",
-            security_group_id=self.id,
+            group_id=self.id,
+            port=port,
             prefix_list_id=prefix_list_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
 
     def allow_to_anywhere(self, port: int, *, description: str) -> None:
         """Egress on `port` to the internet (through NAT), IPv4 only."""
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        _tcp_rule(
+            EGRESS,
             self,
             f"to-anywhere-{port}",
-            security_group_id=self.id,
+            group_id=self.id,
+            port=port,
             cidr_ipv4=ANYWHERE_IPV4,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
 
     def allow_to_cidr(self, cidr: str, port: int, *, description: str) -> None:
         """Egress on `port` to a private IPv4 range (e.g. a database subnet)."""
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        _tcp_rule(
+            EGRESS,
             self,
             f"to-{cidr.replace('/', '-')}-{port}",
-            security_group_id=self.id,
+            group_id=self.id,
+            port=port,
             cidr_ipv4=cidr,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
 
@@ -123,24 +151,22 @@ class SecurityGroup(Construct):
     ) -> None:
         """Egress on `port` to a security group outside this stack, and (`peer_ingress`) the
         matching ingress rule on that group, so both ends admit exactly this connection."""
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        _tcp_rule(
+            EGRESS,
             self,
             f"to-{group_id}-{port}",
-            security_group_id=self.id,
+            group_id=self.id,
+            port=port,
             referenced_security_group_id=group_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
             description=description,
         )
         if peer_ingress:
-            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            _tcp_rule(
+                INGRESS,
                 self,
                 f"into-{group_id}-{port}",
-                security_group_id=group_id,
+                group_id=group_id,
+                port=port,
                 referenced_security_group_id=self.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
                 description=description,
             )

@@ -8,20 +8,24 @@ from typing import Any
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from envs.schema.service import Exposure, ServiceConfig
+from envs.schema.service import DEPLOYMENT_MAXIMUM_PERCENT, Exposure, ServiceConfig
 from modules.alarms import ServiceAlarms
 from modules.alb import LoadBalancer
 from modules.autoscaling import ServiceAutoscaling
 from modules.aws import ecs_service
 from modules.deployment import LoadBalancerDeploymentRole, deployment_configuration
 from modules.efs import EfsVolume
+from modules.notifications import AlarmTopic
+from modules.service_connect import APP_PROTOCOL, PORT_NAME, ServiceConnectNamespace
 from modules.workload import TaskWorkload, WorkloadContext
+from ops.release_contract import log_group_name
 
 
 class FargateService(Construct):
     """An ECS service in the private subnets, no public IP, behind `load_balancer` if given.
 
-    Its security group admits only the load balancer, on the container port. Deployments
+    Its security group admits only the load balancer, on the container port (with Service
+    Connect: only its callers' task groups, on that port; stacks/platform.py). Deployments
     roll back automatically when tasks fail to become healthy (circuit breaker), keep 100%
     of capacity during a deploy (max 200%), and with autoscaling Terraform stops managing
     `desired_count` after creation so it never fights the autoscaler.
@@ -37,14 +41,18 @@ class FargateService(Construct):
         image: str,
         load_balancer: LoadBalancer | None,
         target_group_name: str,
-        alarm_topic_arn: str,
+        alarm_topic: AlarmTopic,
         alternate_target_group_name: str | None = None,
         extra_environment: dict[str, str] | None = None,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
+        service_connect: ServiceConnectNamespace | None = None,
     ) -> None:
+        """`service_connect`: the namespace when the service takes part in Service Connect,
+        published (exposure `service_connect`) or as a client of the services it calls."""
         super().__init__(scope, id_)
         self.config = config
+        publishes = config.exposure is Exposure.SERVICE_CONNECT
         self.workload = TaskWorkload(
             self,
             "workload",
@@ -58,9 +66,11 @@ class FargateService(Construct):
             enable_execute_command=config.enable_execute_command,
             sidecar_images=sidecar_images,
             efs_volumes=efs_volumes,
+            port_mapping=({"name": PORT_NAME, "appProtocol": APP_PROTOCOL} if publishes else None),
         )
         self.security_group = self.workload.security_group
         self.name = f"{context.prefix}-{config.name}"
+        self.cluster = context.cluster
 
         load_balancers: list[ecs_service.EcsServiceLoadBalancer] = []
         depends_on: list[Any] = [context.cluster.capacity_providers]
@@ -114,9 +124,19 @@ class FargateService(Construct):
             ),
             target_group_arn_suffixes=[g.arn_suffix for g in groups],
             container_insights=context.cluster.container_insights,
-            topic_arn=alarm_topic_arn,
+            topic_arn=alarm_topic.arn,
         )
 
+        self.service_connect = (
+            service_connect.configuration(
+                self,
+                config,
+                log_group_name=f"{log_group_name(context.prefix, config.name)}/service-connect",
+                server=publishes,
+            )
+            if service_connect is not None
+            else None
+        )
         self.service = ecs_service.EcsService(
             self,
             "service",
@@ -134,6 +154,7 @@ class FargateService(Construct):
                 assign_public_ip=False,
             ),
             load_balancer=load_balancers or None,
+            service_connect_configuration=self.service_connect,
             health_check_grace_period_seconds=(
                 config.health_check_grace_period_seconds if load_balancers else None
             ),
@@ -152,7 +173,7 @@ class FargateService(Construct):
             # desired tasks running), so the deploy workflow's next environment waits for it.
             wait_for_steady_state=True,
             deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            deployment_maximum_percent=DEPLOYMENT_MAXIMUM_PERCENT,
             enable_execute_command=config.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,

@@ -21,7 +21,7 @@ from modules.aws import (
     iam_role_policy,
     iam_role_policy_attachment,
 )
-from modules.container import TMP_VOLUME, TaskContainers
+from modules.container import TMP_VOLUME, TaskContainers, health_check_definition
 from modules.ecs_cluster import EcsCluster
 from modules.efs import EfsVolume
 from modules.endpoints import Endpoints
@@ -94,13 +94,17 @@ class TaskWorkload(Construct):
         enable_execute_command: bool = False,
         sidecar_images: Mapping[str, str] | None = None,
         efs_volumes: Sequence[EfsVolume] = (),
+        port_mapping: Mapping[str, str] | None = None,
     ) -> None:
+        """`port_mapping`: extra keys of the container port's mapping (Service Connect's
+        `name` and `appProtocol`)."""
         super().__init__(scope, id_)
         self.config = config
         self.context = context
         self.container_name = config.name
         self.family = f"{context.prefix}-{config.name}"
         self.container_port = container_port
+        self.port_mapping = dict(port_mapping or {})
         self.container_health_check = container_health_check
 
         self.log_group = cloudwatch_log_group.CloudwatchLogGroup(
@@ -120,7 +124,7 @@ class TaskWorkload(Construct):
             prefix=context.prefix,
             log_group=self.log_group,
             log_retention_days=context.log_retention_days,
-            logs_kms_key_arn=context.logs_key.arn,
+            logs_key=context.logs_key,
             images=sidecar_images or {},
         )
 
@@ -144,7 +148,7 @@ class TaskWorkload(Construct):
         self.task_role = self._role("task-role", f"{self.family}-task")
         task_statements = [
             {
-                "Effect": statement.effect,
+                "Effect": statement.effect.value,
                 "Action": list(statement.actions),
                 "Resource": list(statement.resources),
             }
@@ -358,16 +362,11 @@ class TaskWorkload(Construct):
                 for volume, path in writable.items()
             ]
         if self.container_port is not None:
-            container["portMappings"] = [{"containerPort": self.container_port, "protocol": "tcp"}]
+            container["portMappings"] = [
+                {"containerPort": self.container_port, "protocol": "tcp", **self.port_mapping}
+            ]
         if self.container_health_check is not None:
-            check = self.container_health_check
-            container["healthCheck"] = {
-                "command": list(check.command),
-                "interval": check.interval_seconds,
-                "timeout": check.timeout_seconds,
-                "retries": check.retries,
-                "startPeriod": check.start_period_seconds,
-            }
+            container["healthCheck"] = health_check_definition(self.container_health_check)
         if config.entrypoint:
             container["entryPoint"] = list(config.entrypoint)
         if config.user is not None:

@@ -65,3 +65,14 @@ def handle(body: Handler) -> Handler:
             return EXIT_INTERRUPTED
 
     return handler
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type of `--timeout`/`--poll-interval`: a positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds

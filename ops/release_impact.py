@@ -62,8 +62,9 @@ def estimate_seconds(service: Any) -> int:
     """Start allowance + time to pass the health check (+ grace) + draining the old tasks."""
     check = service.health_check
     healthy = check.healthy_threshold * check.interval_seconds
-    grace = service.health_check_grace_period_seconds if service.exposure != "none" else 0
-    draining = service.deregistration_delay_seconds if service.exposure != "none" else 0
+    behind_alb = service.exposure in ("public", "internal")  # no ALB: none, service_connect
+    grace = service.health_check_grace_period_seconds if behind_alb else 0
+    draining = service.deregistration_delay_seconds if behind_alb else 0
     return int(START_ALLOWANCE_SECONDS + max(healthy, grace) + draining)
 
 

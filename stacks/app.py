@@ -16,10 +16,24 @@ def build_app(
     *,
     outdir: str | None = None,
     bootstrap: Sequence[EnvironmentConfig] | None = None,
-) -> tuple[App, dict[str, PlatformStack], StateBootstrapStack]:
+    state_bootstrap: bool = True,
+) -> tuple[App, dict[str, PlatformStack], StateBootstrapStack | None]:
     """Create the App and its stacks (not yet synthesized); the bootstrap stack covers
-    `bootstrap` (default: `environments`), e.g. the environments whose stacks are kept."""
+    `bootstrap` (default: `environments`), e.g. the environments whose stacks are kept.
+    A stack whose promotion source is among either list gets that config; otherwise the
+    stack loads it from envs/. `state_bootstrap=False` leaves the bootstrap stack out
+    (main.py's second synth process builds it)."""
     app = App(outdir=outdir) if outdir else App()
-    stacks = {env.name: PlatformStack(app, env) for env in environments}
-    state = StateBootstrapStack(app, bootstrap if bootstrap is not None else environments)
+    known = {env.name: env for env in (*environments, *(bootstrap or ()))}
+    stacks = {
+        env.name: PlatformStack(
+            app, env, promotion_source=known.get(env.release.promote_from or "")
+        )
+        for env in environments
+    }
+    state = (
+        StateBootstrapStack(app, bootstrap if bootstrap is not None else environments)
+        if state_bootstrap
+        else None
+    )
     return app, stacks, state

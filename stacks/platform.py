@@ -7,10 +7,13 @@ from typing import Any
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from envs import load_environments
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.queues import CONSUMER_URL_VARIABLE, producer_url_variable
 from envs.schema.resources import bucket_variable
-from envs.schema.service import Exposure, ServiceConfig, caller_url_variable
+from envs.schema.service import Exposure, caller_url_variable
+from envs.schema.service_connect import participants as service_connect_participants
+from envs.schema.service_connect import service_connect_url
 from envs.schema.storage import EfsMountConfig
 from envs.schema.workload import WorkloadConfig
 from modules.alarms import LoadBalancerAlarms
@@ -31,6 +34,7 @@ from modules.notifications import AlarmTopic
 from modules.queue import QueueScaling, WorkQueue
 from modules.release import PromotionSource, ReleasePolicy, ServiceRelease
 from modules.service import FargateService
+from modules.service_connect import ServiceConnectNamespace
 from modules.waf import WebAcl
 from modules.workload import WorkloadContext
 from ops.run_task_contract import SPECS_OUTPUT
@@ -55,11 +59,20 @@ class PlatformStack(TerraformStack):
     """Everything one environment runs on; state in S3 under `<project>/<env>/terraform.tfstate`.
 
     Traffic: internet -> public ALB (80/443) -> public services (container port) -> internal
-    ALB (listener port) -> internal services (container port); every task -> VPC endpoints
-    (443). Nothing else is open.
+    ALB (listener port) -> internal services (container port), or caller tasks -> Service
+    Connect services' tasks (container port); every task -> VPC endpoints (443). Nothing else
+    is open.
     """
 
-    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        config: EnvironmentConfig,
+        *,
+        promotion_source: EnvironmentConfig | None = None,
+    ) -> None:
+        """`promotion_source`: the config of `config.release.promote_from` (its region and
+        account scope the release policy); loaded from envs/ when not given."""
         super().__init__(scope, config.name)
         # The one place user text enters constructs: escaped so Terraform reads it literally.
         config = literal(config)
@@ -126,7 +139,7 @@ class PlatformStack(TerraformStack):
                 network=self.network,
                 region=config.region,
                 name=prefix,
-                app_bucket_arns=[bucket.arn for bucket in self.buckets.values()],
+                app_buckets=list(self.buckets.values()),
             )
             if config.endpoints.enabled
             else None
@@ -159,6 +172,7 @@ class PlatformStack(TerraformStack):
                     exposure=exposure,
                     network=self.network,
                     name=config.alb_name(exposure),
+                    account_id=caller.account_id,
                     certificate_arn=certificates.get(exposure),
                 )
         if self.domain is not None:
@@ -179,8 +193,8 @@ class PlatformStack(TerraformStack):
                 f"{exposure}-alb-alarms",
                 config.alarms,
                 name=config.alb_name(exposure),
-                arn_suffix=alb.alb.arn_suffix,
-                topic_arn=self.alarm_topic.arn,
+                load_balancer=alb,
+                topic=self.alarm_topic,
             )
             for exposure, alb in self.load_balancers.items()
         }
@@ -197,7 +211,29 @@ class PlatformStack(TerraformStack):
                 account_id=caller.account_id,
                 log_retention_days=config.ecs.log_retention_days,
             )
-        self.cluster = EcsCluster(self, "ecs", config.ecs, name=prefix, logs_key=self.logs_key)
+        self.service_connect = (
+            ServiceConnectNamespace(
+                self,
+                "service-connect",
+                config.service_connect,
+                name=prefix,
+                logs_key=self.logs_key,
+                region=config.region,
+                log_retention_days=config.ecs.log_retention_days,
+            )
+            if config.service_connect is not None
+            else None
+        )
+        self.cluster = EcsCluster(
+            self,
+            "ecs",
+            config.ecs,
+            name=prefix,
+            logs_key=self.logs_key,
+            service_connect_namespace_arn=(
+                self.service_connect.arn if self.service_connect is not None else None
+            ),
+        )
         self.context = WorkloadContext(
             prefix=prefix,
             region=config.region,
@@ -227,6 +263,7 @@ class PlatformStack(TerraformStack):
         }
         self.access_points: dict[str, list[tuple[SharedFileSystem, Any, EfsMountConfig]]] = {}
         self.services: dict[str, FargateService] = {}
+        connected = service_connect_participants(config)
         for service in config.services:  # rule priorities come from each service (rule_priority)
             image = self._image(service)
             # Routing as resolved for this environment: domain hosts become host rules where
@@ -241,7 +278,7 @@ class PlatformStack(TerraformStack):
                 load_balancer=self.load_balancers.get(service.exposure),
                 target_group_name=config.target_group_name(service.name),
                 alternate_target_group_name=config.alternate_target_group_name(service.name),
-                alarm_topic_arn=self.alarm_topic.arn,
+                alarm_topic=self.alarm_topic,
                 extra_environment={
                     **self._callee_urls(service),
                     **self._queue_urls(service),
@@ -249,6 +286,7 @@ class PlatformStack(TerraformStack):
                 },
                 sidecar_images=self._sidecar_images(service),
                 efs_volumes=self._efs_volumes(service),
+                service_connect=self.service_connect if service.name in connected else None,
             )
         self.releases = {
             name: ServiceRelease(
@@ -256,7 +294,7 @@ class PlatformStack(TerraformStack):
                 f"release-{name}",
                 service=service,
                 prefix=prefix,
-                cluster_name=self.cluster.name,
+                cluster=self.cluster,
                 image=self._image(service.config),
                 repository=self.repositories.get(name),
             )
@@ -267,18 +305,11 @@ class PlatformStack(TerraformStack):
                 self,
                 "release-policy",
                 name=f"{prefix}-release",
-                cluster_arn=self.cluster.arn,
-                cluster_name=self.cluster.name,
+                cluster=self.cluster,
+                region=config.region,
                 account_id=caller.account_id,
                 releases=list(self.releases.values()),
-                promotion_source=(
-                    PromotionSource(
-                        resource_prefix=f"{config.project}-{config.release.promote_from}",
-                        account_id=caller.account_id,
-                    )
-                    if config.release.promote_from
-                    else None
-                ),
+                promotion_source=self._promotion_source(promotion_source),
             )
             if self.releases
             else None
@@ -290,24 +321,18 @@ class PlatformStack(TerraformStack):
                 job,
                 context=self.context,
                 image=self._image(job),
-                alarm_topic_arn=self.alarm_topic.arn,
-                extra_environment={**self._queue_urls(job), **self._bucket_names(job)},
+                alarm_topic=self.alarm_topic,
+                extra_environment={
+                    **self._callee_urls(job),
+                    **self._queue_urls(job),
+                    **self._bucket_names(job),
+                },
                 sidecar_images=self._sidecar_images(job),
                 efs_volumes=self._efs_volumes(job),
             )
             for job in config.jobs
         }
-        internal = self.load_balancers.get(Exposure.INTERNAL)
-        callees: dict[str, list[str]] = {}
-        for service in config.services:
-            for caller_name in service.allowed_callers:
-                callees.setdefault(caller_name, []).append(service.name)
-        for caller_name, called in callees.items():
-            if internal is not None:  # allowed_callers requires exposure 'internal'
-                internal.allow_from(
-                    self.services[caller_name].security_group,
-                    description=f"{caller_name} calls {', '.join(called)}",
-                )
+        self._caller_rules()
         self._queue_wiring()
         self._bucket_grants()
         self._destinations()
@@ -324,6 +349,46 @@ class PlatformStack(TerraformStack):
             else None
         )
         self._outputs()
+
+    def _caller_rules(self) -> None:
+        """Callers reach the internal ALB's listener (one rule pair per caller), or a Service
+        Connect service's tasks directly on its container port (no ALB in between)."""
+        groups = {name: s.security_group for name, s in self.services.items()}
+        groups |= {name: j.workload.security_group for name, j in self.jobs.items()}
+        internal = self.load_balancers.get(Exposure.INTERNAL)
+        callees: dict[str, list[str]] = {}
+        for service in self.config.services:
+            for caller_name in service.allowed_callers:
+                if service.exposure is Exposure.SERVICE_CONNECT:
+                    self.services[service.name].security_group.allow_from(
+                        groups[caller_name],
+                        service.container_port,
+                        description=f"{caller_name} calls {service.name} (Service Connect)",
+                    )
+                else:
+                    callees.setdefault(caller_name, []).append(service.name)
+        for caller_name, called in callees.items():
+            if internal is not None:  # the other callers' callees have exposure 'internal'
+                internal.allow_from(
+                    groups[caller_name],
+                    description=f"{caller_name} calls {', '.join(called)}",
+                )
+
+    def _promotion_source(self, source: EnvironmentConfig | None) -> PromotionSource | None:
+        """Where releases are promoted from (`release.promote_from`), in its own region and
+        account."""
+        name = self.config.release.promote_from
+        if name is None:
+            return None
+        if source is None:
+            source = load_environments((name,))[0]
+        if source.name != name:
+            raise ValueError(f"promotion_source is {source.name!r}, expected {name!r}")
+        return PromotionSource(
+            resource_prefix=source.resource_prefix,
+            region=source.region,
+            account_id=source.account_id,
+        )
 
     def _efs_volumes(self, workload: WorkloadConfig) -> list[EfsVolume]:
         """An access point per mount of this workload, as the task definition's volumes."""
@@ -422,8 +487,7 @@ class PlatformStack(TerraformStack):
                     "queue-scaling",
                     service.config.queue,
                     queue=queue,
-                    cluster_name=self.context.cluster.name,
-                    service_name=service.name,
+                    service=service,
                 )
 
     def _sidecar_images(self, workload: WorkloadConfig) -> dict[str, str]:
@@ -501,11 +565,17 @@ class PlatformStack(TerraformStack):
             return f"{repository.url}@{image.digest}"
         return f"{repository.url}:{image.tag}"
 
-    def _callee_urls(self, service: ServiceConfig) -> dict[str, str]:
+    def _callee_urls(self, caller: WorkloadConfig) -> dict[str, str]:
+        """`<CALLEE>_URL` for each service the caller may call: the internal ALB's URL (or the
+        callee's internal name), or the callee's Service Connect name."""
         internal = self.load_balancers.get(Exposure.INTERNAL)
         urls = {}
         for callee in self.config.services:
-            if service.name in callee.allowed_callers and internal is not None:
+            if caller.name not in callee.allowed_callers:
+                continue
+            if callee.exposure is Exposure.SERVICE_CONNECT:
+                urls[caller_url_variable(callee.name)] = service_connect_url(callee)
+            elif internal is not None:
                 named = self.domain.internal_url(callee.name) if self.domain else None
                 urls[caller_url_variable(callee.name)] = named or internal.url
         return urls

@@ -8,6 +8,7 @@ import-time side effects on the environment.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -43,6 +44,44 @@ _NODE_OPTIONS = "--max-semi-space-size=1 --import=data:text/javascript," + quote
 )
 
 
+# One Node process instead of two. jsii's stock runtime is a relay node that starts the kernel in a
+# second node and pipes every request and response through itself (~1,600 round trips per full
+# synth). stacks/jsii_direct_runtime.cjs runs the same kernel (lib/program.js of the installed
+# `jsii` Python package) in the node jsii starts, on stdin/stdout (see there). Synth output is
+# byte-identical. Measured (Node 22, 2 cores, loaded machine, full synth in one process, 6 runs
+# each): 3.58 -> 3.33 s CPU for Python and Node together; peak RSS 309 -> 240 MiB (`make bench`).
+# FARGATE_JSII_RELAY=1 keeps jsii's own runtime (e.g. to rule this out when debugging); a
+# JSII_RUNTIME set by the user wins.
+_DIRECT_RUNTIME = Path(__file__).with_name("jsii_direct_runtime.cjs")
+_PRESERVE_SYMLINKS = "--preserve-symlinks"  # what the relay passes to the kernel's node
+
+
+def _jsii_kernel_program() -> Path | None:
+    """lib/program.js of the installed jsii runtime (the Python package ships it flattened)."""
+    spec = importlib.util.find_spec("jsii")
+    if spec is None or spec.origin is None:
+        return None
+    program = Path(spec.origin).parent / "_embedded" / "jsii" / "lib__program.js"
+    return program if program.is_file() else None
+
+
+def _use_direct_runtime() -> None:
+    runtime = os.environ.get("JSII_RUNTIME")
+    ours = runtime == str(_DIRECT_RUNTIME)  # e.g. inherited from a parent that ran this
+    if runtime and not ours:
+        return
+    program = _jsii_kernel_program()
+    if os.environ.get("FARGATE_JSII_RELAY") == "1" or program is None:
+        if ours:
+            del os.environ["JSII_RUNTIME"]
+        return
+    os.environ["JSII_RUNTIME"] = str(_DIRECT_RUNTIME)
+    os.environ["FARGATE_JSII_PROGRAM"] = str(program)
+    options = os.environ.get("NODE_OPTIONS", "")
+    if _PRESERVE_SYMLINKS not in options.split():
+        os.environ["NODE_OPTIONS"] = f"{options} {_PRESERVE_SYMLINKS}".strip()
+
+
 def _node_supports_import_flag() -> bool:
     """`--import` exists from Node 20.6 (and 18.19); an older node would refuse to start."""
     node = shutil.which(os.environ.get("JSII_NODE", "node"))
@@ -59,11 +98,13 @@ def _node_supports_import_flag() -> bool:
 
 
 def configure_jsii_runtime() -> None:
-    """Silence the Node end-of-life banner and preload the lazy provider index (see above).
+    """Silence the Node end-of-life banner, run the kernel in one process and preload the lazy
+    provider index (see above).
 
     Only runtimes started after this call are affected."""
     for name, value in SILENCED_WARNINGS.items():
         os.environ.setdefault(name, value)
+    _use_direct_runtime()
     # Appended (not setdefault) so a NODE_OPTIONS set by the user keeps its flags and still
     # gets ours. FARGATE_EAGER_PROVIDER_LOAD=1 turns the preload off (e.g. to rule it out when
     # debugging).

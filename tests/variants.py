@@ -77,7 +77,8 @@ HTTPS_SHOP = {
             "exposure": "internal",
             "container_port": 9000,
             "path_patterns": ["/api/*"],
-            "allowed_callers": ["frontend"],
+            # A job calls it too: jobs cannot use Service Connect, so it stays internal.
+            "allowed_callers": ["frontend", "admin-report"],
         },
         "worker": {
             "exposure": "none",
@@ -303,6 +304,32 @@ CERTIFICATE_EXISTING = {
 """Existing certificates plus a zone: public records, no new certificate; without internal TLS
 the internal ALB keeps its own certificate_arn (and its own DNS name)."""
 
+SIDECAR_IMAGE = f"{ACCOUNT}.dkr.ecr.ap-northeast-1.amazonaws.com/shop/log-shipper:2.1"
+SERVICE_CONNECT = {
+    "service_connect": {"namespace_name": "shop.internal"},
+    "file_systems": {"reports": {"backup": False}},
+    "services": {
+        # Reached through Service Connect by the frontend and the worker: no internal ALB.
+        "backend": {
+            "exposure": "service_connect",
+            "allowed_callers": ["frontend", "worker"],
+            "service_connect": {"discovery_name": "orders-api", "per_request_timeout_seconds": 30},
+            "efs_mounts": [{"file_system": "reports", "container_path": "/reports"}],
+            "destinations": {"orders-db": {"security_group_id": DB_GROUP, "ports": [5432]}},
+            # Three containers: the main one and two sidecars, one on the backend's own image.
+            "sidecars": {
+                "shipper": {"image": SIDECAR_IMAGE, "memory_mib": 128},
+                "cron": {
+                    "same_image_as": "backend",
+                    "command": ["python", "manage.py", "cron"],
+                    "memory_mib": 256,
+                },
+            },
+        },
+    },
+}
+"""Service Connect in place of the internal ALB, with EFS, a database and three containers."""
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
@@ -335,6 +362,7 @@ VARIANTS: dict[str, EnvironmentConfig] = {
         variant("sidecars", "10.30.0.0/24", SIDECARS),
         variant("queues", "10.31.0.0/24", QUEUES),
         variant("rollouts", "10.17.0.0/22", ROLLOUTS),
+        variant("connect", "10.32.0.0/24", SERVICE_CONNECT),
         variant(
             "no-endpoints",
             "10.13.0.0/24",

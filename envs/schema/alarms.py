@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Annotated
 
 from pydantic import model_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
 # CloudWatch PutMetricAlarm limits (see the module docstring for the source).
 ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400
@@ -165,9 +166,9 @@ class ServiceAlarmsConfig(Strict):
     """Alarm when at least this many targets fail the load balancer's health check."""
     running_below_desired: bool = True
     """Alarm when fewer tasks run than desired (Container Insights RunningTaskCount)."""
-    cpu_high_percent: int | None = 90
+    cpu_high_percent: Annotated[int, between(1, 100)] | None = 90
     """Alarm when average CPU utilisation stays above this."""
-    memory_high_percent: int | None = 90
+    memory_high_percent: Annotated[int, between(1, 100)] | None = 90
     """Alarm when average memory utilisation stays above this."""
     period_seconds: int = 60
     """Length of one evaluation period."""
@@ -190,10 +191,6 @@ class ServiceAlarmsConfig(Strict):
         rate = self.target_5xx_rate_percent
         if rate is not None and not 0 < rate <= 100:
             problems.append(f"target_5xx_rate_percent must be > 0 and <= 100; got {rate}")
-        for field in ("cpu_high_percent", "memory_high_percent"):
-            value = getattr(self, field)
-            if value is not None and not 1 <= value <= 100:
-                problems.append(f"{field} must be 1-100 or null; got {value}")
         for field in ("target_5xx_count_per_minute", "unhealthy_hosts"):
             value = getattr(self, field)
             if value is not None and value < 1:
@@ -241,8 +238,9 @@ class JobAlarmsConfig(Strict):
 
     failed_runs: bool = True
     """Notify when a run stops with a non-zero exit code or fails to start (EventBridge rule)."""
-    missed_run_window_hours: int | None = None
-    """Alarm when a scheduled job writes no log line for this many hours (1-168). Null: twice
+    # CloudWatch evaluates at most 7 days (ALARM_WINDOW_MAX_SECONDS above).
+    missed_run_window_hours: Annotated[int, between(1, MISSED_RUN_MAX_HOURS)] | None = None
+    """Alarm when a scheduled job writes no log line for this many hours. Null: twice
     a rate() interval (at least 1 hour), 25 hours for cron(), none for at() or a disabled
     schedule. Set it for crons that run less often than daily."""
     dead_letter_messages: int | None = 1
@@ -251,12 +249,6 @@ class JobAlarmsConfig(Strict):
     @model_validator(mode="after")
     def _limits(self) -> JobAlarmsConfig:
         problems = []
-        window = self.missed_run_window_hours
-        if window is not None and not 1 <= window <= MISSED_RUN_MAX_HOURS:
-            problems.append(
-                f"missed_run_window_hours must be 1-{MISSED_RUN_MAX_HOURS} (CloudWatch "
-                f"evaluates at most 7 days); got {window}"
-            )
         if self.dead_letter_messages is not None and self.dead_letter_messages < 1:
             problems.append(
                 f"dead_letter_messages must be >= 1 or null; got {self.dead_letter_messages}"

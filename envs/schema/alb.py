@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
 # AWS limits (Elastic Load Balancing v2 API reference).
-IDLE_TIMEOUT_RANGE = (1, 4000)
+IDLE_TIMEOUT_SECONDS = between(1, 4000)
 
 # Rate-based rule limit (requests per evaluation window, 5 minutes here): 10 to 2,000,000,000.
 # Provider: internal/service/wafv2/schemas.go, rateBasedStatementSchema "limit",
 # validation.IntBetween(10, 2000000000); AWS: API_RateBasedStatement.html (Limit).
-WAF_RATE_LIMIT = (10, 2_000_000_000)
+WAF_RATE_LIMIT = between(10, 2_000_000_000)
 
 # Security policies that exist and negotiate TLS 1.2 or newer only. "PQ" policies add hybrid
 # post-quantum key exchange; "FIPS" ones use FIPS 140-3 validated modules.
@@ -100,7 +101,7 @@ class WafConfig(Strict):
 
     enabled: StrictBool = True
     """Create the web ACL and associate it with the public ALB."""
-    rate_limit_per_5_minutes: StrictInt = 2000
+    rate_limit_per_5_minutes: Annotated[StrictInt, WAF_RATE_LIMIT] = 2000
     """Requests one client IP may send in any 5-minute window before it is blocked."""
     count_only_rules: dict[ManagedRuleGroup, tuple[str, ...]] = Field(default_factory=dict)
     """Managed rules that only count (never block), by group: the way to exclude a rule that
@@ -123,14 +124,6 @@ class WafConfig(Strict):
                 raise ValueError(
                     f"{group}: list each rule once, at most {WAF_RULE_OVERRIDES_MAX}; got {rules}"
                 )
-        return value
-
-    @field_validator("rate_limit_per_5_minutes")
-    @classmethod
-    def _limit(cls, value: int) -> int:
-        low, high = WAF_RATE_LIMIT
-        if not low <= value <= high:
-            raise ValueError(f"rate_limit_per_5_minutes must be {low}-{high}; got {value}")
         return value
 
 
@@ -194,8 +187,8 @@ class AlbConfig(Strict):
     """S3 access logs for this ALB."""
     deletion_protection: StrictBool = False
     """Refuse deletion of the ALB (turn off before destroying the environment)."""
-    idle_timeout_seconds: StrictInt = 60
-    """Seconds a connection may stay idle (1-4000)."""
+    idle_timeout_seconds: Annotated[StrictInt, IDLE_TIMEOUT_SECONDS] = 60
+    """Seconds a connection may stay idle."""
 
     @field_validator("certificate_arn")
     @classmethod
@@ -221,14 +214,6 @@ class AlbConfig(Strict):
                 f"{DEFAULT_SSL_POLICY}, ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 or another "
                 "TLS 1.2+ policy listed in envs/schema/alb.py"
             )
-        return value
-
-    @field_validator("idle_timeout_seconds")
-    @classmethod
-    def _idle(cls, value: int) -> int:
-        low, high = IDLE_TIMEOUT_RANGE
-        if not low <= value <= high:
-            raise ValueError(f"idle_timeout_seconds must be {low}-{high}; got {value}")
         return value
 
 

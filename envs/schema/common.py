@@ -6,10 +6,13 @@ import difflib
 import enum
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, StrictInt, ValidationInfo
+from pydantic_core import PydanticCustomError, core_schema
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -20,6 +23,47 @@ LOG_RETENTION_DAYS = (
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
 REGIONS_FILE = Path(__file__).with_name("regions.json")
 """Every AWS region and its Availability Zone names, with the documentation they come from."""
+
+
+@dataclass(frozen=True)
+class Between:
+    """Inclusive bounds of an integer field: `Annotated[StrictInt, between(5, 300)]`.
+
+    The one place a field's limit is written: validation refuses values outside it with
+    `<field> must be <low>-<high>; got <value>` (error type `out_of_range`, reported against
+    the model that holds the field) and the configuration reference prints it as the range.
+    `None` (an unset optional field) passes.
+    """
+
+    low: int
+    high: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and not self.low <= value <= self.high:
+            raise PydanticCustomError(
+                "out_of_range",
+                "{field} must be {low}-{high}; got {value}",
+                {"field": info.field_name, "low": self.low, "high": self.high, "value": value},
+            )
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.low}-{self.high}"
+
+
+def between(low: int, high: int) -> Between:
+    """The bounds `low`-`high` (inclusive) for an integer field's `Annotated[...]`."""
+    return Between(low, high)
+
+
+# TCP/UDP ports (container port mappings, security group rules): 1-65535.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+Port = Annotated[StrictInt, between(1, 65535)]
 
 
 @cache

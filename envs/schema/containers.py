@@ -10,11 +10,14 @@ import enum
 import graphlib
 import re
 from collections.abc import Mapping
+from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
 from envs.schema.common import (
+    Port,
     Strict,
+    between,
     check_secret_arns,
     check_variable_names,
     container_user_problem,
@@ -23,10 +26,6 @@ from envs.schema.common import (
 # Container names: up to 255 letters, digits, hyphens and underscores ("name" in
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
 CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-
-# Fargate reserves no CPU units for a container unless asked; a container may reserve
-# 0-10240 units ("cpu" in the container definition reference above); the sum must fit the task.
-CONTAINER_PORT_RANGE = (1, 65535)
 
 # FireLens' Fluent Bit listens on 24224 inside the task (never opened in a security group:
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html).
@@ -94,28 +93,21 @@ class ContainerHealthCheckConfig(Strict):
 
     command: tuple[str, ...]
     """e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]."""
-    interval_seconds: StrictInt = 30
-    """Seconds between checks (5-300)."""
-    timeout_seconds: StrictInt = 5
-    """Seconds before a check counts as failed (2-60)."""
-    retries: StrictInt = 3
-    """Failures before the container is unhealthy (1-10)."""
-    start_period_seconds: StrictInt = 30
-    """Grace period before failures count (0-300)."""
+    # Limits: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+    interval_seconds: Annotated[StrictInt, between(5, 300)] = 30
+    """Seconds between checks."""
+    timeout_seconds: Annotated[StrictInt, between(2, 60)] = 5
+    """Seconds before a check counts as failed."""
+    retries: Annotated[StrictInt, between(1, 10)] = 3
+    """Failures before the container is unhealthy."""
+    start_period_seconds: Annotated[StrictInt, between(0, 300)] = 30
+    """Grace period before failures count."""
 
     @model_validator(mode="after")
     def _limits(self) -> ContainerHealthCheckConfig:
         problems = []
         if not self.command or self.command[0] not in ("CMD", "CMD-SHELL"):
             problems.append("command must start with 'CMD' or 'CMD-SHELL'")
-        if not 5 <= self.interval_seconds <= 300:
-            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
-        if not 2 <= self.timeout_seconds <= 60:
-            problems.append(f"timeout_seconds must be 2-60; got {self.timeout_seconds}")
-        if not 1 <= self.retries <= 10:
-            problems.append(f"retries must be 1-10; got {self.retries}")
-        if not 0 <= self.start_period_seconds <= 300:
-            problems.append(f"start_period_seconds must be 0-300; got {self.start_period_seconds}")
         if problems:
             raise ValueError("container_health_check: " + "; ".join(problems))
         return self
@@ -132,7 +124,7 @@ class SidecarConfig(Strict):
     """Replaces the image's CMD; empty: the image's."""
     entrypoint: tuple[str, ...] = ()
     """Replaces the image's ENTRYPOINT; empty: the image's."""
-    ports: tuple[int, ...] = ()
+    ports: tuple[Port, ...] = ()
     """Container ports (TCP) the other containers reach on localhost; never opened to the VPC."""
     environment: dict[str, str] = Field(default_factory=dict)
     """Plain environment variables."""
@@ -144,8 +136,11 @@ class SidecarConfig(Strict):
     """True: the task stops when this container stops."""
     depends_on: tuple[ContainerDependency, ...] = ()
     """Containers that must reach a condition before this one starts."""
-    cpu: int = 0
-    """CPU units reserved for this container (0-10240); all containers must fit the task's cpu."""
+    # Fargate reserves no CPU units for a container unless asked; a container may reserve
+    # 0-10240 units ("cpu" in
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
+    cpu: Annotated[int, between(0, 10240)] = 0
+    """CPU units reserved for this container; all containers must fit the task's cpu."""
     memory_reservation_mib: int | None = None
     """Soft memory reservation in MiB; counted against the task's memory_mib."""
     memory_mib: int | None = None
@@ -170,12 +165,8 @@ class SidecarConfig(Strict):
             problems.append("image: set exactly one of image and same_image_as")
         if self.image is not None and (not self.image or any(c.isspace() for c in self.image)):
             problems.append(f"image: {self.image!r} is not an image reference")
-        low, high = CONTAINER_PORT_RANGE
-        bad_ports = [port for port in self.ports if not low <= port <= high]
-        if bad_ports or len(set(self.ports)) != len(self.ports):
-            problems.append(f"ports: need distinct ports {low}-{high}; got {list(self.ports)}")
-        if not 0 <= self.cpu <= 10240:
-            problems.append(f"cpu: must be 0-10240 units; got {self.cpu}")
+        if len(set(self.ports)) != len(self.ports):
+            problems.append(f"ports: need distinct ports; got {list(self.ports)}")
         for field in ("memory_reservation_mib", "memory_mib"):
             value = getattr(self, field)
             # ECS requires at least 6 MiB for a container's memory and reservation

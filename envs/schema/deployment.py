@@ -13,12 +13,13 @@ these strategies need a load balancer, and listeners that mix forward with non-f
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from pydantic import model_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
-BAKE_TIME_MINUTES = (0, 1440)
+BAKE_TIME_MINUTES = between(0, 1440)
 STEP_PERCENT = (3.0, 100.0)
 CANARY_PERCENT = (0.1, 100.0)
 TEST_TRAFFIC_HEADER = "x-deployment-test"
@@ -53,25 +54,21 @@ class DeploymentConfig(Strict):
 
     strategy: DeploymentStrategy = DeploymentStrategy.ROLLING
     """`rolling`, `blue_green`, `linear` or `canary` (the last three need a load balancer)."""
-    bake_time_minutes: int = 5
-    """Minutes both revisions run after all traffic moved, before the old one stops (0-1440;
-    traffic-shifting strategies only)."""
+    bake_time_minutes: Annotated[int, BAKE_TIME_MINUTES] = 5
+    """Minutes both revisions run after all traffic moved, before the old one stops
+    (traffic-shifting strategies only)."""
     step_percent: float = 25.0
     """`linear`: share of traffic moved per step (3-100)."""
-    step_bake_time_minutes: int = 2
-    """`linear`: minutes between steps (0-1440)."""
+    step_bake_time_minutes: Annotated[int, BAKE_TIME_MINUTES] = 2
+    """`linear`: minutes between steps."""
     canary_percent: float = 10.0
     """`canary`: share of traffic the new revision gets first (0.1-100)."""
-    canary_bake_time_minutes: int = 5
-    """`canary`: minutes at that share before the rest moves (0-1440)."""
+    canary_bake_time_minutes: Annotated[int, BAKE_TIME_MINUTES] = 5
+    """`canary`: minutes at that share before the rest moves."""
 
     @model_validator(mode="after")
     def _limits(self) -> DeploymentConfig:
         problems = []
-        low, high = BAKE_TIME_MINUTES
-        for field in ("bake_time_minutes", "step_bake_time_minutes", "canary_bake_time_minutes"):
-            if not low <= getattr(self, field) <= high:
-                problems.append(f"{field} must be {low}-{high}; got {getattr(self, field)}")
         for field, (low_p, high_p) in (
             ("step_percent", STEP_PERCENT),
             ("canary_percent", CANARY_PERCENT),

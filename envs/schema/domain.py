@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import TYPE_CHECKING
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.schema.common import Strict
-
-if TYPE_CHECKING:
-    from envs.schema.environment import EnvironmentConfig
+from envs.schema.common import Strict, between
 
 # ACM: "The default quota is 10 domain names for each ACM certificate", adjustable up to 100
 # (https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html).
@@ -104,9 +101,11 @@ class DomainConfig(Strict):
     internal_domain: str | None = None
     """The private zone's name; unset: `internal.<zone_name>`. Must be under `zone_name` (its
     certificate is validated through the public zone) and differ from it."""
-    acm_domain_names_quota: int = ACM_DOMAIN_NAMES_DEFAULT_QUOTA
-    """Names one ACM certificate may hold (the ACM quota, 10 unless AWS raised it for the account,
-    at most 100)."""
+    acm_domain_names_quota: Annotated[
+        int, between(ACM_DOMAIN_NAMES_DEFAULT_QUOTA, ACM_DOMAIN_NAMES_MAX_QUOTA)
+    ] = ACM_DOMAIN_NAMES_DEFAULT_QUOTA
+    """Names one ACM certificate may hold (the ACM quota: its default unless AWS raised it for
+    the account)."""
 
     @field_validator("zone_name")
     @classmethod
@@ -125,16 +124,6 @@ class DomainConfig(Strict):
             raise ValueError(
                 f"zone_id {value!r} is not a Route 53 hosted zone id ('Z' and up to 31 upper-case "
                 "letters and digits, e.g. Z0123456789ABCDEFGHIJ)"
-            )
-        return value
-
-    @field_validator("acm_domain_names_quota")
-    @classmethod
-    def _quota(cls, value: int) -> int:
-        if not ACM_DOMAIN_NAMES_DEFAULT_QUOTA <= value <= ACM_DOMAIN_NAMES_MAX_QUOTA:
-            raise ValueError(
-                f"acm_domain_names_quota must be {ACM_DOMAIN_NAMES_DEFAULT_QUOTA}-"
-                f"{ACM_DOMAIN_NAMES_MAX_QUOTA} (ACM's default and largest quota); got {value}"
             )
         return value
 
@@ -245,91 +234,9 @@ class DomainConfig(Strict):
         return f"{service}.{self.private_zone}"
 
 
-def domain_problems(env: EnvironmentConfig) -> list[str]:
-    """Checks that need the services: hosts name public services; names fit ACM and the ALB."""
-    from envs.schema.service import Exposure
-
-    domain = env.domain
-    if domain is None:
-        return []
-    problems = []
-    services = {s.name: s for s in env.services}
-    public = [s for s in env.services if s.exposure is Exposure.PUBLIC]
-    for name, hosts in domain.hosts.items():
-        service = services.get(name)
-        if service is None or service.exposure is not Exposure.PUBLIC:
-            problems.append(
-                f"domain.hosts.{name}: {name!r} is not a public service of this environment; "
-                f"public services: {', '.join(s.name for s in public) or 'none'}"
-            )
-            continue
-        if service.host_headers:
-            problems.append(
-                f"services.{name}.host_headers: {name!r} also has domain.hosts; list its host "
-                "names once, in domain.hosts"
-            )
-        if len(public) > 1 and len(hosts) + len(service.path_patterns) > (
-            ALB_CONDITION_VALUES_PER_RULE
-        ):
-            problems.append(
-                f"domain.hosts.{name}: {len(hosts)} hosts and {len(service.path_patterns)} path "
-                f"patterns make one listener rule with more than {ALB_CONDITION_VALUES_PER_RULE} "
-                "condition values, which the ALB refuses; use fewer names"
-            )
-    if public and not domain.public_hosts and env.public_alb.certificate_arn is None:
-        problems.append(
-            f"domain.hosts: the public services ({', '.join(s.name for s in public)}) need at "
-            "least one host name for the certificate and the public URL"
-        )
-    internal = [s for s in env.services if s.exposure is Exposure.INTERNAL]
-    if domain.internal_tls and env.internal_alb.certificate_arn is None and internal:
-        names = [domain.internal_host(s.name) for s in internal]
-        if len(names) > domain.acm_domain_names_quota:
-            problems.append(
-                f"domain.internal_tls: {len(names)} internal services need one certificate with "
-                f"that many names but ACM allows {domain.acm_domain_names_quota}; set "
-                "internal_tls to false or raise acm_domain_names_quota"
-            )
-        for host in names:
-            if len(host) > DNS_NAME_MAX or len(host) > HOST_HEADER_MAX:
-                problems.append(
-                    f"domain.internal_domain: {host!r} is too long for a host name; use a "
-                    "shorter internal_domain"
-                )
-        if len(names[0]) > ACM_FIRST_NAME_MAX:
-            problems.append(
-                f"domain.internal_domain: {names[0]!r} is the internal certificate's common name "
-                f"and ACM allows {ACM_FIRST_NAME_MAX} characters; use a shorter internal_domain"
-            )
-    return problems
-
-
-def shared_names(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
-    """Names two environments both claim: their certificates would share validation records
-    (ACM derives them from the name and account), and destroying one environment would delete
-    the other's records."""
-    a, b = first.domain, second.domain
-    if a is None or b is None:
-        return []
-    problems = []
-    for host in sorted(set(a.public_hosts) & set(b.public_hosts)):
-        problems.append(
-            f"domain.hosts: {host!r} is also a host of {first.name}; give each environment "
-            "its own host names"
-        )
-    if a.internal_tls and b.internal_tls and a.private_zone == b.private_zone:
-        problems.append(
-            f"domain.internal_domain: {b.private_zone!r} is also the internal domain of "
-            f"{first.name}; set internal_domain (e.g. internal.{second.name}.{b.zone_name})"
-        )
-    return problems
-
-
 __all__ = [
     "ACM_DOMAIN_NAMES_DEFAULT_QUOTA",
     "DnsMode",
     "DomainConfig",
     "dns_name_problem",
-    "domain_problems",
-    "shared_names",
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
-from pydantic import StrictBool, StrictInt, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator
 
 from envs.schema.common import (
     Strict,
+    between,
     check_log_retention,
 )
 from ops.run_task_contract import CAPACITY_BASE_MAX, CAPACITY_WEIGHT_MAX
@@ -27,21 +29,10 @@ class CapacityProvider(enum.StrEnum):
 class CapacityProviderShare(Strict):
     capacity_provider: CapacityProvider
     """FARGATE (on-demand) or FARGATE_SPOT (up to 70% cheaper, may be interrupted)."""
-    weight: StrictInt = 1
-    """Relative share of tasks beyond the base (0-1000)."""
-    base: StrictInt = 0
-    """Tasks placed on this provider first (0-100000; at most one provider may have a base)."""
-
-    @model_validator(mode="after")
-    def _limits(self) -> CapacityProviderShare:
-        problems = []
-        if not 0 <= self.weight <= CAPACITY_WEIGHT_MAX:
-            problems.append(f"weight must be 0-{CAPACITY_WEIGHT_MAX}; got {self.weight}")
-        if not 0 <= self.base <= CAPACITY_BASE_MAX:
-            problems.append(f"base must be 0-{CAPACITY_BASE_MAX}; got {self.base}")
-        if problems:
-            raise ValueError(f"{self.capacity_provider}: " + "; ".join(problems))
-        return self
+    weight: Annotated[StrictInt, between(0, CAPACITY_WEIGHT_MAX)] = 1
+    """Relative share of tasks beyond the base."""
+    base: Annotated[StrictInt, between(0, CAPACITY_BASE_MAX)] = 0
+    """Tasks placed on this provider first (at most one provider may have a base)."""
 
 
 class EcrConfig(Strict):
@@ -49,17 +40,13 @@ class EcrConfig(Strict):
 
     immutable_tags: StrictBool = False
     """Refuse pushing a tag that already exists (recommended for prod)."""
-    keep_last_images: StrictInt = 20
+    # ECR lifecycle rule `countNumber` is a positive integer
+    # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html);
+    # 1000 is this project's upper bound (one repository per workload, not an archive).
+    keep_last_images: Annotated[StrictInt, between(1, 1000)] = 20
     """Lifecycle policy: expire all but the newest N images."""
     force_delete: StrictBool = True
     """Allow `terraform destroy` to delete repositories that still hold images."""
-
-    @field_validator("keep_last_images")
-    @classmethod
-    def _keep(cls, value: int) -> int:
-        if not 1 <= value <= 1000:
-            raise ValueError(f"keep_last_images must be 1-1000; got {value}")
-        return value
 
 
 class EcsConfig(Strict):

@@ -1,8 +1,12 @@
 """Egress-completeness proof: every task in a private subnet can reach what it needs to start.
 
 Tasks run in private subnets without public IPs. Each need below is met either by a VPC
-endpoint or by a NAT gateway. A config with a gap is refused with one message per gap that
-names the workload, the need and both fixes, before anything is synthesized or deployed.
+endpoint or by a NAT gateway. Calls between services stay inside the VPC, security group to
+security group, and need neither: through the internal ALB, or through Service Connect (the
+caller's proxy connects to the callee's task on its container port; modules/service_connect.py).
+A Service Connect proxy ships its own log with awslogs, a need of its own. A config with a gap
+is refused with one message per gap that names the workload, the need and both fixes, before
+anything is synthesized or deployed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from envs.schema.containers import SidecarPreset
 from envs.schema.network import EndpointsConfig, InterfaceEndpoint
 from envs.schema.queues import QueueEncryption
 from envs.schema.service import ServiceConfig
+from envs.schema.service_connect import ServiceConnectConfig
+from envs.schema.service_connect import participants as service_connect_participants
 from envs.schema.workload import ImageConfig, WorkloadConfig, registry_region
 
 NAT_FIX = "set network.nat_mode to 'single' or 'per_az'"
@@ -27,8 +33,8 @@ class _Network(Protocol):
 
 
 class Environment(Protocol):
-    """What the proof reads of an environment (envs/schema.EnvironmentConfig provides it);
-    a protocol, so this module never imports the schema that calls it."""
+    """What the proof reads of an environment (`EnvironmentConfig` provides it); a protocol,
+    so this module never imports the model that calls it."""
 
     @property
     def region(self) -> str: ...
@@ -41,6 +47,8 @@ class Environment(Protocol):
     @property
     def jobs(self) -> Sequence[WorkloadConfig]: ...
     def image_of(self, workload: WorkloadConfig) -> ImageConfig: ...
+    @property
+    def service_connect(self) -> ServiceConnectConfig | None: ...
 
 
 class Need(NamedTuple):
@@ -83,6 +91,8 @@ def _needs(env: Environment, workload: WorkloadConfig, *, exec_enabled: bool) ->
         # ... the task needs access to KMS" and, without internet access, the kms interface
         # endpoint: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
         needs.append(Need("ECS Exec session encryption", (InterfaceEndpoint.KMS,)))
+    if workload.name in service_connect_participants(env):
+        needs.append(Need("shipping its Service Connect proxy's log", (InterfaceEndpoint.LOGS,)))
     return needs + _container_needs(env, workload) + _queue_needs(env, workload)
 
 

@@ -29,17 +29,19 @@ from envs.schema.common import (
     role_account,
 )
 from envs.schema.containers import SidecarPreset
+from envs.schema.crosschecks import domain_problems, quota_problems
 from envs.schema.deployment import TEST_TRAFFIC_HEADER
-from envs.schema.domain import DomainConfig, domain_problems
+from envs.schema.domain import DomainConfig
 from envs.schema.ecs import ContainerInsights, EcsConfig
 from envs.schema.egress import egress_gaps
 from envs.schema.job import JobConfig
 from envs.schema.names import name_problems
 from envs.schema.network import EndpointsConfig, NetworkConfig
-from envs.schema.quotas import QuotasConfig, quota_problems
+from envs.schema.quotas import QuotasConfig
 from envs.schema.release import ReleaseConfig
 from envs.schema.resources import BucketConfig
 from envs.schema.service import RULE_PRIORITY_STEP, RULE_VALUES_PER_RULE, Exposure, ServiceConfig
+from envs.schema.service_connect import ServiceConnectConfig, service_connect_problems
 from envs.schema.state import StateBackendConfig, state_key_alias
 from envs.schema.storage import FileSystemConfig
 from envs.schema.workload import CpuArchitecture, ImageConfig, WorkloadConfig
@@ -116,6 +118,9 @@ class EnvironmentConfig(Strict):
     """The internet-facing ALB (created when a service has exposure `public`)."""
     internal_alb: AlbConfig = AlbConfig()
     """The internal ALB (created when a service has exposure `internal`)."""
+    service_connect: ServiceConnectConfig | None = None
+    """The Cloud Map namespace for ECS Service Connect (services with exposure
+    `service_connect`); unset: none."""
     waf: WafConfig = WafConfig()
     """Web application firewall for the public ALB."""
     domain: DomainConfig | None = None
@@ -296,6 +301,7 @@ class EnvironmentConfig(Strict):
         ]
         problems += self._container_problems() + self._queue_problems()
         problems += self._bucket_problems() + self._storage_problems()
+        problems += service_connect_problems(self)
         if not problems:
             problems = [*name_problems(self), *quota_problems(self)]
         if not problems:
@@ -330,14 +336,15 @@ class EnvironmentConfig(Strict):
         names = [service.name for service in self.services]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"services: service name {name!r} is used more than once")
+        workloads = [*names, *(job.name for job in self.jobs)]
         for service in self.services:
             where = f"services.{service.name}"
             problems.extend(self._deployment_problems(service))
             for caller in service.allowed_callers:
-                if caller not in names:
+                if caller not in workloads:
                     problems.append(
-                        f"{where}.allowed_callers: {caller!r} is not another service of this "
-                        f"environment; known: {', '.join(names)}"
+                        f"{where}.allowed_callers: {caller!r} is not another service or job of "
+                        f"this environment; known: {', '.join(workloads)}"
                     )
         problems += self._same_image_problems()
         for exposure in (Exposure.PUBLIC, Exposure.INTERNAL):

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-from pydantic import StrictBool, StrictInt, model_validator
+from pydantic import StrictBool, StrictInt
 
 from envs.schema.alarms import MISSED_RUN_MAX_HOURS, JobAlarmsConfig
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 from envs.schema.schedule_expression import RATE, ScheduleExpression, TimeZone
 from envs.schema.schedule_expression import check_schedule_expression as check_schedule_expression
 from envs.schema.workload import WorkloadConfig
 
 # Scheduler's own limit on retries of a failed RunTask (provider: internal/service/scheduler/
 # schedule.go, maximum_retry_attempts IntBetween(0, 185)); event age 60-86400 seconds likewise.
-RETRY_ATTEMPTS_MAX = 185
-EVENT_AGE_SECONDS = (60, 86400)
+RETRY_ATTEMPTS = between(0, 185)
+EVENT_AGE_SECONDS = between(60, 86400)
 
 
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -40,29 +41,12 @@ class ScheduleConfig(Strict):
     """IANA time zone the expression is evaluated in, e.g. Asia/Tokyo."""
     enabled: StrictBool = True
     """False: the schedule exists but does not fire."""
-    retry_attempts: StrictInt = 2
-    """Retries when RunTask fails (0-185)."""
-    maximum_event_age_seconds: StrictInt = 3600
-    """Give up on an invocation after this many seconds (60-86400)."""
+    retry_attempts: Annotated[StrictInt, RETRY_ATTEMPTS] = 2
+    """Retries when RunTask fails."""
+    maximum_event_age_seconds: Annotated[StrictInt, EVENT_AGE_SECONDS] = 3600
+    """Give up on an invocation after this many seconds."""
     dead_letter_queue: StrictBool = True
     """Send invocations that fail all retries to an SQS queue."""
-
-    @model_validator(mode="after")
-    def _limits(self) -> ScheduleConfig:
-        problems = []
-        if not 0 <= self.retry_attempts <= RETRY_ATTEMPTS_MAX:
-            problems.append(
-                f"retry_attempts must be 0-{RETRY_ATTEMPTS_MAX}; got {self.retry_attempts}"
-            )
-        low, high = EVENT_AGE_SECONDS
-        if not low <= self.maximum_event_age_seconds <= high:
-            problems.append(
-                f"maximum_event_age_seconds must be {low}-{high}; "
-                f"got {self.maximum_event_age_seconds}"
-            )
-        if problems:
-            raise ValueError("schedule: " + "; ".join(problems))
-        return self
 
 
 class JobConfig(WorkloadConfig):

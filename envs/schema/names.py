@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from envs.schema.service import Exposure, ServiceConfig
-
-if TYPE_CHECKING:
-    from envs.schema.environment import EnvironmentConfig
+from envs.schema.service_connect import participants as service_connect_participants
+from envs.schema.view import EnvironmentView
 
 BOOTSTRAP_STACK_NAME = "state-bootstrap"
 """The stack that creates the state buckets; no environment may take its name."""
@@ -116,6 +115,16 @@ SCHEDULE = NameRule(
     "letters, digits, '-', '_' and '.'",
     "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
 )
+CLOUD_MAP_NAMESPACE = NameRule(
+    "Cloud Map namespace",
+    Scope.REGION,
+    1024,
+    re.compile(r"[0-9A-Za-z._-]+"),
+    "letters, digits, '.', '_' and '-'",
+    # validNamespaceName in internal/service/servicediscovery/validate.go (terraform-provider-aws);
+    # the namespace's own config check is envs/schema/service_connect.py NAMESPACE_NAME.
+    "https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html",
+)
 QUEUE = NameRule(
     "SQS queue",
     Scope.REGION,
@@ -212,7 +221,7 @@ class GeneratedName:
     fix: str
 
 
-def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
+def generated_names(env: EnvironmentView) -> list[GeneratedName]:
     """Every AWS name `stacks/platform.py` and `modules/*` derive from this config."""
     prefix = env.resource_prefix
     env_fix = "shorten the project or environment name"
@@ -316,7 +325,7 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
                 names.append(
                     GeneratedName(ECS_SERVICE, family, f"the ECS service {label}", field, fix)
                 )
-                if workload.exposure is not Exposure.NONE:
+                if workload.exposure.behind_alb:
                     names.append(
                         GeneratedName(
                             TARGET_GROUP,
@@ -390,7 +399,7 @@ def generated_names(env: EnvironmentConfig) -> list[GeneratedName]:
     return names
 
 
-def name_problems(env: EnvironmentConfig) -> list[str]:
+def name_problems(env: EnvironmentView) -> list[str]:
     """Names that break their AWS rule, and names the environment generates twice."""
     problems = []
     seen: dict[tuple[str, str], GeneratedName] = {}
@@ -416,16 +425,16 @@ def name_problems(env: EnvironmentConfig) -> list[str]:
     return problems
 
 
-def share_an_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+def share_an_account(first: EnvironmentView, second: EnvironmentView) -> bool:
     """Whether two environments deploy into one AWS account (`account_id` is required)."""
     return first.account_id == second.account_id
 
 
-def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> list[str]:
+def collisions(environments: Sequence[EnvironmentView], origins: Sequence[str]) -> list[str]:
     """Account- and region-wide names two environments of one account would both
     create: one problem per field and pair of environments, reported against the later one."""
     problems = []
-    owners: dict[tuple[str, str, str], list[EnvironmentConfig]] = {}
+    owners: dict[tuple[str, str, str], list[EnvironmentView]] = {}
     clashes: dict[tuple[str, str, str], list[GeneratedName]] = {}
     for env, origin in zip(environments, origins, strict=True):
         if env.name == BOOTSTRAP_STACK_NAME:
@@ -453,7 +462,7 @@ def collisions(environments: list[EnvironmentConfig], origins: list[str]) -> lis
     return problems
 
 
-def _workload_model_names(env: EnvironmentConfig) -> list[GeneratedName]:
+def _workload_model_names(env: EnvironmentView) -> list[GeneratedName]:
     """Queues, application buckets, the collector's metrics log group and EFS groups."""
     prefix = env.resource_prefix
     names = []
@@ -471,6 +480,27 @@ def _workload_model_names(env: EnvironmentConfig) -> list[GeneratedName]:
                         fix,
                     )
                 )
+    if env.service_connect is not None:
+        names.append(
+            GeneratedName(
+                CLOUD_MAP_NAMESPACE,
+                env.service_connect.namespace_name or prefix,
+                "the Service Connect namespace",
+                "service_connect.namespace_name",
+                "set service_connect.namespace_name to a free name",
+            )
+        )
+    for service in env.services:
+        if service.name in service_connect_participants(env):
+            names.append(
+                GeneratedName(
+                    LOG_GROUP,
+                    f"/ecs/{prefix}/{service.name}/service-connect",
+                    f"the Service Connect proxy log group of service {service.name!r}",
+                    f"services.{service.name}.name",
+                    "rename it (or shorten the project or environment name)",
+                )
+            )
     for kind, workload in env.workloads():
         if "otel-collector" in workload.sidecar_presets:
             names.append(

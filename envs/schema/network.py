@@ -50,6 +50,18 @@ class NatMode(enum.StrEnum):
     """One NAT gateway per AZ; each private subnet routes through its own AZ's gateway."""
 
 
+class TrafficType(enum.StrEnum):
+    """Which traffic a VPC flow log records (`TrafficType` in
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html)."""
+
+    ACCEPT = "ACCEPT"
+    """Only traffic the security groups and network ACLs accepted."""
+    REJECT = "REJECT"
+    """Only rejected traffic."""
+    ALL = "ALL"
+    """Both."""
+
+
 class FlowLogsConfig(Strict):
     """VPC flow logs to CloudWatch Logs."""
 
@@ -57,20 +69,13 @@ class FlowLogsConfig(Strict):
     """Capture all VPC traffic metadata into a log group."""
     retention_days: StrictInt = 30
     """How long flow log records are kept (a CloudWatch Logs retention value)."""
-    traffic_type: str = "ALL"
-    """ACCEPT, REJECT or ALL."""
+    traffic_type: TrafficType = TrafficType.ALL
+    """Which traffic the flow log records."""
 
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
         return check_log_retention(value)
-
-    @field_validator("traffic_type")
-    @classmethod
-    def _traffic_type(cls, value: str) -> str:
-        if value not in ("ACCEPT", "REJECT", "ALL"):
-            raise ValueError(f"traffic_type {value!r} is not one of ACCEPT, REJECT, ALL")
-        return value
 
 
 class SubnetPlan(BaseModel):

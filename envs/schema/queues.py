@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from pydantic import model_validator
 
-from envs.schema.common import KMS_KEY_ARN, Strict
+from envs.schema.common import KMS_KEY_ARN, Strict, between
 
 # SQS queue attribute limits (CreateQueue, "Request Parameters":
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
-VISIBILITY_TIMEOUT_SECONDS = (0, 43200)
-MESSAGE_RETENTION_SECONDS = (60, 1209600)
-RECEIVE_WAIT_TIME_SECONDS = (0, 20)
+VISIBILITY_TIMEOUT_SECONDS = between(0, 43200)
+MESSAGE_RETENTION_SECONDS = between(60, 1209600)
+RECEIVE_WAIT_TIME_SECONDS = between(0, 20)
 # maxReceiveCount of a redrive policy (RedrivePolicy in the same reference).
-MAX_RECEIVE_COUNT = (1, 1000)
-DEAD_LETTER_RETENTION_SECONDS = MESSAGE_RETENTION_SECONDS[1]
+MAX_RECEIVE_COUNT = between(1, 1000)
+DEAD_LETTER_RETENTION_SECONDS = MESSAGE_RETENTION_SECONDS.high
 """The dead-letter queue keeps messages as long as SQS allows: a message's age counts from its
 first enqueue, so the DLQ must keep them longer than the source queue does."""
 
@@ -76,28 +77,20 @@ class QueueConfig(Strict):
     """`sse-sqs` or `kms` (with `kms_key_arn`)."""
     kms_key_arn: str | None = None
     """Customer managed key for `kms` encryption."""
-    visibility_timeout_seconds: int = 30
-    """How long a received message stays hidden (0-43200); longer than one message's work."""
-    message_retention_seconds: int = 345600
-    """How long an unconsumed message is kept (60-1209600; default 4 days)."""
-    receive_wait_time_seconds: int = 20
-    """Long polling wait of ReceiveMessage (0-20)."""
-    max_receive_count: int = 5
-    """Receives before a message moves to the dead-letter queue (1-1000)."""
+    visibility_timeout_seconds: Annotated[int, VISIBILITY_TIMEOUT_SECONDS] = 30
+    """How long a received message stays hidden; longer than one message's work."""
+    message_retention_seconds: Annotated[int, MESSAGE_RETENTION_SECONDS] = 345600
+    """How long an unconsumed message is kept (default 4 days)."""
+    receive_wait_time_seconds: Annotated[int, RECEIVE_WAIT_TIME_SECONDS] = 20
+    """Long polling wait of ReceiveMessage."""
+    max_receive_count: Annotated[int, MAX_RECEIVE_COUNT] = 5
+    """Receives before a message moves to the dead-letter queue."""
     scaling: QueueScalingConfig | None = QueueScalingConfig()
     """Backlog-per-task scaling; null: a fixed `desired_count`."""
 
     @model_validator(mode="after")
     def _limits(self) -> QueueConfig:
         problems = []
-        for field, (low, high) in (
-            ("visibility_timeout_seconds", VISIBILITY_TIMEOUT_SECONDS),
-            ("message_retention_seconds", MESSAGE_RETENTION_SECONDS),
-            ("receive_wait_time_seconds", RECEIVE_WAIT_TIME_SECONDS),
-            ("max_receive_count", MAX_RECEIVE_COUNT),
-        ):
-            if not low <= getattr(self, field) <= high:
-                problems.append(f"{field} must be {low}-{high}; got {getattr(self, field)}")
         if self.encryption is QueueEncryption.KMS and self.kms_key_arn is None:
             problems.append("kms_key_arn: encryption 'kms' needs the key's ARN; set kms_key_arn")
         if self.encryption is not QueueEncryption.KMS and self.kms_key_arn is not None:

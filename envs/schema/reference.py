@@ -13,8 +13,10 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from envs.schema.common import Between
 from envs.schema.environment import EnvironmentConfig
 
 
@@ -22,7 +24,8 @@ def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:  # StrictInt, StrictBool: the type without its strictness
-        return _type_name(args[0])
+        bounds = [meta for meta in args[1:] if isinstance(meta, Between)]
+        return _type_name(args[0]) + "".join(f" ({b})" for b in bounds)
     if origin in (typing.Union, types.UnionType):
         return " \\| ".join(_type_name(a) for a in args)
     if origin is tuple:
@@ -36,6 +39,12 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def _field_type(field: FieldInfo) -> str:
+    """The field's type; a bounded integer with its range (`int (5-300)`)."""
+    bounds = [meta for meta in field.metadata if isinstance(meta, Between)]
+    return _type_name(field.annotation) + "".join(f" ({b})" for b in bounds)
 
 
 def _default(field: Any) -> str:
@@ -76,9 +85,7 @@ def render(root: type[BaseModel] = EnvironmentConfig) -> str:
         rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
             meaning = " ".join((field.description or "").split()).replace("|", "\\|")
-            rows.append(
-                f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {meaning} |"
-            )
+            rows.append(f"| `{name}` | {_field_type(field)} | {_default(field)} | {meaning} |")
         sections.append(f"#### {model.__name__}\n\n{doc}\n\n" + "\n".join(rows))
     return "\n\n".join(sections) + "\n"
 

@@ -6,9 +6,9 @@ ops/release_contract.py; README "Releasing" explains the ownership split.
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from typing import Annotated
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
 
 class ReleaseConfig(Strict):
@@ -19,12 +19,6 @@ class ReleaseConfig(Strict):
     after it was released there (e.g. `stg` for prod). Default: any image may be deployed."""
     require_clean_scan: bool = False
     """Refuse images whose ECR scan reports CRITICAL findings (or that have no finished scan)."""
-    rollout_timeout_seconds: int = 1800
+    # Not an AWS limit: ops' own bounds, a minute to a day.
+    rollout_timeout_seconds: Annotated[int, between(60, 86400)] = 1800
     """How long `ops deploy` follows a rollout before giving up (the deployment goes on)."""
-
-    @field_validator("rollout_timeout_seconds")
-    @classmethod
-    def _timeout(cls, value: int) -> int:
-        if not 60 <= value <= 86400:
-            raise ValueError(f"rollout_timeout_seconds must be 60-86400; got {value}")
-        return value

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Port, Strict
 
 
 class Access(enum.StrEnum):
@@ -189,7 +189,6 @@ def bucket_variable(bucket: str) -> str:
 # Security group IDs: sg- and 8 or 17 hex digits (EC2 resource ID formats:
 # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html).
 SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-PORT_RANGE = (1, 65535)
 
 
 class DestinationConfig(Strict):
@@ -200,7 +199,7 @@ class DestinationConfig(Strict):
     """The destination's security group (same account, this VPC or a peered one)."""
     cidr: str | None = None
     """A private IPv4 CIDR (RFC 1918 and friends), when there is no group to reference."""
-    ports: tuple[int, ...]
+    ports: tuple[Port, ...]
     """TCP ports to allow, e.g. [5432]."""
     manage_peer_ingress: bool = True
     """With `security_group_id`: also add the matching ingress rule on the destination's group
@@ -231,12 +230,8 @@ class DestinationConfig(Strict):
                         f"cidr: {self.cidr!r} is not a private range; tasks reach the internet "
                         "on 443 only (use internet_egress), name private destinations here"
                     )
-        low, high = PORT_RANGE
         if not self.ports or len(set(self.ports)) != len(self.ports):
             problems.append(f"ports: need distinct ports; got {list(self.ports)}")
-        bad = [p for p in self.ports if not low <= p <= high]
-        if bad:
-            problems.append(f"ports: {bad} outside {low}-{high}")
         if problems:
             raise ValueError("\n".join(problems))
         return self

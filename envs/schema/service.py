@@ -5,22 +5,29 @@ from __future__ import annotations
 import enum
 import re
 import zlib
+from typing import Annotated
 
-from pydantic import StrictBool, StrictInt, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, model_validator
 
 from envs.schema.alarms import LOAD_BALANCER_ALARMS, ServiceAlarmsConfig
 from envs.schema.common import (
+    Port,
     Strict,
+    between,
 )
 from envs.schema.containers import ContainerHealthCheckConfig
 from envs.schema.deployment import DeploymentConfig
 from envs.schema.queues import QueueConfig
 from envs.schema.scaling import ScheduledScalingConfig
+from envs.schema.service_connect import SERVICE_CONNECT_EXPOSURE, ServiceConnectServiceConfig
 from envs.schema.workload import WorkloadConfig
 
 # ECS service quotas: "Tasks per service" is 5,000 (not adjustable).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 TASKS_PER_SERVICE_MAX = 5000
+# A rolling deployment may run up to twice the desired tasks (the service's
+# deployment_maximum_percent, modules/service.py), while old and new tasks overlap.
+DEPLOYMENT_MAXIMUM_PERCENT = 200
 
 # CreateService healthCheckGracePeriodSeconds: 0 to 2,147,483,647 (provider:
 # internal/service/ecs/service.go, validation.IntBetween(0, math.MaxInt32)).
@@ -60,8 +67,16 @@ class Exposure(enum.StrEnum):
     """Behind the internet-facing ALB."""
     INTERNAL = "internal"
     """Behind the internal ALB, reachable only from the services in `allowed_callers`."""
+    SERVICE_CONNECT = SERVICE_CONNECT_EXPOSURE
+    """No load balancer: the services (never jobs) in `allowed_callers` reach it through ECS
+    Service Connect, task to task (needs the environment's `service_connect` namespace)."""
     NONE = "none"
     """No load balancer (workers)."""
+
+    @property
+    def behind_alb(self) -> bool:
+        """Whether a load balancer sits in front (public or internal)."""
+        return self in (Exposure.PUBLIC, Exposure.INTERNAL)
 
 
 class HealthCheckConfig(Strict):
@@ -71,14 +86,16 @@ class HealthCheckConfig(Strict):
     """Path the ALB requests on each task."""
     matcher: str = "200-399"
     """HTTP codes that count as healthy: '200', '200,204' or '200-399'."""
-    interval_seconds: StrictInt = 15
-    """Seconds between checks (5-300)."""
-    timeout_seconds: StrictInt = 5
-    """Seconds to wait for a response (2-120, below the interval)."""
-    healthy_threshold: StrictInt = 2
-    """Consecutive successes before a task is healthy (2-10)."""
-    unhealthy_threshold: StrictInt = 3
-    """Consecutive failures before a task is unhealthy (2-10)."""
+    # Limits: HealthCheck* in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+    interval_seconds: Annotated[StrictInt, between(5, 300)] = 15
+    """Seconds between checks."""
+    timeout_seconds: Annotated[StrictInt, between(2, 120)] = 5
+    """Seconds to wait for a response (below the interval)."""
+    healthy_threshold: Annotated[StrictInt, between(2, 10)] = 2
+    """Consecutive successes before a task is healthy."""
+    unhealthy_threshold: Annotated[StrictInt, between(2, 10)] = 3
+    """Consecutive failures before a task is unhealthy."""
 
     @model_validator(mode="after")
     def _limits(self) -> HealthCheckConfig:
@@ -97,18 +114,11 @@ class HealthCheckConfig(Strict):
                 f"matcher codes must be {low}-{high} (ranges low-high) for an ALB; "
                 f"got {self.matcher!r}"
             )
-        if not 5 <= self.interval_seconds <= 300:
-            problems.append(f"interval_seconds must be 5-300; got {self.interval_seconds}")
-        if not 2 <= self.timeout_seconds <= 120:
-            problems.append(f"timeout_seconds must be 2-120; got {self.timeout_seconds}")
-        elif self.timeout_seconds >= self.interval_seconds:
+        if self.timeout_seconds >= self.interval_seconds:
             problems.append(
                 f"timeout_seconds ({self.timeout_seconds}) must be less than interval_seconds "
                 f"({self.interval_seconds})"
             )
-        for field in ("healthy_threshold", "unhealthy_threshold"):
-            if not 2 <= getattr(self, field) <= 10:
-                problems.append(f"{field} must be 2-10; got {getattr(self, field)}")
         if problems:
             raise ValueError("health_check: " + "; ".join(problems))
         return self
@@ -121,9 +131,9 @@ class AutoscalingConfig(Strict):
     """Fewest tasks the autoscaler keeps."""
     max_capacity: StrictInt = 4
     """Most tasks the autoscaler starts."""
-    cpu_target_percent: StrictInt | None = 60
+    cpu_target_percent: Annotated[StrictInt, between(1, 100)] | None = 60
     """Average CPU utilisation to hold; null: no CPU policy."""
-    memory_target_percent: StrictInt | None = 75
+    memory_target_percent: Annotated[StrictInt, between(1, 100)] | None = 75
     """Average memory utilisation to hold; null: no memory policy."""
     requests_per_target: StrictInt | None = None
     """ALB requests per target per minute to aim for (services behind an ALB only)."""
@@ -144,10 +154,6 @@ class AutoscalingConfig(Strict):
                 f"max_capacity ({self.max_capacity}) must be >= min_capacity "
                 f"({self.min_capacity}) and >= 1"
             )
-        for field in ("cpu_target_percent", "memory_target_percent"):
-            value = getattr(self, field)
-            if value is not None and not 1 <= value <= 100:
-                problems.append(f"{field} must be 1-100; got {value}")
         if self.requests_per_target is not None and self.requests_per_target < 1:
             problems.append(f"requests_per_target must be >= 1; got {self.requests_per_target}")
         if (self.cpu_target_percent, self.memory_target_percent, self.requests_per_target) == (
@@ -169,15 +175,10 @@ class AutoscalingConfig(Strict):
 class StickinessConfig(Strict):
     """Load-balancer-generated cookie stickiness."""
 
-    duration_seconds: StrictInt = 86400
-    """Cookie lifetime (1-604800 seconds)."""
-
-    @field_validator("duration_seconds")
-    @classmethod
-    def _duration(cls, value: int) -> int:
-        if not 1 <= value <= 604800:
-            raise ValueError(f"duration_seconds must be 1-604800 (7 days); got {value}")
-        return value
+    # Limit (7 days): stickiness.lb_cookie.duration_seconds in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html
+    duration_seconds: Annotated[StrictInt, between(1, 604800)] = 86400
+    """Cookie lifetime in seconds."""
 
 
 def caller_url_variable(service: str) -> str:
@@ -188,14 +189,17 @@ def caller_url_variable(service: str) -> str:
 class ServiceConfig(WorkloadConfig):
     """A long-running ECS service."""
 
-    container_port: StrictInt = 8080
+    container_port: Port = 8080
     """Port the container listens on; the target group forwards to it."""
-    desired_count: StrictInt = 2
+    desired_count: Annotated[StrictInt, between(0, TASKS_PER_SERVICE_MAX)] = 2
     """Tasks to run; with autoscaling only the initial count (then the autoscaler owns it)."""
     autoscaling: AutoscalingConfig | None = None
     """Target-tracking autoscaling; unset: a fixed `desired_count`."""
     exposure: Exposure = Exposure.INTERNAL
-    """`public`: public ALB; `internal`: internal ALB; `none`: no load balancer (workers)."""
+    """`public`: public ALB; `internal`: internal ALB; `service_connect`: reached by its callers
+    through ECS Service Connect (no ALB); `none`: no load balancer (workers)."""
+    service_connect: ServiceConnectServiceConfig = ServiceConnectServiceConfig()
+    """Service Connect name and timeouts (exposure `service_connect` only)."""
     health_check: HealthCheckConfig = HealthCheckConfig()
     """The load balancer's health check of each task."""
     container_health_check: ContainerHealthCheckConfig | None = None
@@ -208,17 +212,22 @@ class ServiceConfig(WorkloadConfig):
     """Priority of the service's listener rule (a multiple of 10, 10-49990; the ALB evaluates
     lower first: set it where two services' paths or hosts overlap). Unset: derived from the
     service name, so adding, removing or reordering services never renumbers a rule."""
-    deregistration_delay_seconds: StrictInt = 60
+    # Limit: deregistration_delay.timeout_seconds in
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html
+    deregistration_delay_seconds: Annotated[StrictInt, between(0, 3600)] = 60
     """Seconds the ALB drains a stopping task (AWS default 300 is slow for deploys)."""
     stickiness: StickinessConfig | None = None
     """Load-balancer cookie stickiness; unset: off."""
-    health_check_grace_period_seconds: StrictInt = 60
+    health_check_grace_period_seconds: Annotated[
+        StrictInt, between(0, GRACE_PERIOD_MAX_SECONDS)
+    ] = 60
     """Seconds ECS ignores failing ALB health checks after a task starts."""
     enable_execute_command: StrictBool = False
     """Allow `aws ecs execute-command` shells (needs ssmmessages: endpoint or NAT)."""
     allowed_callers: tuple[str, ...] = ()
-    """Services allowed to call this one (through the internal ALB). Each caller gets
-    `<NAME>_URL` in its environment."""
+    """Services and jobs allowed to call this one: through the internal ALB (exposure
+    `internal`), or through Service Connect (exposure `service_connect`, services only). Each
+    caller gets `<NAME>_URL` in its environment."""
     same_image_as: str | None = None
     """Run the image of this other service instead of `image` (e.g. a worker next to its API);
     both must have the same `cpu_architecture`."""
@@ -235,22 +244,10 @@ class ServiceConfig(WorkloadConfig):
     @model_validator(mode="after")
     def _service_limits(self) -> ServiceConfig:
         problems = []
-        if not 1 <= self.container_port <= 65535:
-            problems.append(f"container_port must be 1-65535; got {self.container_port}")
-        if not 0 <= self.desired_count <= TASKS_PER_SERVICE_MAX:
-            problems.append(
-                f"desired_count must be 0-{TASKS_PER_SERVICE_MAX} (ECS tasks per service); "
-                f"got {self.desired_count}"
-            )
         if self.autoscaling and self.autoscaling.max_capacity > TASKS_PER_SERVICE_MAX:
             problems.append(
                 f"autoscaling.max_capacity must be at most {TASKS_PER_SERVICE_MAX} (ECS tasks "
                 f"per service); got {self.autoscaling.max_capacity}"
-            )
-        if not 0 <= self.health_check_grace_period_seconds <= GRACE_PERIOD_MAX_SECONDS:
-            problems.append(
-                f"health_check_grace_period_seconds must be 0-{GRACE_PERIOD_MAX_SECONDS}; got "
-                f"{self.health_check_grace_period_seconds}"
             )
         problems.extend(self._rule_problems())
         highest = RULE_PRIORITY_SLOTS * RULE_PRIORITY_STEP
@@ -269,21 +266,32 @@ class ServiceConfig(WorkloadConfig):
                 f"autoscaling: need min_capacity <= desired_count <= max_capacity; got "
                 f"{scaling.min_capacity} <= {self.desired_count} <= {scaling.max_capacity}"
             )
-        if scaling and scaling.requests_per_target and self.exposure is Exposure.NONE:
+        if scaling and scaling.requests_per_target and not self.exposure.behind_alb:
             problems.append(
                 "autoscaling.requests_per_target needs a load balancer; the service "
-                "has exposure 'none'"
+                f"has exposure '{self.exposure}'"
             )
-        if not 0 <= self.deregistration_delay_seconds <= 3600:
+        if self.allowed_callers and self.exposure not in (
+            Exposure.INTERNAL,
+            Exposure.SERVICE_CONNECT,
+        ):
             problems.append(
-                "deregistration_delay_seconds must be 0-3600; got "
-                f"{self.deregistration_delay_seconds}"
+                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' or "
+                "'service_connect' (callers reach it through the internal ALB or Service "
+                f"Connect); got exposure '{self.exposure}': set exposure to 'internal' or "
+                "remove allowed_callers"
             )
-        if self.allowed_callers and self.exposure is not Exposure.INTERNAL:
+        routing = {
+            "path_patterns": self.path_patterns,
+            "host_headers": self.host_headers,
+            "listener_priority": self.listener_priority,
+        }
+        unused = [field for field, value in routing.items() if value not in ((), None)]
+        if unused and not self.exposure.behind_alb:
             problems.append(
-                f"allowed_callers {list(self.allowed_callers)} needs exposure 'internal' (callers "
-                f"reach it through the internal ALB); got exposure '{self.exposure}': set "
-                "exposure to 'internal' or remove allowed_callers"
+                f"{'/'.join(unused)}: listener rule settings, but exposure "
+                f"'{self.exposure}' has no load balancer; remove them or set exposure to "
+                "'public' or 'internal'"
             )
         if self.name in self.allowed_callers:
             problems.append(
@@ -308,10 +316,11 @@ class ServiceConfig(WorkloadConfig):
                 f"same_image_as: runs {self.same_image_as!r}'s image, so 'image' must not be "
                 "set as well; remove one"
             )
-        if self.deployment.strategy.shifts_traffic and self.exposure is Exposure.NONE:
+        if self.deployment.strategy.shifts_traffic and not self.exposure.behind_alb:
             problems.append(
                 f"deployment.strategy: '{self.deployment.strategy}' shifts load balancer traffic "
-                "and needs exposure 'public' or 'internal'; use 'rolling' for exposure 'none'"
+                "and needs exposure 'public' or 'internal'; use 'rolling' for exposure "
+                f"'{self.exposure}'"
             )
         if (
             self.deployment.strategy.shifts_traffic
@@ -324,12 +333,12 @@ class ServiceConfig(WorkloadConfig):
                 "the request-count policy watches one; scale on cpu/memory instead or deploy "
                 "'rolling'"
             )
-        if self.exposure is Exposure.NONE:
+        if not self.exposure.behind_alb:
             for alarm in self.alarms.rollback_on or ():
                 if alarm in LOAD_BALANCER_ALARMS:
                     problems.append(
                         f"alarms.rollback_on: {alarm} watches load balancer metrics and the "
-                        "service has exposure 'none'; remove it"
+                        f"service has exposure '{self.exposure}'; remove it"
                     )
         if problems:
             raise ValueError("; ".join(problems))
@@ -380,6 +389,17 @@ class ServiceConfig(WorkloadConfig):
                 f"allows at most {RULE_WILDCARDS_PER_RULE}; use fewer"
             )
         return problems
+
+    @property
+    def most_tasks(self) -> int:
+        """The most tasks the service runs at once, deployments included (old and new tasks
+        overlap up to DEPLOYMENT_MAXIMUM_PERCENT)."""
+        counts = [self.desired_count]
+        if self.autoscaling is not None:
+            counts.append(self.autoscaling.max_capacity)
+        if self.queue is not None and self.queue.scaling is not None:
+            counts.append(self.queue.scaling.max_capacity)
+        return max(counts) * DEPLOYMENT_MAXIMUM_PERCENT // 100
 
     @property
     def ignores_desired_count(self) -> bool:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import model_validator
 
-from envs.schema.common import Strict
+from envs.schema.common import Strict, between
 
 # EFS access point limits (CreateAccessPoint: PosixUser Uid/Gid 0-4294967295; RootDirectory
 # Path 1-100 characters, at most four subdirectories:
 # https://docs.aws.amazon.com/efs/latest/ug/API_CreateAccessPoint.html).
-POSIX_ID_MAX = 4294967295
+POSIX_ID = between(0, 4294967295)
 ROOT_DIRECTORY_MAX_CHARS = 100
 ROOT_DIRECTORY_MAX_DEPTH = 4
 ROOT_DIRECTORY = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
@@ -37,9 +38,9 @@ class EfsMountConfig(Strict):
     """Absolute path in the container, e.g. /data."""
     read_only: bool = False
     """Mount read-only (and grant ClientMount without ClientWrite)."""
-    uid: int = 1000
+    uid: Annotated[int, POSIX_ID] = 1000
     """POSIX user ID every file operation runs as."""
-    gid: int = 1000
+    gid: Annotated[int, POSIX_ID] = 1000
     """POSIX group ID every file operation runs as."""
     root_directory: str | None = None
     """Directory of the file system the access point exposes; default `/<workload>`."""
@@ -54,9 +55,6 @@ class EfsMountConfig(Strict):
                 f"container_path: {self.container_path!r} must be an absolute path other than "
                 "/ and /tmp"
             )
-        for field in ("uid", "gid"):
-            if not 0 <= getattr(self, field) <= POSIX_ID_MAX:
-                problems.append(f"{field}: must be 0-{POSIX_ID_MAX}; got {getattr(self, field)}")
         root = self.root_directory
         if root is not None and (
             not ROOT_DIRECTORY.fullmatch(root)

@@ -49,7 +49,6 @@ EPHEMERAL_STORAGE_GIB = (21, 200)
 HOST_NAME = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 ECR_PRIVATE_REGISTRY = re.compile(
     r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
 )
@@ -108,6 +107,13 @@ class ImageConfig(Strict):
         return registry_region(self.external)
 
 
+class Effect(enum.StrEnum):
+    """What an IAM policy statement does with the requests it matches."""
+
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
 class PolicyStatement(Strict):
     """An extra IAM statement for a task role: specific actions on named resources.
 
@@ -118,8 +124,8 @@ class PolicyStatement(Strict):
     """Specific IAM actions, e.g. 's3:GetObject' (no '*' or '?' anywhere)."""
     resources: tuple[str, ...]
     """Resource ARNs the actions apply to; '*' only for actions AWS cannot scope."""
-    effect: str = "Allow"
-    """Allow or Deny."""
+    effect: Effect = Effect.ALLOW
+    """Whether the statement allows or denies its actions."""
 
     @model_validator(mode="before")
     @classmethod
@@ -141,8 +147,6 @@ class PolicyStatement(Strict):
         if not self.resources:
             problems.append("resources must not be empty (name the ARNs)")
         problems += action_problems(self.actions, self.resources)
-        if self.effect not in ("Allow", "Deny"):
-            problems.append(f"effect must be Allow or Deny; got {self.effect!r}")
         if problems:
             raise ValueError("task_role_statements: " + "; ".join(problems))
         return self

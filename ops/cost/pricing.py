@@ -385,6 +385,9 @@ def estimate(
     pricer.app_storage()
     zones = pricer.dns()
     notes = _notes(stack, nat_gateways, break_even, services, prices)
+    saving = service_connect_saving(stack, prices, assume)
+    if saving is not None:
+        notes.append(saving)
     if zones:
         notes.append(
             f"DNS: assumed {assume.dns_million_queries:g} M queries/month per hosted zone (an "
@@ -401,6 +404,26 @@ def estimate(
         break_even=break_even,
         notes=tuple(notes),
         prices=prices,
+    )
+
+
+def service_connect_saving(
+    stack: Stack, prices: Mapping[str, Any], assume: Assumptions
+) -> str | None:
+    """The line for an environment whose services call each other through Service Connect
+    and so have no internal ALB: what that ALB would cost (hours and the assumed LCUs)."""
+    if not stack.resources("aws_service_discovery_http_namespace"):
+        return None
+    if any(lb.get("internal") for _, lb in stack.items("aws_lb") if _is_alb(lb)):
+        return None
+    alb = prices["alb"]
+    hours = float(prices.get("hours_per_month", 730))
+    saved = hours * (alb["hour"] + assume.alb_lcu * alb["lcu_hour"])
+    return (
+        f"Service Connect: services call each other through Service Connect, so there is no "
+        f"internal ALB; saves ${saved:,.2f}/month (1 ALB x {hours:g} h + {assume.alb_lcu:g} LCU "
+        "assumed). Service Connect itself has no charge; its proxy shares each task's CPU and "
+        "memory."
     )
 
 

@@ -32,7 +32,7 @@ import re
 import sys
 from pathlib import Path
 
-from ops.common import handle
+from ops.common import EXIT_FAILED, EXIT_OK, OpsError, handle
 from ops.import_compose.compose import fargate_size, load_compose
 from ops.import_compose.converter import Converter, check, convert
 from ops.import_compose.model import ComposeError, Imported, Options
@@ -78,13 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from envs.base import BASE
 
     if not re.fullmatch(r"\d{12}", args.account_id):
-        print(f"error: --account-id {args.account_id!r} is not a 12-digit account", file=sys.stderr)
-        return 2
-    try:
-        compose = load_compose(args.compose_file)
-    except ComposeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise OpsError(f"--account-id {args.account_id!r} is not a 12-digit account")
+    compose = load_compose(args.compose_file)
     options = Options(
         account_id=args.account_id,
         region=args.region or str(BASE["state"]["region"]),
@@ -94,4 +89,4 @@ def run(args: argparse.Namespace) -> int:
     imported = convert(compose, options)
     problems = check(imported)
     sys.stdout.write(render(imported, args.compose_file.name, problems))
-    return 1 if problems else 0
+    return EXIT_FAILED if problems else EXIT_OK

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.common import OpsError
 
-class ComposeError(Exception):
-    """A compose file this command cannot read at all."""
+
+class ComposeError(OpsError):
+    """A compose file this command cannot read at all: `error: <reason>` and exit 2 through
+    `ops.common.handle`, like every bad input to `python -m ops`."""
 
 
 @dataclass

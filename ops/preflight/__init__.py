@@ -40,11 +40,21 @@ from ops.synth_reader import (
 # run in, report findings in and are listed in by `--rules`.
 # isort: off
 from ops.preflight import ordering, exec_access, egress, names, quotas
-from ops.preflight import validators, references, certificates
+from ops.preflight import validators, references, certificates, service_connect
 
 # isort: on
 
-RULE_FAMILIES = (ordering, exec_access, egress, names, quotas, validators, references, certificates)
+RULE_FAMILIES = (
+    ordering,
+    exec_access,
+    egress,
+    names,
+    quotas,
+    validators,
+    references,
+    certificates,
+    service_connect,
+)
 
 __all__ = [
     "EXIT_FINDINGS",

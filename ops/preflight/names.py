@@ -69,6 +69,12 @@ NAME_RULES: dict[str, NameRule] = {
     "aws_scheduler_schedule": NameRule(
         "name", r"[0-9A-Za-z_.-]+", 64, "internal/service/scheduler/schedule.go (name)"
     ),
+    "aws_service_discovery_http_namespace": NameRule(
+        "name",
+        r"[0-9A-Za-z._-]+",
+        1024,
+        "internal/service/servicediscovery/validate.go validNamespaceName",
+    ),
     "aws_sqs_queue": NameRule(
         "name", r"[0-9A-Za-z_-]+", 80, "internal/service/sqs/queue.go (non-FIFO queue name)"
     ),

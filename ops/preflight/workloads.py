@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ops.preflight.model import Address, Model, address, addresses, as_list
+from ops.run_task_contract import SPECS_OUTPUT
 from ops.synth_reader import (
     Resource,
     container_definitions,
@@ -27,7 +28,51 @@ class Workload:
 
 
 def workloads(model: Model) -> Iterator[Workload]:
-    """ECS services and scheduled tasks with their task definition and network."""
+    """Everything that starts ECS tasks, with its task definition and network: services,
+    schedules, and one-off jobs as `ops run-task` starts them."""
+    seen: set[tuple[str, tuple[Address, ...], tuple[str, ...], bool]] = set()
+    for workload in _services_and_schedules(model):
+        seen.add(_launch(workload))
+        yield workload
+    for workload in one_off_jobs(model):
+        if _launch(workload) not in seen:  # a schedule already starts it the same way
+            yield workload
+
+
+def _launch(workload: Workload) -> tuple[str, tuple[Address, ...], tuple[str, ...], bool]:
+    """What a task start depends on: its task definition, subnets, groups and public IP."""
+    definition = str(workload.task_definition.get("family", id(workload.task_definition)))
+    return definition, workload.subnets, workload.security_groups, workload.public_ip
+
+
+def one_off_jobs(model: Model) -> Iterator[Workload]:
+    """Jobs started by `python -m ops run-task`, from the stack's run-task specs (the
+    SPECS_OUTPUT output, ops/run_task_contract.py): the spec's subnets, security groups and
+    public-IP setting are what RunTask receives. Reported at the job's task definition.
+    run-task never turns ECS Exec on, so only the rules for every task apply (egress, ENI
+    security-group quota)."""
+    output = model.stack.document.get("output", {}).get(SPECS_OUTPUT, {})
+    specs = output.get("value") if isinstance(output, dict) else None
+    if not isinstance(specs, dict):
+        return
+    for _, spec in sorted(specs.items()):
+        ref = address(spec.get("task_definition_arn")) if isinstance(spec, dict) else None
+        task = model.get(ref)
+        if ref is None or task is None:
+            continue
+        yield Workload(
+            ref.type,
+            ref.name,
+            task,
+            tuple(addresses(spec.get("subnets"))),
+            tuple(str(a) for a in addresses(spec.get("security_groups"))),
+            False,
+            model.get(address(spec.get("cluster_arn"))),
+            spec.get("assign_public_ip") == "ENABLED",
+        )
+
+
+def _services_and_schedules(model: Model) -> Iterator[Workload]:
     for name, service in model.items("aws_ecs_service"):
         task = model.get(address(service.get("task_definition")))
         network = (as_list(service.get("network_configuration")) or [{}])[0]

@@ -36,6 +36,7 @@ from ops.common import (
     EXIT_REFUSED,
     OpsError,
     handle,
+    positive_seconds,
 )
 from ops.release.ecs import describe_service, matches, running_image, task_definition
 from ops.release.following import Rollout, last_log_lines, revision_of, stopped_tasks
@@ -133,25 +134,19 @@ def _parser(
     )
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
 def _follow_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         metavar="SECONDS",
         help="stop following after this long (default: the env's release.rollout_timeout_seconds)",
     )
     parser.add_argument(
-        "--poll-interval", type=_seconds, default=10.0, metavar="SECONDS", help="default: 10"
+        "--poll-interval",
+        type=positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="default: 10",
     )
 
 

@@ -46,6 +46,7 @@ from ops.common import (
     EXIT_TIMEOUT,
     OpsError,
     handle,
+    positive_seconds,
 )
 from ops.run_task.ecs import (
     aws_clients,
@@ -167,17 +168,6 @@ def env_var(text: str) -> tuple[str, str]:
     if not separator or not name.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return name, value
-
-
-def positive_seconds(text: str) -> float:
-    """A positive number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return seconds
 
 
 def client_token(text: str) -> str:

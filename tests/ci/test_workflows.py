@@ -10,7 +10,6 @@ of envs.DEFAULT_ENVIRONMENTS.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import subprocess
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from envs import DEFAULT_ENVIRONMENTS
+from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.project_copy import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -29,6 +28,7 @@ PLAN = WORKFLOWS / "plan.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
 TERRAFORM_PLAN = WORKFLOWS / "terraform-plan.yml"
 DEPLOY_ENV = WORKFLOWS / "deploy-env.yml"
+RELEASE = WORKFLOWS / "release.yml"
 BIN = Path(sys.executable).parent
 ENVS = DEFAULT_ENVIRONMENTS
 LOCAL_WORKFLOW = re.compile(r"^\./\.github/workflows/[\w.-]+\.ya?ml$")
@@ -288,9 +288,7 @@ def test_job_write_scopes_only_where_needed(where: str, name: str, job: Json) ->
 
 
 RELEASE_JOBS = {
-    "release.yml:dev": "${{ inputs.platform_ref }}",
-    "release.yml:stg": "${{ inputs.platform_ref }}",
-    "release.yml:prod": "${{ inputs.platform_ref }}",
+    **{f"release.yml:{env}": "${{ inputs.platform_ref }}" for env in ENVS},
     "deploy-env.yml:rollout": "${{ github.sha }}",
 }
 """Jobs that hold a *release* role (release permissions only: ECR read, the release parameters,
@@ -314,7 +312,7 @@ def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
         assert checkout["with"]["persist-credentials"] is False, where
         assert job["permissions"] == {"contents": "read", "id-token": "write"}, where
         environment = environment_name(job)
-        assert environment in ("dev", "stg", "prod") or environment.endswith("-release"), where
+        assert environment in ENVS or environment.endswith("-release"), where
         (credentials,) = steps_using(job, AWS_CREDENTIALS)
         assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}", where
         code = [
@@ -325,6 +323,36 @@ def test_release_jobs_run_only_pinned_ops_with_the_release_role() -> None:
         ]
         assert code[0] == install, (where, code)
         assert code[1:] and all(re.match(r"python -m ops (deploy|promote) ", c) for c in code[1:])
+
+
+def test_release_workflow_follows_envs_and_their_promotion_sources() -> None:
+    """release.yml (called from application repositories, so it cannot read envs/ before it
+    runs) has one job per environment of envs.DEFAULT_ENVIRONMENTS, in order: the first
+    deploys, each other promotes from its `release.promote_from`, after that job."""
+    where = RELEASE.relative_to(ROOT)
+    configs = {env.name: env for env in load_environments()}
+    found = jobs(RELEASE)
+    assert [name for name, _ in found] == list(ENVS), (
+        f"{where}: jobs {[name for name, _ in found]} must be envs.DEFAULT_ENVIRONMENTS "
+        f"{list(ENVS)}: add (or remove) the environment's job in {where}"
+    )
+    for index, (name, job) in enumerate(found):
+        assert environment_name(job) == name, f"{where}:{name}: environment {name}"
+        (command,) = [
+            line.strip()
+            for step in job["steps"]
+            for line in step.get("run", "").splitlines()
+            if line.strip().startswith("python -m ops ")
+        ]
+        source = configs[name].release.promote_from
+        if index == 0 or source is None:
+            assert command.startswith(f"python -m ops deploy --env {name} "), (where, name)
+        else:
+            assert command.startswith(f"python -m ops promote --from {source} --to {name} "), (
+                f"{where}:{name}: promote from {source} (envs/{name}.py release.promote_from)"
+            )
+        if index:
+            assert needs(job) == [found[index - 1][0]], f"{where}:{name} waits for the job before"
 
 
 def test_no_job_that_runs_repository_code_holds_an_oidc_token() -> None:
@@ -644,17 +672,42 @@ def test_preflight_gates_the_artifact_before_any_plan(path: Path) -> None:
     assert synth_at < preflight_at < upload_at
 
 
-def test_pr_plan_matrix_is_envs_default_environments() -> None:
-    by_name = dict(jobs(PLAN))
-    _, step = named_step(by_name["synth"], "Environments")
+ENVIRONMENTS_MATRIX = "${{ fromJSON(needs.synth.outputs.environments) }}"
+
+
+def environment_list(path: Path) -> list[str]:
+    """The environments a workflow runs for: what its synth job's `Environments` step prints
+    (run here against this checkout's envs/)."""
+    synth = dict(jobs(path))["synth"]
+    assert synth["outputs"]["environments"] == "${{ steps.environments.outputs.environments }}"
+    _, step = named_step(synth, "Environments")
+    assert step["id"] == "environments"
     (snippet,) = re.findall(r"-c '([^']+)'", step["run"])
     printed = subprocess.run(
         [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
-    assert json.loads(printed) == list(ENVS)
-    expected = "${{ fromJSON(needs.synth.outputs.environments) }}"
-    for name in ("plan", "comment"):
-        assert by_name[name]["strategy"]["matrix"]["env"] == expected, name
+    listed: list[str] = json.loads(printed)
+    return listed
+
+
+@pytest.mark.parametrize("path", [PLAN, DEPLOY], ids=lambda p: p.name)
+def test_workflow_environments_are_envs_default_environments(path: Path) -> None:
+    """Plan and deploy take their environment list from one place, envs.DEFAULT_ENVIRONMENTS,
+    through the same synth step: a new environment needs no workflow edit."""
+    assert environment_list(path) == list(ENVS), (
+        f"{path.relative_to(ROOT)}: its environment list must be envs.DEFAULT_ENVIRONMENTS "
+        "(envs/__init__.py); restore the synth job's `Environments` step"
+    )
+    steps = {
+        p: named_step(dict(jobs(p))["synth"], "Environments")[1]["run"] for p in (PLAN, DEPLOY)
+    }
+    assert steps[PLAN] == steps[DEPLOY], "plan.yml and deploy.yml list environments differently"
+
+
+def test_pr_plan_matrix_is_envs_default_environments() -> None:
+    by_name = dict(jobs(PLAN))
+    for name in ("plan", "impact", "comment"):
+        assert by_name[name]["strategy"]["matrix"]["env"] == ENVIRONMENTS_MATRIX, name
     assert by_name["plan"]["uses"] == "./.github/workflows/terraform-plan.yml"
     assert by_name["plan"]["with"]["env"] == "${{ matrix.env }}"
 
@@ -686,30 +739,31 @@ def test_one_pr_comment_per_environment_is_updated_in_place() -> None:
 # --- deploy on main ---------------------------------------------------------------------
 
 
-def env_jobs() -> list[tuple[str, Json]]:
-    return [(name, job) for name, job in jobs(DEPLOY) if job.get("uses")]
-
-
 def test_deploy_runs_on_push_to_main_and_never_cancels() -> None:
     workflow = load(DEPLOY)
     assert workflow["on"] == {"push": {"branches": ["main"]}}
     assert workflow["concurrency"]["cancel-in-progress"] is False
 
 
-def test_deploy_synthesizes_once_and_deploys_envs_in_order() -> None:
+def test_deploy_synthesizes_once_and_deploys_envs_one_at_a_time_in_order() -> None:
+    """One synth; then one deploy-env.yml run per environment of the list, one at a time in
+    list order (max-parallel 1), a failure cancelling the environments after it."""
     workflow = load(DEPLOY)
     synths = [name for name, job in jobs(DEPLOY) if "make synth" in runs(job)]
     assert synths == ["synth"]
     assert "ops preflight" in runs(workflow["jobs"]["synth"])
     (upload,) = steps_using(workflow["jobs"]["synth"], "actions/upload-artifact")
     assert upload["with"]["name"] == "cdktf-out"
-    found = env_jobs()
-    assert [job["with"]["env"] for _, job in found] == list(ENVS)
-    for name, job in found:
-        assert job["uses"] == "./.github/workflows/deploy-env.yml", name
-        assert {"synth", "test"} <= ancestors(workflow, name), name
-    for (earlier, _), (later, _) in itertools.pairwise(found):
-        assert needs(workflow["jobs"][later]) == [earlier], f"{later} must wait for {earlier}"
+    ((name, deploy),) = [(n, job) for n, job in jobs(DEPLOY) if job.get("uses")]
+    assert deploy["uses"] == "./.github/workflows/deploy-env.yml"
+    assert deploy["with"] == {"env": "${{ matrix.env }}"}
+    assert deploy["strategy"] == {
+        "max-parallel": 1,
+        "fail-fast": True,
+        "matrix": {"env": ENVIRONMENTS_MATRIX},
+    }
+    assert {"synth", "test"} <= ancestors(workflow, name)
+    assert deploy["permissions"] == {"id-token": "write"}
 
 
 def test_deploy_env_plans_then_approves_then_applies_that_plan() -> None:

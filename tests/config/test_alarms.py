@@ -61,7 +61,7 @@ def frontend(settings: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             frontend({"alarms": {"cpu_high_percent": 120}}),
-            "cpu_high_percent must be 1-100 or null; got 120",
+            "cpu_high_percent must be 1-100; got 120",
         ),
         (
             {

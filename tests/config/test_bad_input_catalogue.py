@@ -600,8 +600,33 @@ CASES: tuple[Case, ...] = (
         "services.frontend: cpu/memory_mib",
         "cpu=300",
         "use one of 256, 512",
-        edits=(("envs/base.py", '"cpu": 256,', '"cpu": 300,'),),
+        edits=(
+            (
+                "envs/base.py",
+                '"container_port": 3000,',
+                '"container_port": 3000, "cpu": 300,',
+            ),
+        ),
         source="envs/base.py: ",
+    ),
+    Case(
+        "listener-rule-settings-on-a-worker",
+        svc("worker", path_patterns=["/jobs/*"]),
+        "services.worker.path_patterns",
+        "exposure 'none' has no load balancer",
+        "remove them or set exposure to 'public' or 'internal'",
+    ),
+    Case(
+        # Run alone, an env file's own mistake on a field it does not set is still its own.
+        "one-env-mistake-not-blamed-on-base",
+        {"endpoints": {"interface": ["ssm", "secretsmanager"]}},
+        "services.backend",
+        "using its SQS queues needs the sqs VPC endpoint(s)",
+        "add 'sqs' to endpoints.interface",
+        env="stg",
+        args=("--env", "stg"),
+        source="envs/stg.py: ",
+        problems=2,  # backend produces, worker consumes
     ),
     Case(
         "base-syntax-error-reported-once",
@@ -900,7 +925,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "waf-rate-limit-below-minimum",
         {"waf": {"rate_limit_per_5_minutes": 9}},
-        "waf.rate_limit_per_5_minutes",
+        "waf",
         "got 9",
         "must be 10-2000000000",
     ),
@@ -1092,6 +1117,71 @@ CASES += (
         "services.backend.efs_mounts.0.transit_encryption",
         "only with transit encryption",
         "set it to true",
+    ),
+)
+
+# Service Connect (issue #15): namespace, callers, names.
+SC = {"exposure": "service_connect"}
+CASES += (
+    Case(
+        "service-connect-job-caller",
+        {"service_connect": {}, **svc("backend", **SC, allowed_callers=["frontend", "migrate"])},
+        "services.backend.allowed_callers",
+        "'migrate' is a job",
+        "keep exposure 'internal' for a service jobs call",
+        extra=("cannot be Service Connect clients",),
+    ),
+    Case(
+        "service-connect-settings-on-public-service",
+        svc("frontend", service_connect={"discovery_name": "web"}),
+        "services.frontend.service_connect",
+        "exposure 'public'",
+        "set exposure to 'service_connect'",
+    ),
+    Case(
+        "service-connect-caller-unknown",
+        {"service_connect": {}, **svc("backend", **SC, allowed_callers=["frontend", "billing"])},
+        "services.backend.allowed_callers",
+        "'billing' is not another service or job",
+        "known: frontend, backend",
+    ),
+    Case(
+        "service-connect-namespace-missing",
+        svc("backend", **SC),
+        "services.backend.exposure",
+        "'service_connect' needs the environment's Cloud Map namespace",
+        "add `service_connect: {}` to the environment",
+    ),
+    Case(
+        "service-connect-discovery-name-invalid",
+        {"service_connect": {}, **svc("backend", **SC, service_connect={"discovery_name": "-Api"})},
+        "services.backend.service_connect.discovery_name",
+        "'-Api'",
+        "lowercase letters, digits, '_' and '-', not starting with '-'",
+    ),
+    Case(
+        "service-connect-discovery-name-taken",
+        {
+            "service_connect": {},
+            "services": {
+                "backend": SC,
+                "worker": {
+                    **SC,
+                    "container_port": 9000,
+                    "service_connect": {"discovery_name": "backend"},
+                },
+            },
+        },
+        "services",
+        "['backend', 'worker'] all use Service Connect discovery_name 'backend'",
+        "set service_connect.discovery_name on all but one",
+    ),
+    Case(
+        "service-connect-namespace-name-invalid",
+        {"service_connect": {"namespace_name": "shop internal"}},
+        "service_connect.namespace_name",
+        "'shop internal'",
+        "letters, digits, '.', '_' and '-'",
     ),
 )
 

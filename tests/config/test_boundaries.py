@@ -9,11 +9,13 @@ import pytest
 
 from envs import ConfigError, build_environment, load_environments, merge
 from envs.schema.alb import WAF_RATE_LIMIT
-from envs.schema.job import RETRY_ATTEMPTS_MAX
+from envs.schema.job import RETRY_ATTEMPTS
 from main import main
 from tests.example_envs.dev import OVERRIDES as DEV
 
 pytestmark = pytest.mark.invariant
+
+RETRY_ATTEMPTS_MAX = RETRY_ATTEMPTS.high
 
 
 def build(overrides: dict[str, Any]) -> Any:
@@ -51,7 +53,7 @@ def test_health_check_timeout_must_be_below_the_interval() -> None:
 
 @pytest.mark.parametrize("edge", [0, 1])
 def test_waf_rate_limit_bounds(edge: int) -> None:
-    low, high = WAF_RATE_LIMIT
+    low, high = WAF_RATE_LIMIT.low, WAF_RATE_LIMIT.high
     build({"waf": {"rate_limit_per_5_minutes": (low, high)[edge]}})
     too_far = (low - 1, high + 1)[edge]
     message = rejected({"waf": {"rate_limit_per_5_minutes": too_far}})

@@ -99,7 +99,7 @@ def backend(**settings: Any) -> dict[str, Any]:
         ),
         (
             backend(sidecars={"proxy": {"image": NGINX, "ports": [8081, 70000]}}),
-            "services.backend.sidecars.proxy.ports: need distinct ports 1-65535; got [8081, 70000]",
+            "services.backend.sidecars.proxy: ports must be 1-65535; got 70000",
         ),
         (
             backend(sidecars={"proxy": {"image": NGINX, "memory_mib": 4}}),

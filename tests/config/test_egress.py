@@ -154,3 +154,21 @@ def test_external_apis_must_be_host_names(host: str) -> None:
     (problem,) = gaps({"services": {"frontend": {"external_apis": [host]}}})
     assert problem.startswith("services.frontend.external_apis: ")
     assert repr(host) in problem and "are not host names" in problem
+
+
+def test_service_connect_calls_stay_in_the_vpc_and_the_proxy_log_is_a_need() -> None:
+    """Service Connect calls are task to task (security groups), so NAT none with the
+    always-on endpoints has no gap; each participant's proxy ships its log through logs."""
+    connect = {
+        "service_connect": {},
+        "services": {"backend": {"exposure": "service_connect"}},
+    }
+    assert gaps(NAT_NONE, connect) == []
+    problems = gaps(NAT_NONE, connect, {"endpoints": {"enabled": False}})
+    for service in ("frontend", "backend"):  # the caller and the published service
+        assert (
+            f"services.{service}: shipping its Service Connect proxy's log needs the logs VPC "
+            "endpoint(s), and network.nat_mode is 'none'; fix: set endpoints.enabled to true, "
+            "or set network.nat_mode to 'single' or 'per_az'"
+        ) in problems
+    assert not any(p.startswith("services.worker: shipping its Service") for p in problems)

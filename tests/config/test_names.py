@@ -15,8 +15,10 @@ from envs import (
     load_environments,
     merge,
 )
+from envs.schema.crosschecks import shared_quota_problems
 from envs.schema.names import (
     BUCKET_PREFIX,
+    CLOUD_MAP_NAMESPACE,
     DASHBOARD,
     ECR_REPOSITORY,
     ECS_CLUSTER,
@@ -40,7 +42,6 @@ from envs.schema.names import (
     generated_names,
     name_problems,
 )
-from envs.schema.quotas import shared_quota_problems
 from envs.schema.workload import CpuArchitecture
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import Json, ref, resources
@@ -57,6 +58,7 @@ NAMED: dict[str, tuple[str, NameRule]] = {
     "aws_ecs_service": ("name", ECS_SERVICE),
     "aws_scheduler_schedule": ("name", SCHEDULE),
     "aws_sqs_queue": ("name", QUEUE),
+    "aws_service_discovery_http_namespace": ("name", CLOUD_MAP_NAMESPACE),
     "aws_kms_alias": ("name", KMS_ALIAS),
     "aws_ecr_repository": ("name", ECR_REPOSITORY),
     "aws_wafv2_web_acl": ("name", WEB_ACL),

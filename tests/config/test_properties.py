@@ -69,7 +69,12 @@ def image_settings(kind: str, region: str) -> dict[str, Any]:
 
 
 def egress_needs(
-    service: dict[str, Any], *, region: str, nat_mode: str, endpoints: dict[str, Any]
+    service: dict[str, Any],
+    *,
+    region: str,
+    nat_mode: str,
+    endpoints: dict[str, Any],
+    service_connect: bool = False,
 ) -> dict[str, str]:
     """Oracle for the egress proof: each unmet need -> the start of its gap message.
 
@@ -90,6 +95,8 @@ def egress_needs(
     else:
         needs[f"pulling image {external!r} from outside this region's ECR"] = False
     needs["shipping logs with awslogs"] = "logs" in have
+    if service_connect:
+        needs["shipping its Service Connect proxy's log"] = "logs" in have
     if service["secrets"]:
         needs["reading SSM parameter secrets"] = "ssm" in have
     if service["enable_execute_command"]:
@@ -165,7 +172,7 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
         ports = draw(st.lists(st.integers(1, 65535), min_size=count, max_size=count, unique=True))
     services: list[dict[str, Any]] = []
     for index, (name, port) in enumerate(zip(names, ports, strict=True)):
-        exposure = draw(st.sampled_from(("public", "internal", "none")))
+        exposure = draw(st.sampled_from(("public", "internal", "service_connect", "none")))
         cpu, memory = draw(st.sampled_from(VALID_SIZES))
         internet_egress = draw(st.integers(0, 4)) != 4
         # Without NAT (or internet egress) only images in this region's ECR can be pulled.
@@ -196,12 +203,16 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
                     if draw(st.booleans())
                     else {}
                 ),
-                "path_patterns": [f"/{name}/*"] if index or draw(st.booleans()) else [],
+                "path_patterns": (
+                    [f"/{name}/*"]
+                    if exposure in ("public", "internal") and (index or draw(st.booleans()))
+                    else []
+                ),
             }
         )
     names = [service["name"] for service in services]
     for service in services:
-        if service["exposure"] == "internal":
+        if service["exposure"] in ("internal", "service_connect"):
             others = [n for n in names if n != service["name"] and n in SERVICE_NAMES]
             service["allowed_callers"] = (
                 draw(st.lists(st.sampled_from(others), unique=True)) if others else []
@@ -213,10 +224,21 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
                 f"all use container_port {port} behind the {exposure} ALB"
             )
 
+    connected = {s["name"] for s in services if s["exposure"] == "service_connect"}
+    connected |= {
+        caller
+        for s in services
+        if s["exposure"] == "service_connect"
+        for caller in s.get("allowed_callers", ())
+    }
     if close_egress_gaps:
         for service in services:
             for need in egress_needs(
-                service, region=region, nat_mode=nat_mode, endpoints=endpoints
+                service,
+                region=region,
+                nat_mode=nat_mode,
+                endpoints=endpoints,
+                service_connect=service["name"] in connected,
             ):
                 endpoints["enabled"] = True
                 extra = {
@@ -227,7 +249,13 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
                 if need in extra and extra[need] not in endpoints["interface"]:
                     endpoints["interface"].append(extra[need])
     for service in services:
-        gaps = egress_needs(service, region=region, nat_mode=nat_mode, endpoints=endpoints)
+        gaps = egress_needs(
+            service,
+            region=region,
+            nat_mode=nat_mode,
+            endpoints=endpoints,
+            service_connect=service["name"] in connected,
+        )
         found.update({fragment: fragment for fragment in gaps.values()})
 
     overrides = {
@@ -237,6 +265,8 @@ def environments(draw: st.DrawFn, *, faults: bool = True, min_services: int = 0)
         "endpoints": endpoints,
         "services": {service.pop("name"): service for service in services},
     }
+    if any(s["exposure"] == "service_connect" for s in overrides["services"].values()):
+        overrides["service_connect"] = {}
     return Generated(overrides, found)
 
 
@@ -300,11 +330,16 @@ def assert_config_invariants(env: EnvironmentConfig) -> None:
     by_name = {service.name: service for service in env.services}
     for service in env.services:
         assert 1 <= service.container_port <= 65535
-        if service.exposure is not Exposure.NONE:
+        if service.exposure.behind_alb:
             assert len(env.target_group_name(service.name)) <= LB_NAME_MAX
+        jobs = {job.name for job in env.jobs}
         for caller in service.allowed_callers:
-            assert caller in by_name and caller != service.name
-            assert service.exposure is Exposure.INTERNAL
+            assert caller in by_name.keys() | jobs and caller != service.name
+            assert service.exposure in (Exposure.INTERNAL, Exposure.SERVICE_CONNECT)
+            # Jobs cannot be Service Connect clients (RunTask has no Service Connect).
+            assert service.exposure is Exposure.INTERNAL or caller in by_name
+        if service.exposure is Exposure.SERVICE_CONNECT:
+            assert env.service_connect is not None, service.name
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -466,20 +501,26 @@ def test_private_subnets_route_as_their_nat_mode_says(
             assert route["gateway_id"].startswith("${aws_internet_gateway."), env.name
 
 
-def test_service_ingress_comes_only_from_its_alb_on_the_container_port(
+def test_service_ingress_comes_only_from_its_alb_or_declared_callers_on_the_container_port(
     generated_stacks: list[tuple[EnvironmentConfig, Json]],
 ) -> None:
+    """Tasks are reachable only from their load balancer, or (Service Connect, no ALB in
+    between) from the tasks of their declared callers; always on the container port only."""
     for env, stack in generated_stacks:
         prefix = env.resource_prefix
         ingress, egress = rule_set(stack, "ingress"), rule_set(stack, "egress")
         for service in env.services:
             group = f"{prefix}-{service.name}-tasks"
             found = {(peer, port) for g, peer, port in ingress if g == group}
-            expected = (
-                set()
-                if service.exposure is Exposure.NONE
-                else {(f"{prefix}-{service.exposure}-alb", service.container_port)}
-            )
+            if service.exposure.behind_alb:
+                expected = {(f"{prefix}-{service.exposure}-alb", service.container_port)}
+            elif service.exposure is Exposure.SERVICE_CONNECT:
+                expected = {
+                    (f"{prefix}-{caller}-tasks", service.container_port)
+                    for caller in service.allowed_callers
+                }
+            else:
+                expected = set()
             assert found == expected, (env.name, service.name)
             internet = {
                 (peer, port) for g, peer, port in egress if g == group and peer == "0.0.0.0/0"

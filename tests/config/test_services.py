@@ -58,7 +58,7 @@ def rejected(overrides: dict[str, Any]) -> str:
         ),
         (
             {"public_alb": {"idle_timeout_seconds": 5000}},
-            "public_alb.idle_timeout_seconds: idle_timeout_seconds must be 1-4000; got 5000",
+            "public_alb: idle_timeout_seconds must be 1-4000; got 5000",
         ),
         (
             {"services": {"frontend": {"health_check": {"interval_seconds": 400}}}},
@@ -148,8 +148,8 @@ def rejected(overrides: dict[str, Any]) -> str:
         ),
         (
             {"services": {"backend": {"allowed_callers": ["frontend", "billing"]}}},
-            "services.backend.allowed_callers: 'billing' is not another service of this "
-            "environment; known: frontend, backend",
+            "services.backend.allowed_callers: 'billing' is not another service or job of this "
+            "environment; known: frontend, backend, worker, migrate",
         ),
         (
             {

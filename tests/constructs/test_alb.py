@@ -70,6 +70,17 @@ def test_target_groups_are_ip_typed_with_health_checks(dev: Json) -> None:
     assert "stickiness" not in backend
 
 
+def test_target_groups_are_in_the_network_vpc(synthesized: dict[str, Json]) -> None:
+    """Every target group (public, internal, blue/green alternates) takes the VPC of the
+    stack's Network, the one its ALB and tasks live in."""
+    for stack in synthesized.values():
+        if "aws_vpc" not in stack.get("resource", {}):
+            continue  # the state-bootstrap stack
+        vpc, _ = by_path(stack, "aws_vpc", "network/vpc")
+        for group in resources(stack, "aws_lb_target_group").values():
+            assert group["vpc_id"] == ref("aws_vpc", vpc, "id")
+
+
 def test_http_only_listener_forwards_to_the_default_service(dev: Json) -> None:
     listeners = resources(dev, "aws_lb_listener")
     assert len(listeners) == 2
@@ -150,7 +161,8 @@ def test_access_logs_bucket_and_elb_delivery_policy(synthesized: dict[str, Json]
     _, policy = by_path(stack, "aws_s3_bucket_policy", "public-alb/access-logs/policy")
     delivery, deny = json.loads(policy["policy"])["Statement"]
     elb_account = next(iter(stack["data"]["aws_elb_service_account"]))
-    (caller,) = [n for n in stack["data"]["aws_caller_identity"] if n.startswith("public-alb")]
+    # The stack's one caller-identity lookup (the ALB does not look the account up again).
+    (caller,) = stack["data"]["aws_caller_identity"]
     assert delivery["Principal"] == {"AWS": f"${{data.aws_elb_service_account.{elb_account}.arn}}"}
     assert delivery["Action"] == "s3:PutObject"
     assert delivery["Resource"] == (

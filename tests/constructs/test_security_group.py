@@ -58,6 +58,8 @@ def test_https_public_alb_admits_80_and_443_and_callers_reach_internal_on_443(
     assert internal == {
         ("fargate-https-shop-internal-alb", "fargate-https-shop-frontend-tasks", 443),
         ("fargate-https-shop-internal-alb", "fargate-https-shop-admin-tasks", 443),
+        # A job may call an internal service too (never through Service Connect).
+        ("fargate-https-shop-internal-alb", "fargate-https-shop-admin-report-tasks", 443),
     }
     # The worker has no load balancer: nothing may reach it.
     assert not {r for r in ingress if r[0] == "fargate-https-shop-worker-tasks"}

@@ -11,6 +11,7 @@ synthesized output, their `python -m ops` arguments must parse.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shlex
@@ -93,7 +94,10 @@ def start_synth_copy(job: Job) -> Path:
     def copy() -> None:
         assert full_copy(job.directory) == project
 
-    job.start(["bash", "-c", "make synth"], cwd=project, env=shell_env(project), prepare=copy)
+    # Two synth processes whatever the load (main.py's choice on an idle machine): the session
+    # synth is one process, and test_two_process_synth_writes_what_one_writes compares the two.
+    env = shell_env(project, FARGATE_SYNTH_PROCESSES="2")
+    job.start(["bash", "-c", "make synth"], cwd=project, env=env, prepare=copy)
     return project
 
 
@@ -358,3 +362,26 @@ def test_readme_block_runs(
     handler = handler_of(block)
     assert handler is not None
     handler(block, synthesized_copy, tmp_path)
+
+
+def test_two_process_synth_writes_what_one_writes(
+    synthesized_copy: tuple[Path, str], synth_outdir: Path
+) -> None:
+    """The copy's `make synth` ran in two processes (see start_synth_copy), the session synth
+    in one: every stack and the merged manifest (cdktf's format) are byte-identical."""
+    import main
+    from envs import DEFAULT_ENVIRONMENTS
+    from tests.variants import BOOTSTRAP_STACK
+
+    out = synthesized_copy[0] / "cdktf.out"
+    text = (out / "manifest.json").read_text()
+    names = sorted(json.loads(text)["stacks"])
+    assert names == sorted([*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK])
+    session = json.loads((synth_outdir / "manifest.json").read_text())
+    expected = {**session, "stacks": {name: session["stacks"][name] for name in names}}
+    assert text == main.cdktf_manifest_text(expected)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "stacks"]  # merged whole
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == names
+    for name in names:
+        produced = (out / "stacks" / name / "cdk.tf.json").read_bytes()
+        assert produced == (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes(), name

@@ -41,6 +41,7 @@ def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
         "dns-external",
         "rollouts",
         "sidecars",
+        "connect",
     )
     return {name: cost.estimate(load_stack(synth_outdir, name)) for name in names}
 
@@ -113,6 +114,21 @@ def test_interface_endpoints_are_priced_per_eni(
     data = estimates[env].line("Interface endpoint data")
     assert data.quantity == len(interface) * cost.Assumptions().endpoint_gb
     assert estimates[env].line("Gateway endpoints (s3)").monthly == 0
+
+
+def test_service_connect_saving_is_the_internal_alb_it_replaces(
+    estimates: dict[str, cost.Estimate],
+) -> None:
+    alb = prices()["alb"]
+    saved = HOURS * (alb["hour"] + 1.0 * alb["lcu_hour"])  # the default 1 LCU assumption
+    (note,) = [n for n in estimates["connect"].notes if n.startswith("Service Connect:")]
+    assert f"no internal ALB; saves ${saved:,.2f}/month" in note
+    # The README quotes the line (its text up to "..." and Tokyo's price).
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"`{note.split(' Service Connect itself')[0]} ...`" in readme
+    assert estimates["connect"].line("ALB hours").quantity == 1 * HOURS  # the public one
+    # With an internal ALB there is nothing saved, and no line says so.
+    assert not any(n.startswith("Service Connect:") for n in estimates["dev"].notes)
 
 
 def test_two_albs_with_assumed_lcus(estimates: dict[str, cost.Estimate]) -> None:

@@ -33,6 +33,7 @@ def graphs(synth_outdir: Path) -> dict[str, Graph]:
         "domain-shared",
         "dns-external",
         "rollouts",
+        "connect",
     )
     return {name: diagram.build_graph(load_stack(synth_outdir, name)) for name in names}
 
@@ -84,9 +85,12 @@ def test_https_shop_listeners_rules_and_callers(graphs: dict[str, Graph]) -> Non
     assert label(graph, public.id, admin.id) == "3001 /admin/*"
     assert "ARM64" in admin.label
     assert label(graph, internal.id, graph.find("service", "backend").id) == "8080"
-    assert callers(graph, internal.id) == {"frontend", "admin"}
+    # Two services and a job call the internal ALB's services.
+    assert callers(graph, internal.id) == {"frontend", "admin", "job admin-report"}
     assert {
-        label(graph, graph.find("service", s).id, internal.id) for s in callers(graph, internal.id)
+        e.label
+        for e in graph.edges
+        if e.target == internal.id and graph.nodes[e.source].kind in {"service", "job"}
     } == {"443"}
     assert "listeners: 80→443, 443 HTTPS" in internal.label
 
@@ -117,7 +121,16 @@ def test_callers_come_from_security_group_rules(
         if "internal-alb_sg" in rule["security_group_id"] and "referenced_security_group_id" in rule
     }
     graph = graphs["https-shop"]
-    assert callers(graph, only(graph, "internal_alb").id) == into_internal
+    found = {name.removeprefix("job ") for name in callers(graph, only(graph, "internal_alb").id)}
+    assert found == into_internal
+
+
+def test_service_connect_callers_reach_the_service_directly(graphs: dict[str, Graph]) -> None:
+    graph = graphs["connect"]
+    backend = graph.find("service", "backend")
+    assert callers(graph, backend.id) == {"frontend", "worker"}
+    assert label(graph, graph.find("service", "frontend").id, backend.id) == "8080"
+    assert not [n for n in graph.nodes.values() if n.kind == "internal_alb"]
 
 
 def test_service_without_load_balancer_has_no_inbound_traffic(graphs: dict[str, Graph]) -> None:

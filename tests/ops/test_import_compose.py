@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from envs.schema.workload import FARGATE_MEMORY_MIB
-from ops.import_compose import Options, convert, fargate_size
+from ops.__main__ import build_parser
+from ops.common import EXIT_BAD_INPUT, OpsError
+from ops.import_compose import ComposeError, Options, convert, fargate_size, load_compose
 from tests.project_copy import ROOT, project_copy
 
 EXAMPLE = ROOT / "docs" / "examples" / "compose" / "docker-compose.yml"
@@ -211,6 +213,23 @@ def test_unreadable_compose_files_exit_2_with_one_line(
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: {path}") and message in line
+
+
+def test_compose_errors_are_ops_errors_mapped_to_exit_2_by_the_common_wrapper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Compose-specific problems raise ComposeError, an OpsError: `ops.common.handle` (the one
+    error-to-exit wrapper) turns it into one line and exit 2; the command catches nothing."""
+    path = tmp_path / "docker-compose.yml"
+    path.write_text("- not\n- a compose file\n")
+    with pytest.raises(ComposeError) as raised:
+        load_compose(path)
+    assert isinstance(raised.value, OpsError)
+    assert raised.value.exit_code == EXIT_BAD_INPUT
+    args = build_parser().parse_args(["import-compose", str(path)])
+    assert args.handler(args) == EXIT_BAD_INPUT
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"error: {raised.value}"
 
 
 def test_a_bad_account_id_exits_2() -> None:

@@ -24,6 +24,7 @@ from ops.preflight import (
     preflight,
     summary,
 )
+from ops.run_task_contract import SPECS_OUTPUT
 from ops.synth_reader import Stack
 from tests.project_copy import ROOT
 from tests.tf import by_path, resources
@@ -174,6 +175,17 @@ def listener_on_unvalidated_certificate(s: dict[str, Json]) -> list[Stack]:
     return [stack("prod", prod)]
 
 
+def unnamed_service_connect_port(s: dict[str, Json]) -> list[Stack]:
+    connect = copy.deepcopy(s["connect"])
+    task = _first(connect, "aws_ecs_task_definition", "service-backend/workload/task-definition")
+    containers = json.loads(task["container_definitions"])
+    for container in containers:
+        for mapping in container.get("portMappings", []):
+            mapping["name"] = "web"  # the service publishes port_name 'http'
+    task["container_definitions"] = json.dumps(containers)
+    return [stack("connect", connect)]
+
+
 Prefix = str | tuple[str, ...]
 BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When]] = {
     "lb-after-internet-gateway": (no_igw_dependency, "aws_lb.", When.APPLY),
@@ -182,7 +194,7 @@ BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When
     "exec-task-role": (exec_without_channel_permissions, "aws_ecs_service.", When.RUN),
     "workload-egress": (
         no_logs_endpoint,
-        ("aws_ecs_service.", "aws_scheduler_schedule."),
+        ("aws_ecs_service.", "aws_scheduler_schedule.", "aws_ecs_task_definition."),
         When.RUN,
     ),
     "cognito-idp-egress": (cognito_without_idp_egress, "aws_lb_listener", When.RUN),
@@ -195,6 +207,7 @@ BREAKERS: dict[str, tuple[Callable[[dict[str, Json]], list[Stack]], Prefix, When
     "provider-validators": (bad_health_check, "aws_lb_target_group.", When.PLAN),
     "references-resolve": (unescaped_user_text, "aws_ecs_task_definition.", When.PLAN),
     "certificate-validated": (listener_on_unvalidated_certificate, "aws_lb_listener.", When.APPLY),
+    "service-connect-port-name": (unnamed_service_connect_port, "aws_ecs_service.", When.APPLY),
 }
 
 
@@ -232,6 +245,63 @@ def test_finding_names_address_path_when_and_fix(synthesized: dict[str, Json]) -
         "CreateLoadBalancer can run first and fail with InvalidSubnet",
         f'add depends_on = ["aws_internet_gateway.{igw}"]',
     )
+
+
+# --- one-off jobs (started by `ops run-task` from the run-task specs) ---------------------------
+
+
+def run_task_specs(document: Json) -> dict[str, Json]:
+    specs: dict[str, Json] = document["output"][SPECS_OUTPUT]["value"]
+    return specs
+
+
+def test_one_off_jobs_are_checked_with_the_network_run_task_uses(
+    synthesized: dict[str, Json],
+) -> None:
+    """Without a logs endpoint and without NAT, the one-off job `migrate` cannot ship its
+    logs either: reported once, at its task definition; the scheduled `nightly-report`,
+    whose schedule starts it with the same network, only at its schedule."""
+    findings = preflight(no_logs_endpoint(synthesized))
+    by_path_of = {f.path: f for f in findings if "shipping awslogs" in f.problem}
+    migrate = next(p for p in by_path_of if p.endswith("/job-migrate/workload/task-definition"))
+    assert by_path_of[migrate].address.startswith("aws_ecs_task_definition.")
+    nightly = [f.address for f in findings if "/job-nightly-report/" in f.path]
+    assert nightly and all(a.startswith("aws_scheduler_schedule.") for a in nightly), nightly
+    assert len({(f.address, f.problem) for f in findings}) == len(findings)
+
+
+def test_one_off_job_with_too_many_groups_in_its_spec_is_reported(
+    synthesized: dict[str, Json],
+) -> None:
+    """The spec's security groups are what RunTask attaches to the ENI: six fail to start."""
+    dev = copy.deepcopy(synthesized["dev"])
+    spec = run_task_specs(dev)["migrate"]
+    spec["security_groups"] = spec["security_groups"] * 6
+    (finding,) = preflight([stack("dev", dev)])
+    definition, _ = by_path(dev, "aws_ecs_task_definition", "job-migrate/workload/task-definition")
+    assert finding.rule == "quota-security-groups-per-eni"
+    assert finding.address == f"aws_ecs_task_definition.{definition}"
+    assert finding.when is When.RUN
+
+
+def test_one_off_job_without_internet_or_endpoints_is_reported(
+    synthesized: dict[str, Json],
+) -> None:
+    """Only `migrate`'s spec moves to subnets whose route table has no way out: its image
+    pull, logs and secrets are reported; the services in the private subnets are not."""
+    dev = copy.deepcopy(synthesized["dev"])
+    spec = run_task_specs(dev)["migrate"]
+    public = [
+        f"${{aws_subnet.{name}.id}}"
+        for name, body in resources(dev, "aws_subnet").items()
+        if body["tags"].get("Tier") == "public"
+    ]
+    assert public
+    spec["subnets"] = public  # routed to the internet gateway, and RunTask gives no public IP
+    findings = preflight([stack("dev", dev)])
+    assert findings and {f.rule for f in findings} == {"workload-egress"}
+    assert {f.path.rsplit("/", 3)[-3] for f in findings} == {"job-migrate"}
+    assert any("pulling" in f.problem for f in findings)
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -127,6 +127,26 @@ def test_template_is_the_terraform_task_definition_but_the_image(
             assert rendered[key] == expected[key], (env_name, service.name, key)
 
 
+@pytest.mark.parametrize(
+    ("variant", "service", "sharing", "own_image"),
+    [("sidecars", "backend", "warmup", "proxy"), ("connect", "backend", "cron", "shipper")],
+)
+def test_release_swaps_every_container_on_the_services_image(
+    synthesized: dict[str, Any], variant: str, service: str, sharing: str, own_image: str
+) -> None:
+    """A sidecar with `same_image_as` its own service runs the released image too; a sidecar
+    with an image of its own keeps it."""
+    stack = synthesized[variant]
+    template = template_of(stack, f"fargate-{variant}", service)
+    expected = terraform_task_definition(stack, f"fargate-{variant}-{service}")
+    before = {c["name"]: c["image"] for c in expected["containerDefinitions"]}
+    released = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/x@sha256:" + "0" * 64
+    rendered = {c["name"]: c["image"] for c in template.render(released)["containerDefinitions"]}
+    assert rendered[service] == released
+    assert rendered[sharing] == released
+    assert rendered[own_image] == before[own_image] != released
+
+
 @pytest.mark.invariant
 @pytest.mark.parametrize("env_name", DEFAULT_ENVIRONMENTS)
 def test_terraform_never_fights_the_release(synthesized: dict[str, Any], env_name: str) -> None:
@@ -184,15 +204,43 @@ def test_release_policy_is_least_privilege(synthesized: dict[str, Any], env_name
     assert statements["PassWorkloadRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
+    # Every ARN in this stack's region (never `arn:aws:<service>:*:`): tasks of its cluster.
+    caller = "${data.aws_caller_identity.caller.account_id}"
+    (cluster_id,) = stack["resource"]["aws_ecs_cluster"]
+    assert statements["DescribeTasks"]["Resource"] == (
+        f"arn:aws:ecs:{env.region}:{caller}:task/${{aws_ecs_cluster.{cluster_id}.name}}/*"
+    )
+    assert statements["ListTasks"]["Condition"] == {
+        "ArnEquals": {"ecs:cluster": f"${{aws_ecs_cluster.{cluster_id}.arn}}"}
+    }
     source = env.release.promote_from
     if source is None:
         assert "ReadPromotionSource" not in statements
-    else:  # ops promote reads the source's release history and services, and nothing more
-        caller = "${data.aws_caller_identity.caller.account_id}"
-        assert statements["ReadPromotionSource"]["Resource"] == [
-            f"arn:aws:ssm:*:{caller}:parameter/{env.project}-{source}/release/*",
-            f"arn:aws:ecs:*:{caller}:service/{env.project}-{source}/*",
+        assert "DescribePromotionSource" not in statements
+    else:  # ops promote reads the source's release history and services, in its region only
+        origin = next(e for e in load_environments() if e.name == source)
+        at = f"{origin.region}:{origin.account_id}"
+        assert statements["ReadPromotionSource"]["Action"] == [
+            "ssm:GetParameter",
+            "ssm:GetParameterHistory",
         ]
+        assert statements["ReadPromotionSource"]["Resource"] == (
+            f"arn:aws:ssm:{at}:parameter/{origin.resource_prefix}/release/*"
+        )
+        assert statements["DescribePromotionSource"]["Action"] == ["ecs:DescribeServices"]
+        assert statements["DescribePromotionSource"]["Resource"] == (
+            f"arn:aws:ecs:{at}:service/{origin.resource_prefix}/*"
+        )
+    arns = [
+        arn
+        for statement in statements.values()
+        for arn in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+    ]
+    assert not [arn for arn in arns if arn.split(":")[3:4] == ["*"]]
     writers = [s for s in statements.values() if "ssm:PutParameter" in s["Action"]]
     assert len(writers) == 1
     written = {
@@ -1136,3 +1184,17 @@ def test_readme_release_examples_are_real(
         with open(README, "w", encoding="utf-8") as handle:
             handle.write(text)
     assert readme_samples(text) == produced
+
+
+def test_release_impact_waits_for_no_alb_on_a_service_connect_service() -> None:
+    """Without an ALB (Service Connect) there is no grace period and no draining to wait for."""
+    from envs.schema.service import Exposure, ServiceConfig
+    from ops.release_impact import START_ALLOWANCE_SECONDS, estimate_seconds
+
+    internal = ServiceConfig(
+        name="api", health_check_grace_period_seconds=120, deregistration_delay_seconds=60
+    )
+    connect = internal.model_copy(update={"exposure": Exposure.SERVICE_CONNECT})
+    healthy = internal.health_check.healthy_threshold * internal.health_check.interval_seconds
+    assert estimate_seconds(internal) == START_ALLOWANCE_SECONDS + 120 + 60
+    assert estimate_seconds(connect) == START_ALLOWANCE_SECONDS + healthy

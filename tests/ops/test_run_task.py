@@ -384,7 +384,8 @@ def test_timeout_leaves_the_task_running_and_says_how_to_stop_it(
 
     assert code == run_task.EXIT_TIMEOUT == 124
     assert out == "still migrating\n"  # followed while RUNNING, not only after the stop
-    assert 0.3 <= time.monotonic() - started < 3
+    # The task never stops by itself: only the 0.3 s timeout ends the wait (bound loose for load).
+    assert 0.3 <= time.monotonic() - started < 30
     (task,) = driver.tasks
     assert "error: timed out after 0.3s waiting for task" in err
     assert "(last status RUNNING); the task is still running" in err

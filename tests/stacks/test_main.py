@@ -136,6 +136,32 @@ def test_broken_env_file_is_a_config_error(tmp_path: Path, dev_file: str, expect
     assert f"  - {expected}" in result.stderr.splitlines()
 
 
+def test_an_environment_needs_a_valid_promotion_source(tmp_path: Path) -> None:
+    """prod's stack scopes its release policy to stg's region and account (release.promote_from),
+    so `--env prod` validates stg too; dev promotes from nothing and does not."""
+    project = project_copy(tmp_path)
+    (project / "envs" / "stg.py").write_text("OVERRIDES = ['stg']\n")
+    prod = subprocess.run(
+        [sys.executable, "main.py", "--check", "--env", "prod"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert prod.returncode == 2, prod.stdout + prod.stderr
+    assert "Traceback" not in prod.stderr
+    assert any(line.startswith("  - envs/stg.py: OVERRIDES:") for line in prod.stderr.splitlines())
+    dev = subprocess.run(
+        [sys.executable, "main.py", "--check", "--env", "dev"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert dev.returncode == 0, dev.stderr
+    assert dev.stdout.strip() == "configuration valid: dev"
+
+
 # --- the output directory is replaced whole: never one that is not a synth output ------------
 
 
