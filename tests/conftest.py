@@ -50,6 +50,37 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["session_shared"] = str(node.config.stash[SHARED])
 
 
+PROVIDER_MODULES = frozenset(
+    {
+        "tests/config/test_properties.py",
+        "tests/constructs/test_alarms.py",
+        "tests/constructs/test_deployment.py",
+        "tests/constructs/test_domain.py",
+        "tests/constructs/test_queue.py",
+        "tests/stacks/test_hardening.py",
+        "tests/stacks/test_unguarded.py",
+    }
+)
+"""Test modules that load the provider in-process (they import `modules.*` or synthesize):
+seconds of jsii start-up per process, so xdist runs them all on one worker (only scheduling
+depends on this list; a module missing from it just costs that worker a second load)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope`, with the modules of PROVIDER_MODULES as one scope."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProviderOnceScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "provider-in-process" if module in PROVIDER_MODULES else module
+
+    return ProviderOnceScheduling(config, log)
+
+
 def _synth_job(config: pytest.Config) -> Job:
     return Job(config.stash[SHARED], "synth")
 
