@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 SYNTH_FIXTURES = frozenset({"synth_outdir", "synthesized", "dev", "stg", "prod"})
 _SESSION_SYNTH: dict[str, Any] = {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CODE = ("envs", "modules", "ops", "stacks")
+from tests.constants import PACKAGES, ROOT
+
+__all__ = ["ROOT", "full_copy", "project_copy", "snapshot"]
 
 
 def project_copy(parent: Path) -> Path:
@@ -14,7 +15,7 @@ def project_copy(parent: Path) -> Path:
     copy = parent / "project"
     copy.mkdir()
     shutil.copy(ROOT / "main.py", copy)
-    for package in CODE:
+    for package in PACKAGES:
         shutil.copytree(
             ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -24,13 +24,9 @@ from typing import Any
 
 import pytest
 
+from tests.constants import ACCOUNT, CERTIFICATE, USER_POOL
 from tests.project_copy import ROOT, project_copy, snapshot
 
-ACCOUNT = "123456789012"
-CERTIFICATE = (
-    f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-)
-USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast-1_AbCdEf123"
 COGNITO = {
     "user_pool_arn": USER_POOL,
     "user_pool_client_id": "3abc4defg5hij6klm7nop8qrs",

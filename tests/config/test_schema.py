@@ -12,17 +12,17 @@ import pytest
 from envs import (
     DEFAULT_ENVIRONMENTS,
     ConfigError,
-    build_environment,
     load_environments,
     merge,
     validate_together,
 )
 from envs.schema.network import NatMode, plan_subnets
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 
 
 def dev_with(overrides: dict[str, Any]) -> Any:
-    return build_environment(merge(DEV, overrides), source="test")
+    return build_example(merge(DEV, overrides), source="test")
 
 
 def rejected(overrides: dict[str, Any]) -> str:

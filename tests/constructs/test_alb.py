@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.example_envs import build_example
 from tests.tf import by_path, ref, resources, where
 from tests.variants import CERTIFICATE, USER_POOL
 
@@ -229,15 +230,15 @@ def test_listener_rule_priorities_come_from_each_service_not_its_position(
 
 
 def test_derived_listener_priority_does_not_depend_on_service_order() -> None:
-    from envs import build_environment, merge
+    from envs import merge
     from tests.example_envs.dev import OVERRIDES as DEV
 
     services = {
         "api": {"exposure": "public", "container_port": 3001, "path_patterns": ["/api/*"]},
         "admin": {"exposure": "public", "container_port": 3002, "path_patterns": ["/admin/*"]},
     }
-    forward = build_environment(merge(DEV, {"services": services}), source="forward")
-    backward = build_environment(
+    forward = build_example(merge(DEV, {"services": services}), source="forward")
+    backward = build_example(
         merge(DEV, {"services": dict(reversed(services.items()))}), source="backward"
     )
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, load_environments, merge
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import ORDERS_TABLE, PARTNER_BUCKET, PARTNER_QUEUE, TOPIC
@@ -187,7 +188,7 @@ def test_every_bucket_grant_is_scoped_to_its_bucket(synthesized: dict[str, Json]
 )
 def test_rejected_resources(overrides: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     assert expected in caught.value.render()
 
 

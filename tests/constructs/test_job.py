@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
 from envs.schema.schedule_expression import check_schedule_expression
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import (
     by_path,
@@ -209,5 +210,5 @@ def test_invalid_schedule_expressions(expression: str, message: str) -> None:
 )
 def test_rejected_jobs(jobs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"jobs": jobs}), source="envs/dev.py")
+        build_example(merge(DEV, {"jobs": jobs}), source="envs/dev.py")
     assert message in caught.value.render()

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, load_environments, merge
 from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
 from tests.variants import KMS_KEY
@@ -173,13 +174,13 @@ def test_every_queue_is_encrypted_tls_only_and_redriven(
 )
 def test_rejected_queues(worker: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"services": {"worker": worker}}), source="envs/dev.py")
+        build_example(merge(DEV, {"services": {"worker": worker}}), source="envs/dev.py")
     assert expected in caught.value.render()
 
 
 def test_backlog_scaling_needs_container_insights() -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"ecs": {"container_insights": "disabled"}}))
+        build_example(merge(DEV, {"ecs": {"container_insights": "disabled"}}))
     assert (
         "services.worker.queue.scaling: backlog per task divides by ECS/ContainerInsights "
         "RunningTaskCount, and ecs.container_insights is 'disabled'"

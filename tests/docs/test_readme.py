@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.example_envs import build_example
 from tests.project_copy import ROOT, full_copy, project_copy
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
@@ -249,9 +250,9 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
     from cdktf import App
 
     from envs import build_environment, merge
-    from envs.base import BASE
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.base import BASE
     from tests.example_envs.dev import OVERRIDES
 
     dev = build_environment(OVERRIDES, base=merge(BASE, snippet), source="README")
@@ -271,14 +272,14 @@ def check_overrides_example(
     findings (in this process, where the provider is already loaded)."""
     from cdktf import App
 
-    from envs import build_environment, merge
+    from envs import merge
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
     from tests.example_envs.dev import OVERRIDES as DEV
 
     namespace: dict[str, Any] = {}
     exec(compile(block.text, block.id, "exec"), namespace)  # the README's own example
-    env = build_environment(merge(DEV, namespace["OVERRIDES"]), source=block.id)
+    env = build_example(merge(DEV, namespace["OVERRIDES"]), source=block.id)
     app = App(outdir=str(tmp_path / "out"))
     PlatformStack(app, env)
     app.synth()
@@ -318,13 +319,13 @@ def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
-    from envs import build_environment, merge
+    from envs import merge
     from envs.schema.alb import ManagedRuleGroup
     from tests.example_envs.dev import OVERRIDES as DEV
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
     assert list(snippet) == ["waf"]
-    env = build_environment(merge(DEV, snippet), source="README.md")
+    env = build_example(merge(DEV, snippet), source="README.md")
     assert env.waf.count_only_rules == {ManagedRuleGroup.COMMON: ("SizeRestrictions_BODY",)}
 
 
@@ -377,7 +378,7 @@ def test_two_process_synth_writes_what_one_writes(
     in one: every stack and the merged manifest (cdktf's format) are byte-identical."""
     import main
     from envs import DEFAULT_ENVIRONMENTS
-    from tests.variants import BOOTSTRAP_STACK
+    from tests.constants import BOOTSTRAP_STACK
 
     out = synthesized_copy[0] / "cdktf.out"
     text = (out / "manifest.json").read_text()

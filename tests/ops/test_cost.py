@@ -15,7 +15,7 @@ import pytest
 from ops import cost
 from ops.__main__ import main
 from ops.synth_reader import load_stack
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 HOURS = 730
 FORBIDDEN_IMPORTS = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws")

@@ -16,7 +16,7 @@ from ops import diagram
 from ops.__main__ import main
 from ops.diagram import Graph, Node
 from ops.synth_reader import load_stack
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 from tests.variants import VARIANTS
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_]+")

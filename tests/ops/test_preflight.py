@@ -26,7 +26,7 @@ from ops.preflight import (
 )
 from ops.run_task_contract import SPECS_OUTPUT
 from ops.synth_reader import Stack
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 from tests.tf import by_path, resources
 from tests.variants import VARIANTS
 

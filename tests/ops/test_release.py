@@ -38,10 +38,9 @@ from ops.release_contract import (
     release_parameter_name,
     template_parameter_name,
 )
-from tests.project_copy import ROOT as PROJECT
+from tests.constants import ACCOUNT, REGION
+from tests.constants import ROOT as PROJECT
 
-ACCOUNT = "123456789012"
-REGION = "ap-northeast-1"
 FAST = ["--poll-interval", "0.01", "--timeout", "5"]
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."

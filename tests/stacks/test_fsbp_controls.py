@@ -22,8 +22,7 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
-from tests.project_copy import ROOT
-from tests.variants import BOOTSTRAP_STACK
+from tests.constants import BOOTSTRAP_STACK, ROOT
 
 ALLOWLIST = ROOT / "policy" / "fsbp-allowlist.yaml"
 STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, load_environments, merge
+from envs import ConfigError, load_environments, merge
 from envs.schema.alb import ManagedRuleGroup
 from modules.network import ADMIN_PORTS, ports_except
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources
 
@@ -153,7 +154,7 @@ def test_waf_count_only_rules_override_exactly_the_named_rules(
 )
 def test_waf_count_only_rules_are_validated(rules: Json, message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        build_environment(merge(DEV, {"waf": {"count_only_rules": rules}}), source="envs/dev.py")
+        build_example(merge(DEV, {"waf": {"count_only_rules": rules}}), source="envs/dev.py")
     (line,) = error.value.problems
     assert line.startswith("envs/dev.py: waf.count_only_rules"), line
     assert message in line
@@ -187,9 +188,7 @@ def test_container_user_reaches_the_task_definition(synthesized: dict[str, Json]
 )
 def test_container_user_refuses_root_and_malformed_users(user: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        build_environment(
-            merge(DEV, {"services": {"backend": {"user": user}}}), source="envs/dev.py"
-        )
+        build_example(merge(DEV, {"services": {"backend": {"user": user}}}), source="envs/dev.py")
     (line,) = error.value.problems
     assert line.startswith("envs/dev.py: services.backend.user: "), line
     assert message in line and repr(user) in line
@@ -197,7 +196,7 @@ def test_container_user_refuses_root_and_malformed_users(user: str, message: str
 
 @pytest.mark.parametrize("user", ["1000", "app", "app:app", "1000:1000", "_svc:100"])
 def test_container_user_accepts_names_and_ids(user: str) -> None:
-    env = build_environment(merge(DEV, {"services": {"backend": {"user": user}}}))
+    env = build_example(merge(DEV, {"services": {"backend": {"user": user}}}))
     assert next(s for s in env.services if s.name == "backend").user == user
 
 

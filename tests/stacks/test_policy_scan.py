@@ -26,8 +26,7 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS
-from tests.project_copy import ROOT
-from tests.variants import BOOTSTRAP_STACK
+from tests.constants import BOOTSTRAP_STACK, ROOT
 
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
 # checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
