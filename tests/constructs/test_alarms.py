@@ -16,9 +16,10 @@ from envs.schema.service import Exposure
 from modules.alarms import job_failure_pattern
 from tests.event_pattern import matches
 from tests.tf import by_path, only, policy, ref, resources
+from tests.variants import VARIANTS
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in load_environments()}
+ENVIRONMENTS = {env.name: env for env in (*load_environments(), *VARIANTS.values())}
 
 
 def topic_ref(stack: Json) -> str:
@@ -281,12 +282,15 @@ def test_job_failure_pattern_matches_only_its_family_failing(
 
 
 @pytest.mark.invariant
-@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+# The user's environments (any of them may have none) and a fixture that has some, so the
+# check provably runs.
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, "https-shop"))
 def test_each_job_rule_is_for_its_family_and_notifies_the_topic(
     synthesized: dict[str, Json], env: str
 ) -> None:
     stack = synthesized[env]
     config = ENVIRONMENTS[env]
+    assert config.jobs or env not in VARIANTS, f"fixture {env} has no job: nothing checked"
     cluster, _ = only(stack, "aws_ecs_cluster")
     for job in config.jobs:
         rule_name, rule = by_path(

@@ -78,7 +78,9 @@ def test_target_groups_are_in_the_network_vpc(synthesized: dict[str, Json]) -> N
         if "aws_vpc" not in stack.get("resource", {}):
             continue  # the state-bootstrap stack
         vpc, _ = by_path(stack, "aws_vpc", "network/vpc")
-        for group in resources(stack, "aws_lb_target_group").values():
+        groups = resources(stack, "aws_lb_target_group").values()
+        assert groups or not resources(stack, "aws_lb"), "load balancers without target groups"
+        for group in groups:
             assert group["vpc_id"] == ref("aws_vpc", vpc, "id")
 
 

@@ -12,10 +12,10 @@ from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
 from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
-from tests.variants import KMS_KEY
+from tests.variants import KMS_KEY, VARIANTS
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in load_environments()}
+ENVIRONMENTS = {env.name: env for env in (*load_environments(), *VARIANTS.values())}
 
 
 def queue(stack: Json, consumer: str, which: str = "queue") -> tuple[str, Json]:
@@ -117,12 +117,15 @@ def test_backlog_per_task_scaling_divides_the_queue_by_running_tasks(shop: Json)
 
 
 @pytest.mark.invariant
-@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+# The user's environments (any of them may have none) and a fixture that has some, so the
+# check provably runs.
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, "queues"))
 def test_every_queue_is_encrypted_tls_only_and_redriven(
     synthesized: dict[str, Json], env: str
 ) -> None:
     stack = synthesized[env]
     consumers = [s.name for s in ENVIRONMENTS[env].services if s.queue is not None]
+    assert consumers or env not in VARIANTS, f"fixture {env} has no queue: nothing checked"
     for consumer in consumers:
         for which in ("queue", "dlq"):
             name, body = queue(stack, consumer, which)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.tf import resources, rule_set, security_group_names
+from tests.variants import VARIANTS
 
 Json = dict[str, Any]
 
@@ -35,10 +36,14 @@ def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
 
 @pytest.mark.invariant
 def test_no_world_ingress_except_public_alb_listener_ports(synthesized: dict[str, Json]) -> None:
+    world = set()
     for name, stack in synthesized.items():
         for group, peer, port in rule_set(stack, "ingress") if "resource" in stack else ():
             if peer in ("0.0.0.0/0", "::/0"):
                 assert group.endswith("-public-alb") and port in (80, 443), (name, group, port)
+                world.add((name, port))
+    # The fixtures have public ALBs: their listener ports are the world ingress seen.
+    assert {port for name, port in world if name in VARIANTS} == {80, 443}, world
 
 
 def test_https_public_alb_admits_80_and_443_and_callers_reach_internal_on_443(
@@ -85,6 +90,8 @@ def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json])
     for name, stack in synthesized.items():
         groups = {g for g, _, _ in rule_set(stack, "ingress")} if "resource" in stack else set()
         endpoint_groups = {g for g in groups if g.endswith("-vpc-endpoints")}
+        if name == "https-shop":  # a fixture with interface endpoints: the check must run
+            assert endpoint_groups == {"fargate-https-shop-vpc-endpoints"}, endpoint_groups
         for group in endpoint_groups:
             peers = {(p, port) for g, p, port in rule_set(stack, "ingress") if g == group}
             assert peers == {(group.replace("-vpc-endpoints", "-workloads"), 443)}, name

@@ -219,6 +219,7 @@ def test_services_use_their_synthesized_strategy(
 ) -> None:
     services = synthesized[env]["resource"]["aws_ecs_service"].values()
     by_name = {s["name"].removeprefix(f"fargate-{env}-"): s for s in services}
+    assert sorted(svc.name for svc in estimates[env].services) == sorted(by_name)
     for svc in estimates[env].services:
         raw = by_name[svc.name]
         expected = cost.expected_spot_tasks(raw["capacity_provider_strategy"], svc.tasks)
@@ -240,6 +241,7 @@ def test_cluster_default_strategy_applies_when_the_service_has_none(
     services = cost.estimate(load_stack(outdir, "dev")).services
     default = document["resource"]["aws_ecs_cluster_capacity_providers"]
     strategy = next(iter(default.values()))["default_capacity_provider_strategy"]
+    assert len(services) == len(document["resource"]["aws_ecs_service"])
     for svc in services:
         assert svc.spot_tasks == pytest.approx(cost.expected_spot_tasks(strategy, svc.tasks))
 

@@ -297,6 +297,10 @@ def test_images_and_log_groups(
     graph, document = graphs[env], synthesized[env]
     repos = {r["name"] for r in resources(document, "aws_ecr_repository")}
     groups = {g["name"] for g in resources(document, "aws_cloudwatch_log_group")}
+    services = {
+        s["name"].removeprefix(f"fargate-{env}-") for s in resources(document, "aws_ecs_service")
+    }
+    assert {s.label.splitlines()[0] for s in graph.of_kind("service")} == services
     for service in graph.of_kind("service"):
         name = service.label.splitlines()[0]
         targets = {e.label: graph.nodes[e.target] for e in graph.edges if e.source == service.id}

@@ -15,6 +15,7 @@ from modules.network import ADMIN_PORTS, ports_except
 from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources
+from tests.variants import VARIANTS
 
 Json = dict[str, Any]
 
@@ -70,7 +71,9 @@ def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_on_every_subnet(
 
 
 def test_scheduler_trust_names_the_schedule_group(synthesized: dict[str, Json]) -> None:
-    for env in load_environments():
+    checked = 0
+    # The user's environments and the fixtures (which schedule jobs, so the check runs).
+    for env in (*load_environments(), *VARIANTS.values()):
         stack = synthesized[env.name]
         caller = next(iter(stack["data"]["aws_caller_identity"]))
         account = f"${{data.aws_caller_identity.{caller}.account_id}}"
@@ -89,7 +92,9 @@ def test_scheduler_trust_names_the_schedule_group(synthesized: dict[str, Json]) 
                 }
             }
             assert schedule.get("group_name") in (None, "default")
+            checked += 1
         assert len(schedules) == sum(1 for j in env.jobs if j.schedule is not None)
+    assert checked, "no environment or fixture schedules a job: the trust went unchecked"
 
 
 def test_dead_letter_queues_deny_requests_without_tls(synthesized: dict[str, Json]) -> None:
@@ -116,8 +121,10 @@ def test_dead_letter_queues_deny_requests_without_tls(synthesized: dict[str, Jso
 def test_waf_runs_the_ip_reputation_and_anonymous_ip_lists_first(
     synthesized: dict[str, Json],
 ) -> None:
-    for env in load_environments():
+    checked = 0
+    for env in (*load_environments(), *VARIANTS.values()):
         if not env.waf.enabled:
+            assert not resources(synthesized[env.name], "aws_wafv2_web_acl"), env.name
             continue
         _, acl = by_path(synthesized[env.name], "aws_wafv2_web_acl", "waf/acl")
         by_priority = [r["name"] for r in sorted(acl["rule"], key=lambda r: r["priority"])]
@@ -125,6 +132,8 @@ def test_waf_runs_the_ip_reputation_and_anonymous_ip_lists_first(
             "AWSManagedRulesAmazonIpReputationList",
             "AWSManagedRulesAnonymousIpList",
         ]
+        checked += 1
+    assert checked, "no environment or fixture enables WAF: the rule order went unchecked"
 
 
 def test_waf_count_only_rules_override_exactly_the_named_rules(
