@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 from tests.constants import PACKAGES, ROOT
 
-__all__ = ["ROOT", "full_copy", "project_copy", "snapshot"]
+__all__ = ["ROOT", "example_copy", "full_copy", "project_copy", "snapshot"]
 
 
 def project_copy(parent: Path) -> Path:
@@ -19,6 +20,30 @@ def project_copy(parent: Path) -> Path:
         shutil.copytree(
             ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
         )
+    return copy
+
+
+EXAMPLE_ENVS = ROOT / "tests" / "example_envs"
+EXAMPLE_NAMES = ("dev", "stg", "prod")
+
+
+def example_copy(parent: Path) -> Path:
+    """`project_copy` with the frozen example (tests/example_envs) as its environments instead
+    of the user's: tests that assert exact messages or output run on config the tests own."""
+    copy = project_copy(parent)
+    envs = copy / "envs"
+    for path in envs.glob("*.py"):
+        if path.name != "__init__.py":
+            path.unlink()
+    for name in ("base", *EXAMPLE_NAMES):
+        shutil.copy(EXAMPLE_ENVS / f"{name}.py", envs / f"{name}.py")
+    init = envs / "__init__.py"
+    listed = "DEFAULT_ENVIRONMENTS = (" + ", ".join(f'"{name}"' for name in EXAMPLE_NAMES) + ")"
+    text, count = re.subn(
+        r"^DEFAULT_ENVIRONMENTS = \([^)]*\)$", listed, init.read_text(), flags=re.M
+    )
+    assert count == 1, "envs/__init__.py no longer defines DEFAULT_ENVIRONMENTS on one line"
+    init.write_text(text)
     return copy
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.constants import ACCOUNT, CERTIFICATE, USER_POOL
-from tests.project_copy import ROOT, project_copy, snapshot
+from tests.project_copy import ROOT, example_copy, snapshot
 
 COGNITO = {
     "user_pool_arn": USER_POOL,
@@ -1260,8 +1260,9 @@ class Outcome:
 
 
 def prepared_copy(parent: Path) -> Path:
-    """A copy of the project code with a previous synth in cdktf.out/."""
-    copy = project_copy(parent)
+    """A copy of the project code on the frozen example envs, with a previous synth in
+    cdktf.out/."""
+    copy = example_copy(parent)
     previous = copy / "cdktf.out"
     (previous / "stacks" / "dev").mkdir(parents=True)
     (previous / "stacks" / "dev" / "cdk.tf.json").write_text('{"previous": "synth"}\n')
