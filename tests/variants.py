@@ -325,9 +325,14 @@ SERVICE_CONNECT = {
 }
 """Service Connect in place of the internal ALB, with EFS, a database and three containers."""
 
+EXAMPLE = "example"
+"""The frozen example's dev (tests/example_envs) unchanged but for its name: exact examples of
+what the shipped dev synthesizes run on this stack, never on the user's `dev`."""
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
+        variant(EXAMPLE, str(DEV["network"]["vpc_cidr"]), {}),
         variant(
             "nat-none",
             "10.10.0.0/24",

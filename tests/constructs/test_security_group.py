@@ -7,30 +7,37 @@ from typing import Any
 import pytest
 
 from tests.tf import resources, rule_set, security_group_names
-from tests.variants import VARIANTS
+from tests.variants import EXAMPLE, VARIANTS
 
 Json = dict[str, Any]
 
 
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
+
+
 def test_dev_ingress_is_exactly_the_architecture(dev: Json) -> None:
     assert rule_set(dev, "ingress") == {
-        ("fargate-dev-public-alb", "0.0.0.0/0", 80),
-        ("fargate-dev-public-alb", "::/0", 80),
-        ("fargate-dev-frontend-tasks", "fargate-dev-public-alb", 3000),
-        ("fargate-dev-internal-alb", "fargate-dev-frontend-tasks", 80),
-        ("fargate-dev-backend-tasks", "fargate-dev-internal-alb", 8080),
+        ("fargate-example-public-alb", "0.0.0.0/0", 80),
+        ("fargate-example-public-alb", "::/0", 80),
+        ("fargate-example-frontend-tasks", "fargate-example-public-alb", 3000),
+        ("fargate-example-internal-alb", "fargate-example-frontend-tasks", 80),
+        ("fargate-example-backend-tasks", "fargate-example-internal-alb", 8080),
         # Every task reaches the endpoints through the one shared workloads group.
-        ("fargate-dev-vpc-endpoints", "fargate-dev-workloads", 443),
+        ("fargate-example-vpc-endpoints", "fargate-example-workloads", 443),
     }
 
 
 def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
     assert rule_set(dev, "egress") == {
-        ("fargate-dev-public-alb", "fargate-dev-frontend-tasks", 3000),
-        ("fargate-dev-internal-alb", "fargate-dev-backend-tasks", 8080),
-        ("fargate-dev-frontend-tasks", "fargate-dev-internal-alb", 80),
-        ("fargate-dev-workloads", "fargate-dev-vpc-endpoints", 443),
-        ("fargate-dev-workloads", "prefix-list", 443),
+        ("fargate-example-public-alb", "fargate-example-frontend-tasks", 3000),
+        ("fargate-example-internal-alb", "fargate-example-backend-tasks", 8080),
+        ("fargate-example-frontend-tasks", "fargate-example-internal-alb", 80),
+        ("fargate-example-workloads", "fargate-example-vpc-endpoints", 443),
+        ("fargate-example-workloads", "prefix-list", 443),
     }
 
 
@@ -100,7 +107,7 @@ def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json])
 def test_every_task_carries_its_own_group_and_the_workloads_group(
     synthesized: dict[str, Json],
 ) -> None:
-    for name in ("dev", "https-shop", "nat-none"):
+    for name in (EXAMPLE, "https-shop", "nat-none"):
         stack = synthesized[name]
         names = security_group_names(stack)
         shared = f"fargate-{name}-workloads"

@@ -402,8 +402,8 @@ def test_missing_outdir_is_a_clean_error() -> None:
 
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path) -> None:
-    result = run_cli("cost", "--env", "qa", "--outdir", str(synth_outdir))
-    _assert_clean_error(result, "no stack 'qa'", "(available: ", " dev, ", "https-shop")
+    result = run_cli("cost", "--env", "no-such-env", "--outdir", str(synth_outdir))
+    _assert_clean_error(result, "no stack 'no-such-env'", "(available: ", " dev, ", "https-shop")
 
 
 def test_region_without_prices_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:

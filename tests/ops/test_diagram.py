@@ -475,9 +475,9 @@ def test_missing_outdir_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:
-    result = _cli("--env", "qa", "--outdir", str(synth_outdir), "--out", str(tmp_path))
+    result = _cli("--env", "no-such-env", "--outdir", str(synth_outdir), "--out", str(tmp_path))
     assert result.returncode == 2
-    assert "error: no stack 'qa'" in result.stderr and "Traceback" not in result.stderr
+    assert "error: no stack 'no-such-env'" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph]) -> None:

@@ -774,8 +774,8 @@ def test_exec_without_the_plugin_prints_the_exact_command(
     ("argv", "message"),
     [
         (
-            ["deploy", "--env", "qa", "--service", "backend", "--image", "1"],
-            "'qa' is not an environment",
+            ["deploy", "--env", "no-such-env", "--service", "backend", "--image", "1"],
+            "'no-such-env' is not an environment",
         ),
         (
             ["deploy", "--env", "dev", "--service", "nope", "--image", "1"],
