@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.constants import PACKAGES, ROOT
 
-__all__ = ["ROOT", "example_copy", "full_copy", "project_copy", "snapshot"]
+__all__ = ["ROOT", "example_copy", "full_copy", "project_copy", "snapshot", "use_examples"]
 
 
 def project_copy(parent: Path) -> Path:
@@ -31,6 +31,12 @@ def example_copy(parent: Path) -> Path:
     """`project_copy` with the frozen example (tests/example_envs) as its environments instead
     of the user's: tests that assert exact messages or output run on config the tests own."""
     copy = project_copy(parent)
+    use_examples(copy)
+    return copy
+
+
+def use_examples(copy: Path) -> None:
+    """Replace the environment files of a project copy with the frozen example's."""
     envs = copy / "envs"
     for path in envs.glob("*.py"):
         if path.name != "__init__.py":
@@ -44,7 +50,6 @@ def example_copy(parent: Path) -> Path:
     )
     assert count == 1, "envs/__init__.py no longer defines DEFAULT_ENVIRONMENTS on one line"
     init.write_text(text)
-    return copy
 
 
 def snapshot(directory: Path, *, skip: str | None = None) -> dict[str, bytes]:
@@ -57,11 +62,11 @@ def snapshot(directory: Path, *, skip: str | None = None) -> dict[str, bytes]:
     }
 
 
-def full_copy(parent: Path) -> Path:
+def full_copy(parent: Path, *, examples: bool = False) -> Path:
     """`project_copy` plus what `make` needs: the Makefile, cdktf.json, the lock files (their
     times kept, so make sees the venvs as up to date) and `.venv` (and `.venv-checkov`, if
-    built) linked, not copied."""
-    copy = project_copy(parent)
+    built) linked, not copied. `examples`: on the frozen example envs (`use_examples`)."""
+    copy = example_copy(parent) if examples else project_copy(parent)
     for path in (ROOT / "Makefile", ROOT / "cdktf.json", *ROOT.glob("requirements*.txt")):
         shutil.copy2(path, copy / path.name)
     for venv in (".venv", ".venv-checkov"):

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.example_envs import build_example
-from tests.project_copy import ROOT, full_copy, project_copy
+from tests.project_copy import ROOT, example_copy, full_copy
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 
@@ -89,7 +89,7 @@ session synth is done (it runs beside the tests that read the session synth)."""
 
 def start_synth_copy(parent: Path) -> tuple[Path, subprocess.Popen[str]]:
     """A full copy, and the README's first command (`make synth`) started in it."""
-    project = full_copy(parent)
+    project = full_copy(parent, examples=True)
     process = subprocess.Popen(
         ["bash", "-c", "make synth"],
         cwd=project,
@@ -164,7 +164,7 @@ def check_console(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Pa
             assert expected == [str(last_status)]
         elif edit is not None:
             # A config mistake shown on purpose: make it in a fresh copy, compare verbatim.
-            broken = project_copy(tmp_path)
+            broken = example_copy(tmp_path)
             file = broken / edit.group(1)
             key = edit.group(2).split(":")[0]
             source = file.read_text()
@@ -236,7 +236,7 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
     """Do exactly what the README says: paste the entry under `services` in envs/base.py."""
     snippet = ast.literal_eval("{" + block.text + "}")
     assert list(snippet) == ["services"]
-    project = project_copy(tmp_path)
+    project = example_copy(tmp_path)
     base = project / "envs" / "base.py"
     entries = textwrap.indent(textwrap.dedent("\n".join(block.text.splitlines()[1:-1])), " " * 8)
     anchor = '    "services": {\n'
@@ -289,7 +289,7 @@ def check_overrides_example(
 
 def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The sample gap: dev without NAT and without its ssmmessages endpoint."""
-    project = project_copy(tmp_path)
+    project = example_copy(tmp_path)
     dev = project / "envs" / "dev.py"
     source = dev.read_text()
     for old, new in (
