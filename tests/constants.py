@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from envs import DEFAULT_ENVIRONMENTS
 from envs.schema.names import BOOTSTRAP_STACK_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,5 +28,7 @@ KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-123456789
 
 BOOTSTRAP_STACK = BOOTSTRAP_STACK_NAME
 """The state bootstrap stack every synth writes next to the environments."""
+DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
+"""The stacks `python main.py` writes for the user's environments."""
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 """Credentials moto accepts (never real ones)."""

@@ -401,3 +401,11 @@ TWO_REGION_STATE: tuple[EnvironmentConfig, ...] = tuple(
 )
 """Environments whose state buckets live in two regions (bootstrap input only: no platform
 stacks of their own)."""
+
+
+def environments_and_variants() -> dict[str, EnvironmentConfig]:
+    """The user's environments and every variant, by name: the configs the session synth
+    writes (invariants run over the first, and over a variant where they must see a case)."""
+    from envs import load_environments
+
+    return {env.name: env for env in (*load_environments(), *VARIANTS.values())}

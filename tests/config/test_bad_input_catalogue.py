@@ -26,6 +26,7 @@ import pytest
 
 from tests.constants import ACCOUNT, CERTIFICATE, USER_POOL
 from tests.project_copy import ROOT, example_copy, snapshot
+from tests.variants import NGINX
 
 COGNITO = {
     "user_pool_arn": USER_POOL,
@@ -974,7 +975,6 @@ CASES: tuple[Case, ...] = (
 
 # Workload model (issue #15): commands, borrowed images, containers, storage, queues.
 WORKER = {"exposure": "none", "desired_count": 1}
-NGINX = "public.ecr.aws/nginx/nginx:1.27"
 CASES += (
     Case(
         "service-same-image-as-unknown",

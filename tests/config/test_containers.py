@@ -11,8 +11,7 @@ from envs import ConfigError, merge
 from tests.constants import ROOT
 from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
-
-NGINX = "public.ecr.aws/nginx/nginx:1.27"
+from tests.variants import NGINX
 
 
 def rejected(overrides: dict[str, Any]) -> str:

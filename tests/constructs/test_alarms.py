@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, load_environments
+from envs import DEFAULT_ENVIRONMENTS
 from envs.schema.service import Exposure
 from modules.alarms import job_failure_pattern
+from tests.constants import ACCOUNT, REGION
 from tests.event_pattern import matches
 from tests.tf import by_path, only, policy, ref, resources
-from tests.variants import VARIANTS
+from tests.variants import VARIANTS, environments_and_variants
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in (*load_environments(), *VARIANTS.values())}
+ENVIRONMENTS = environments_and_variants()
 
 
 def topic_ref(stack: Json) -> str:
@@ -251,8 +252,8 @@ def sample_event(family: str, *, exit_code: int | None, stop_code: str) -> Json:
     }
 
 
-FAMILY_PREFIX = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/fargate-dev-migrate:"
-CLUSTER = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/fargate-dev"
+FAMILY_PREFIX = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/fargate-dev-migrate:"
+CLUSTER = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/fargate-dev"
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,21 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, load_environments, merge
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, merge
 from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
-from tests.variants import ORDERS_TABLE, PARTNER_BUCKET, PARTNER_QUEUE, TOPIC, VARIANTS
+from tests.variants import (
+    ORDERS_TABLE,
+    PARTNER_BUCKET,
+    PARTNER_QUEUE,
+    TOPIC,
+    VARIANTS,
+    environments_and_variants,
+)
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in (*load_environments(), *VARIANTS.values())}
+ENVIRONMENTS = environments_and_variants()
 
 
 def task_policies(stack: Json, path: str) -> dict[str, list[Json]]:

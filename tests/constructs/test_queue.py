@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, load_environments, merge
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, merge
 from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
 from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
-from tests.variants import KMS_KEY, VARIANTS
+from tests.variants import KMS_KEY, VARIANTS, environments_and_variants
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in (*load_environments(), *VARIANTS.values())}
+ENVIRONMENTS = environments_and_variants()
 
 
 def queue(stack: Json, consumer: str, which: str = "queue") -> tuple[str, Json]:
