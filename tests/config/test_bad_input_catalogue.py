@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.constants import ACCOUNT, CERTIFICATE, USER_POOL
-from tests.project_copy import ROOT, example_copy, snapshot
+from tests.project_copy import EXAMPLE_ENVS, ROOT, example_copy, snapshot
 from tests.variants import NGINX
 
 COGNITO = {
@@ -79,7 +79,12 @@ def schedule(**settings: Any) -> dict[str, Any]:
 
 
 def next_line(path: str) -> int:
-    """The line number of text appended to one of the project's files."""
+    """The line number of text appended to one of the copy's files (its env value files are
+    the frozen example's: `example_copy`)."""
+    file = Path(path)
+    frozen = EXAMPLE_ENVS / file.name
+    if file.parent.name == "envs" and file.name != "__init__.py" and frozen.exists():
+        return len(frozen.read_text().splitlines()) + 1
     return len((ROOT / path).read_text().splitlines()) + 1
 
 
@@ -1398,12 +1403,14 @@ def test_bad_input_is_rejected_clearly(outcomes: dict[str, Outcome], case: Case)
 
 
 def test_copies_are_valid_again_after_the_catalogue(
-    projects: list[Path], outcomes: dict[str, Outcome]
+    projects: list[Path], outcomes: dict[str, Outcome], tmp_path: Path
 ) -> None:
-    """Every case restored the files it edited: each copy's envs/ is the repo's and valid."""
+    """Every case restored the files it edited: each copy's envs/ is a fresh copy's (the
+    frozen example on the repo's code) and valid."""
     assert len(outcomes) == len(CASES)
+    fresh = snapshot(example_copy(tmp_path) / "envs", skip="__pycache__")
     for project in projects:
-        assert snapshot(project / "envs") == snapshot(ROOT / "envs", skip="__pycache__")
+        assert snapshot(project / "envs") == fresh
         result = subprocess.run(
             [sys.executable, "main.py", "--check"],
             cwd=project,

@@ -172,7 +172,7 @@ def test_flow_logs_everywhere_with_finite_encrypted_retention(
         assert trust["Condition"] == {
             "StringEquals": {"aws:SourceAccount": account_ref},
             "ArnLike": {
-                "aws:SourceArn": f"arn:aws:ec2:ap-northeast-1:{account_ref}:vpc-flow-log/*"
+                "aws:SourceArn": f"arn:aws:ec2:{config.region}:{account_ref}:vpc-flow-log/*"
             },
         }
 
