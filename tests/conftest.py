@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.background import SHARED, Job, stop_all
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 SYNTH_FIXTURES = frozenset({"synth_outdir", "synthesized", "dev", "stg", "prod"})
 SYNTH_MODULES = pytest.StashKey[frozenset[str]]()

@@ -32,8 +32,7 @@ def test_invariants_hold_after_the_five_edits(tmp_path: Path) -> None:
             shutil.copytree(extra, copy / extra.name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(extra, copy)
-    # checkov's venv, linked as tests/project_copy.full_copy links it (the policy scan's
-    # invariant runs it).
+    # checkov runs from the project's own venv (tests/stacks/test_policy_scan.py): link it.
     if (ROOT / ".venv-checkov").exists():
         (copy / ".venv-checkov").symlink_to((ROOT / ".venv-checkov").resolve())
     apply(copy)

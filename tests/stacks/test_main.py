@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import main
+from envs import DEFAULT_ENVIRONMENTS
 from tests.project_copy import ROOT, project_copy, snapshot
 
 
@@ -51,14 +52,15 @@ def test_bad_config_exits_2_with_message_and_keeps_old_output(tmp_path: Path) ->
 
 def test_unknown_environment_on_the_command_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "main.py", "--env", "qa"],
+        [sys.executable, "main.py", "--env", "no-such-env"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 2
-    assert "environment 'qa' has no file; known environments: dev, stg, prod" in result.stderr
+    known = ", ".join(DEFAULT_ENVIRONMENTS)
+    assert f"environment 'no-such-env' has no file; known environments: {known}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -70,7 +72,7 @@ def test_check_validates_without_synthesizing(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert result.stdout.strip() == "configuration valid: dev, stg, prod"
+    assert result.stdout.strip() == f"configuration valid: {', '.join(DEFAULT_ENVIRONMENTS)}"
     assert not (tmp_path / "out").exists()
 
 

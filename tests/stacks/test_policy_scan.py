@@ -24,17 +24,14 @@ from typing import Any
 import pytest
 import yaml
 
-from envs import DEFAULT_ENVIRONMENTS
 from tests.background import SHARED, Job
-from tests.project_copy import ROOT
-from tests.variants import BOOTSTRAP_STACK
+from tests.constants import DEFAULT_STACKS, ROOT
 
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
 # checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
 # CHECKOV overrides the path.
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
-DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}
 OPTIONAL_KEYS = {"paths"}
