@@ -35,7 +35,7 @@ APPENDED = {
     "dev": """
 OVERRIDES["services"] = {
     **OVERRIDES.get("services", {}),
-    "worker": {"exposure": "none", "cpu": 256, "memory_mib": 512, "desired_count": 1},
+    "mailer": {"exposure": "none", "cpu": 256, "memory_mib": 512, "desired_count": 1},
 }
 OVERRIDES["jobs"] = {
     **OVERRIDES.get("jobs", {}),
