@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ACCOUNT = "123456789012"
+from tests.constants import ACCOUNT, CERTIFICATE
+
 QA = f'''"""qa: a test environment in us-east-1 (added by the five-edit proof)."""
 
 from typing import Any
@@ -34,7 +35,7 @@ APPENDED = {
     "dev": """
 OVERRIDES["services"] = {
     **OVERRIDES.get("services", {}),
-    "worker": {"exposure": "none", "cpu": 256, "memory_mib": 512, "desired_count": 1},
+    "mailer": {"exposure": "none", "cpu": 256, "memory_mib": 512, "desired_count": 1},
 }
 OVERRIDES["jobs"] = {
     **OVERRIDES.get("jobs", {}),
@@ -56,9 +57,7 @@ OVERRIDES["services"] = {
     "prod": f"""
 OVERRIDES["public_alb"] = {{
     **OVERRIDES.get("public_alb", {{}}),
-    "certificate_arn": (
-        "arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-    ),
+    "certificate_arn": "{CERTIFICATE}",
 }}
 """,
 }

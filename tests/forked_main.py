@@ -26,7 +26,8 @@ import sys
 import traceback
 from pathlib import Path
 
-PACKAGES = ("envs", "ops", "modules", "stacks")
+# tests.constants.PACKAGES: this script runs inside a project copy, which has no tests/ to import.
+PACKAGES = ("envs", "modules", "ops", "stacks")
 
 
 def project_modules(project: Path) -> dict[str, tuple[Path, str]]:

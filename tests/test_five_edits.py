@@ -32,6 +32,9 @@ def test_invariants_hold_after_the_five_edits(tmp_path: Path) -> None:
             shutil.copytree(extra, copy / extra.name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(extra, copy)
+    # checkov runs from the project's own venv (tests/stacks/test_policy_scan.py): link it.
+    if (ROOT / ".venv-checkov").exists():
+        (copy / ".venv-checkov").symlink_to((ROOT / ".venv-checkov").resolve())
     apply(copy)
     check = subprocess.run(
         [sys.executable, "main.py", "--check"], cwd=copy, capture_output=True, text=True

@@ -7,26 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from envs import build_environment, merge
+from envs import merge
 from envs.schema.environment import EnvironmentConfig
-from envs.schema.names import BOOTSTRAP_STACK_NAME as BOOTSTRAP_STACK
+from tests.constants import ACCOUNT, BOOTSTRAP_STACK, CERTIFICATE, KMS_KEY, USER_POOL
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 
-ACCOUNT = "123456789012"
-CERTIFICATE = (
-    f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-)
-USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast-1_AbCdEf123"
 SSM_SECRET = f"arn:aws:ssm:ap-northeast-1:{ACCOUNT}:parameter/shop/db-password"
 SM_SECRET = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/api-key-AbC123"
 SM_SECRET_BY_NAME = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/worker-token"
-KMS_KEY = f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TEMPLATE_LOOKALIKE = "echo ${HOME} $${x} %{ if true }100%{ endif } ${"
 ORDERS_TABLE = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/orders"
 
 
 def variant(name: str, cidr: str, overrides: dict[str, Any]) -> EnvironmentConfig:
-    return build_environment(
+    return build_example(
         merge(DEV, merge({"name": name, "network": {"vpc_cidr": cidr}}, overrides)),
         source=f"tests/variants.py:{name}",
     )
@@ -330,9 +325,14 @@ SERVICE_CONNECT = {
 }
 """Service Connect in place of the internal ALB, with EFS, a database and three containers."""
 
+EXAMPLE = "example"
+"""The frozen example's dev (tests/example_envs) unchanged but for its name: exact examples of
+what the shipped dev synthesizes run on this stack, never on the user's `dev`."""
+
 VARIANTS: dict[str, EnvironmentConfig] = {
     env.name: env
     for env in (
+        variant(EXAMPLE, str(DEV["network"]["vpc_cidr"]), {}),
         variant(
             "nat-none",
             "10.10.0.0/24",
@@ -401,3 +401,11 @@ TWO_REGION_STATE: tuple[EnvironmentConfig, ...] = tuple(
 )
 """Environments whose state buckets live in two regions (bootstrap input only: no platform
 stacks of their own)."""
+
+
+def environments_and_variants() -> dict[str, EnvironmentConfig]:
+    """The user's environments and every variant, by name: the configs the session synth
+    writes (invariants run over the first, and over a variant where they must see a case)."""
+    from envs import load_environments
+
+    return {env.name: env for env in (*load_environments(), *VARIANTS.values())}

@@ -7,9 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.project_copy import ROOT
-
-PACKAGES = ("envs", "modules", "stacks", "ops")
+from tests.constants import PACKAGES, ROOT
 
 
 def _module_name(path: Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 MAKEFILE = ROOT / "Makefile"
 INPUTS = sorted(ROOT.glob("requirements*.in"))

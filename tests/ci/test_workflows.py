@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLAN = WORKFLOWS / "plan.yml"

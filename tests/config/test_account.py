@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge, validate_together
+from envs import ConfigError, merge, validate_together
+from tests.constants import OTHER_ACCOUNT as OTHER
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.example_envs.stg import OVERRIDES as STG
-
-OTHER = "210987654321"
 
 
 def problems(overrides: dict[str, Any]) -> tuple[str, ...]:
     with pytest.raises(ConfigError) as error:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     return error.value.problems
 
 
@@ -29,7 +29,7 @@ def test_account_id_must_be_12_digits(account: str) -> None:
 def test_account_id_is_required() -> None:
     data = {k: v for k, v in DEV.items() if k != "account_id"}
     with pytest.raises(ConfigError) as error:
-        build_environment(data, source="envs/dev.py")
+        build_example(data, source="envs/dev.py")
     assert "envs/dev.py: account_id: required field is missing" in error.value.problems
 
 
@@ -62,27 +62,27 @@ def test_some_role_must_administer_the_keys() -> None:
     (line,) = problems({"role_arn": None})
     assert line.startswith("envs/dev.py: key_admin_role_arns: no role administers")
     admin = "arn:aws:iam::123456789012:role/platform-admin"
-    env = build_environment(merge(DEV, {"role_arn": None, "key_admin_role_arns": [admin]}))
+    env = build_example(merge(DEV, {"role_arn": None, "key_admin_role_arns": [admin]}))
     assert env.key_admins == (admin,)
 
 
 def test_key_admins_put_the_deploy_role_first_without_duplicates() -> None:
     deploy = DEV["role_arn"]
     admin = "arn:aws:iam::123456789012:role/platform-admin"
-    env = build_environment(merge(DEV, {"key_admin_role_arns": [admin, deploy]}))
+    env = build_example(merge(DEV, {"key_admin_role_arns": [admin, deploy]}))
     assert env.key_admins == (deploy, admin)
 
 
 def test_state_kms_key_is_named_by_alias_in_the_state_account_and_region() -> None:
-    env = build_environment(merge(DEV, {"state": {"bucket": "team.state.bucket"}}))
+    env = build_example(merge(DEV, {"state": {"bucket": "team.state.bucket"}}))
     assert env.state_kms_key_arn == (
         "arn:aws:kms:ap-northeast-1:123456789012:alias/tfstate-team-state-bucket"
     )
 
 
 def test_accounts_do_not_share_a_state_bucket() -> None:
-    dev = build_environment(DEV, source="envs/dev.py")
-    stg = build_environment(
+    dev = build_example(DEV, source="envs/dev.py")
+    stg = build_example(
         merge(
             STG,
             {"account_id": OTHER, "role_arn": f"arn:aws:iam::{OTHER}:role/fargate-stg-deploy"},

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import CERTIFICATE, USER_POOL
 
@@ -16,7 +17,7 @@ COGNITO = {"user_pool_arn": USER_POOL, "user_pool_client_id": "abc123", "user_po
 
 def rejected(overrides: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     return caught.value.render()
 
 
@@ -200,7 +201,7 @@ def test_duplicate_schedule_names_are_refused() -> None:
 
 
 def test_rollback_defaults_follow_the_load_balancer() -> None:
-    env = build_environment(
+    env = build_example(
         merge(DEV, {"services": {"worker": {"exposure": "none"}}}), source="envs/dev.py"
     )
     services = {s.name: s for s in env.services}
@@ -225,7 +226,7 @@ def test_rollback_defaults_follow_the_load_balancer() -> None:
 def test_missed_run_window_follows_the_schedule(
     schedule: dict[str, Any], hours: int | None
 ) -> None:
-    env = build_environment(
+    env = build_example(
         merge(DEV, {"jobs": {"nightly-report": {"schedule": schedule}}}), source="envs/dev.py"
     )
     job = next(j for j in env.jobs if j.name == "nightly-report")

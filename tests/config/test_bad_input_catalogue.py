@@ -24,13 +24,10 @@ from typing import Any
 
 import pytest
 
-from tests.project_copy import ROOT, project_copy, snapshot
+from tests.constants import ACCOUNT, CERTIFICATE, USER_POOL
+from tests.project_copy import EXAMPLE_ENVS, ROOT, example_copy, snapshot
+from tests.variants import NGINX
 
-ACCOUNT = "123456789012"
-CERTIFICATE = (
-    f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-)
-USER_POOL = f"arn:aws:cognito-idp:ap-northeast-1:{ACCOUNT}:userpool/ap-northeast-1_AbCdEf123"
 COGNITO = {
     "user_pool_arn": USER_POOL,
     "user_pool_client_id": "3abc4defg5hij6klm7nop8qrs",
@@ -82,7 +79,12 @@ def schedule(**settings: Any) -> dict[str, Any]:
 
 
 def next_line(path: str) -> int:
-    """The line number of text appended to one of the project's files."""
+    """The line number of text appended to one of the copy's files (its env value files are
+    the frozen example's: `example_copy`)."""
+    file = Path(path)
+    frozen = EXAMPLE_ENVS / file.name
+    if file.parent.name == "envs" and file.name != "__init__.py" and frozen.exists():
+        return len(frozen.read_text().splitlines()) + 1
     return len((ROOT / path).read_text().splitlines()) + 1
 
 
@@ -978,7 +980,6 @@ CASES: tuple[Case, ...] = (
 
 # Workload model (issue #15): commands, borrowed images, containers, storage, queues.
 WORKER = {"exposure": "none", "desired_count": 1}
-NGINX = "public.ecr.aws/nginx/nginx:1.27"
 CASES += (
     Case(
         "service-same-image-as-unknown",
@@ -1264,8 +1265,9 @@ class Outcome:
 
 
 def prepared_copy(parent: Path) -> Path:
-    """A copy of the project code with a previous synth in cdktf.out/."""
-    copy = project_copy(parent)
+    """A copy of the project code on the frozen example envs, with a previous synth in
+    cdktf.out/."""
+    copy = example_copy(parent)
     previous = copy / "cdktf.out"
     (previous / "stacks" / "dev").mkdir(parents=True)
     (previous / "stacks" / "dev" / "cdk.tf.json").write_text('{"previous": "synth"}\n')
@@ -1401,12 +1403,14 @@ def test_bad_input_is_rejected_clearly(outcomes: dict[str, Outcome], case: Case)
 
 
 def test_copies_are_valid_again_after_the_catalogue(
-    projects: list[Path], outcomes: dict[str, Outcome]
+    projects: list[Path], outcomes: dict[str, Outcome], tmp_path: Path
 ) -> None:
-    """Every case restored the files it edited: each copy's envs/ is the repo's and valid."""
+    """Every case restored the files it edited: each copy's envs/ is a fresh copy's (the
+    frozen example on the repo's code) and valid."""
     assert len(outcomes) == len(CASES)
+    fresh = snapshot(example_copy(tmp_path) / "envs", skip="__pycache__")
     for project in projects:
-        assert snapshot(project / "envs") == snapshot(ROOT / "envs", skip="__pycache__")
+        assert snapshot(project / "envs") == fresh
         result = subprocess.run(
             [sys.executable, "main.py", "--check"],
             cwd=project,

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, load_environments, merge
+from envs import ConfigError, load_environments, merge
 from envs.schema.alb import WAF_RATE_LIMIT
 from envs.schema.job import RETRY_ATTEMPTS
 from main import main
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 
 pytestmark = pytest.mark.invariant
@@ -19,7 +20,7 @@ RETRY_ATTEMPTS_MAX = RETRY_ATTEMPTS.high
 
 
 def build(overrides: dict[str, Any]) -> Any:
-    return build_environment(merge(DEV, overrides), source="envs/dev.py")
+    return build_example(merge(DEV, overrides), source="envs/dev.py")
 
 
 def rejected(overrides: dict[str, Any]) -> str:

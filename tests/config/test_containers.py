@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
+from tests.constants import ROOT
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
-from tests.project_copy import ROOT
-
-NGINX = "public.ecr.aws/nginx/nginx:1.27"
+from tests.variants import NGINX
 
 
 def rejected(overrides: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     return caught.value.render()
 
 
@@ -150,7 +150,7 @@ def test_readme_sidecar_example_is_valid() -> None:
     start = readme.index("<!-- example:sidecars -->\n```python\n")
     block = readme[start : readme.index("```\n", start + 40)].split("\n", 2)[2]
     overrides = eval("{" + block + "}")  # a literal dict entry, as pasted into an env file
-    env = build_environment(merge(DEV, overrides), source="README.md")
+    env = build_example(merge(DEV, overrides), source="README.md")
     reports = next(s for s in env.services if s.name == "reports")
     assert [p.value for p in reports.sidecar_presets] == ["otel-collector"]
     assert reports.sidecars["warm-cache"].same_image_as == "reports"

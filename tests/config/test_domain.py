@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge, validate_together
+from envs import ConfigError, merge, validate_together
 from envs.schema.domain import ACM_DOMAIN_NAMES_DEFAULT_QUOTA
 from envs.schema.environment import EnvironmentConfig
 from envs.schema.service import Exposure
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 
 CERTIFICATE_US = (
@@ -26,7 +27,7 @@ def hosts(**by_service: list[str]) -> dict[str, Any]:
 
 
 def build(overrides: dict[str, Any]) -> EnvironmentConfig:
-    return build_environment(merge(DEV, overrides), source="envs/dev.py")
+    return build_example(merge(DEV, overrides), source="envs/dev.py")
 
 
 def rejected(overrides: dict[str, Any]) -> list[str]:
@@ -199,7 +200,7 @@ def test_cognito_is_accepted_with_domain_hosts() -> None:
 
 def test_two_environments_never_share_names() -> None:
     dev = build(hosts(frontend=["app.example.org"]))
-    other = build_environment(
+    other = build_example(
         merge(
             DEV,
             {

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
-from envs.base import BASE
+from envs import ConfigError, merge
+from tests.example_envs import build_example
+from tests.example_envs.base import BASE
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import KMS_KEY, SM_SECRET, SSM_SECRET
 
@@ -26,7 +27,7 @@ def gaps(*overrides: dict[str, Any]) -> list[str]:
     for override in (NO_EXEC, *overrides):
         config = merge(config, override)
     try:
-        build_environment(config, source="envs/dev.py")
+        build_example(config, source="envs/dev.py")
     except ConfigError as error:
         return [p.removeprefix("envs/dev.py: ") for p in error.problems]
     return []
@@ -135,7 +136,7 @@ def test_nat_without_internet_egress_needs_endpoints() -> None:
 
 
 def test_internet_egress_is_opt_in_and_external_apis_require_it() -> None:
-    env = build_environment(DEV, source="envs/dev.py")
+    env = build_example(DEV, source="envs/dev.py")
     assert not any(w.internet_egress for w in (*env.services, *env.jobs))
     calls = {"services": {"frontend": {"external_apis": ["api.stripe.com"]}}}
     assert gaps(calls) == [

@@ -11,7 +11,6 @@ import pytest
 from envs import (
     DEFAULT_ENVIRONMENTS,
     EnvironmentConfig,
-    build_environment,
     load_environments,
     merge,
 )
@@ -43,6 +42,7 @@ from envs.schema.names import (
     name_problems,
 )
 from envs.schema.workload import CpuArchitecture
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import Json, ref, resources
 from tests.variants import VARIANTS
@@ -116,8 +116,8 @@ def test_every_generated_name_follows_its_rule_and_is_unique_across_envs() -> No
 
 
 def test_a_name_two_envs_would_share_is_reported_once_against_the_later_env() -> None:
-    dev = build_environment(DEV, source="envs/dev.py")
-    nightly = build_environment(
+    dev = build_example(DEV, source="envs/dev.py")
+    nightly = build_example(
         merge(
             DEV,
             {
@@ -190,7 +190,7 @@ def test_job_borrowing_an_arm64_image_runs_on_arm64(synthesized: dict[str, Json]
 
 def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
     def nightly(account_id: str) -> EnvironmentConfig:
-        return build_environment(
+        return build_example(
             merge(
                 DEV,
                 {
@@ -209,7 +209,7 @@ def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
         quotas = shared_quota_problems([first, second], origins)
         return collisions([first, second], origins) + quotas
 
-    own = build_environment(
+    own = build_example(
         merge(
             DEV,
             {"account_id": "111111111111", "role_arn": "arn:aws:iam::111111111111:role/deploy"},
@@ -219,7 +219,7 @@ def test_environments_in_different_accounts_may_reuse_names_and_eips() -> None:
     assert problems(own, nightly("222222222222")) == []
     shared = problems(own, nightly("111111111111"))
     assert [line.split(": ")[1] for line in shared] == ["jobs.report.name"]
-    busy = build_environment(
+    busy = build_example(
         merge(DEV, {"quotas": {"elastic_ips_per_region": 2}}), source="envs/dev.py"
     )
     over = shared_quota_problems(

@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from envs import ConfigError, EnvironmentConfig, build_environment
-from envs.base import BASE
 from envs.schema.network import InterfaceEndpoint, NatMode
 from envs.schema.service import Exposure
+from tests.constants import ACCOUNT
+from tests.example_envs.base import BASE
 from tests.tf import Json, ref, resources, rule_set, where
 
 SOURCE = "envs/generated.py"
-ACCOUNT = "123456789012"
 GENERATED_BASE = {
     **{key: value for key, value in BASE.items() if key not in ("services", "jobs", "buckets")},
     "account_id": ACCOUNT,

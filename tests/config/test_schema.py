@@ -12,17 +12,17 @@ import pytest
 from envs import (
     DEFAULT_ENVIRONMENTS,
     ConfigError,
-    build_environment,
     load_environments,
     merge,
     validate_together,
 )
 from envs.schema.network import NatMode, plan_subnets
+from tests.example_envs import build_example, example_environments
 from tests.example_envs.dev import OVERRIDES as DEV
 
 
 def dev_with(overrides: dict[str, Any]) -> Any:
-    return build_environment(merge(DEV, overrides), source="test")
+    return build_example(merge(DEV, overrides), source="test")
 
 
 def rejected(overrides: dict[str, Any]) -> str:
@@ -32,7 +32,7 @@ def rejected(overrides: dict[str, Any]) -> str:
 
 
 def test_dev_subnets_are_the_four_26s_of_its_24() -> None:
-    dev = load_environments(["dev"])[0]
+    dev = build_example(DEV)
     assert dev.region == "ap-northeast-1"
     assert dev.network.availability_zones == ("ap-northeast-1a", "ap-northeast-1c")
     assert [str(n) for n in dev.network.subnets.public] == ["10.0.0.0/26", "10.0.0.64/26"]
@@ -40,9 +40,13 @@ def test_dev_subnets_are_the_four_26s_of_its_24() -> None:
     assert dev.network.nat_mode is NatMode.SINGLE
 
 
+def test_default_environments_load_in_their_order() -> None:
+    assert [env.name for env in load_environments()] == list(DEFAULT_ENVIRONMENTS)
+
+
 def test_stg_and_prod_defaults() -> None:
-    envs = {env.name: env for env in load_environments()}
-    assert list(envs) == list(DEFAULT_ENVIRONMENTS)
+    envs = {env.name: env for env in example_environments()}
+    assert list(envs) == ["dev", "stg", "prod"]
     prod = envs["prod"]
     assert len(prod.network.availability_zones) == 3
     assert prod.network.nat_mode is NatMode.PER_AZ
@@ -73,9 +77,16 @@ def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, azs: int) -> None
         assert not any(subnet.overlaps(other) for other in subnets[index + 1 :])
 
 
+@pytest.mark.invariant
 def test_state_key_is_per_project_and_environment() -> None:
-    keys = {env.state_key for env in load_environments()}
-    assert keys == {
+    envs = load_environments()
+    assert len({env.state_key for env in envs}) == len(envs), "two environments share a state key"
+    for env in envs:
+        assert env.state_key.endswith(f"{env.project}/{env.name}/terraform.tfstate")
+
+
+def test_state_keys_of_the_example() -> None:
+    assert {env.state_key for env in example_environments()} == {
         "fargate/dev/terraform.tfstate",
         "fargate/stg/terraform.tfstate",
         "fargate/prod/terraform.tfstate",
@@ -83,7 +94,7 @@ def test_state_key_is_per_project_and_environment() -> None:
 
 
 def test_config_objects_are_immutable() -> None:
-    dev = load_environments(["dev"])[0]
+    dev = build_example(DEV)
     with pytest.raises(Exception, match="frozen"):
         dev.name = "other"  # type: ignore[misc]
 
@@ -191,8 +202,8 @@ def test_duplicate_environment_names_are_rejected() -> None:
 
 
 def test_unknown_environment_file_is_rejected() -> None:
-    with pytest.raises(ConfigError, match="environment 'qa' has no file; known environments"):
-        load_environments(["qa"])
+    with pytest.raises(ConfigError, match="environment 'no-such-env' has no file; known "):
+        load_environments(["no-such-env"])
 
 
 def test_config_validation_never_loads_the_provider_or_cdktf() -> None:

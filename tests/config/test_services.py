@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
 from envs.schema.workload import FARGATE_MEMORY_MIB
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.variants import CERTIFICATE, USER_POOL
 
@@ -20,7 +21,7 @@ COGNITO = {
 
 def rejected(overrides: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     return caught.value.render()
 
 
@@ -204,9 +205,7 @@ def test_fargate_table_matches_aws_limits() -> None:
 
 
 def test_services_merge_per_service_over_the_base() -> None:
-    env = build_environment(
-        merge(DEV, {"services": {"backend": {"cpu": 1024, "memory_mib": 2048}}})
-    )
+    env = build_example(merge(DEV, {"services": {"backend": {"cpu": 1024, "memory_mib": 2048}}}))
     backend = next(s for s in env.services if s.name == "backend")
     assert (backend.cpu, backend.memory_mib, backend.container_port) == (1024, 2048, 8080)
     assert backend.enable_execute_command is True  # from envs/dev.py, kept by the merge
@@ -282,7 +281,7 @@ def test_rejected_same_image_as(services: dict[str, Any], expected: str) -> None
 
 
 def test_a_service_borrowing_an_image_inherits_its_architecture() -> None:
-    env = build_environment(
+    env = build_example(
         merge(
             DEV,
             {
@@ -300,7 +299,7 @@ def test_a_service_borrowing_an_image_inherits_its_architecture() -> None:
 
 
 def test_a_job_may_borrow_the_image_a_service_borrows() -> None:
-    env = build_environment(
+    env = build_example(
         merge(
             DEV,
             {

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from envs import load_environments
+from tests.example_envs import build_example
 from tests.tf import by_path, ref, resources, where
-from tests.variants import CERTIFICATE, USER_POOL
+from tests.variants import CERTIFICATE, EXAMPLE, USER_POOL, VARIANTS
 
 Json = dict[str, Any]
 
@@ -25,9 +27,16 @@ def alb(stack: Json, exposure: str) -> tuple[str, Json]:
     return by_path(stack, "aws_lb", f"{exposure}-alb/lb")
 
 
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
+
+
 def test_public_alb_is_internet_facing_in_public_subnets(dev: Json) -> None:
     _, public = alb(dev, "public")
-    assert public["name"] == "fargate-dev-public"
+    assert public["name"] == "fargate-example-public"
     assert public["internal"] is False
     assert public["load_balancer_type"] == "application"
     assert sorted(public["subnets"]) == subnet_refs(dev, "public")
@@ -43,10 +52,21 @@ def test_internal_alb_is_internal_in_private_subnets(dev: Json) -> None:
     assert internal["drop_invalid_header_fields"] is True
 
 
-def test_deletion_protection_only_in_prod(synthesized: dict[str, Json]) -> None:
-    for env, expected in (("dev", False), ("stg", False), ("prod", True)):
-        for exposure in ("public", "internal"):
-            assert alb(synthesized[env], exposure)[1]["enable_deletion_protection"] is expected
+@pytest.mark.invariant
+def test_deletion_protection_as_configured(synthesized: dict[str, Json]) -> None:
+    for config in (*load_environments(), VARIANTS[EXAMPLE]):
+        for exposure, settings in (
+            ("public", config.public_alb),
+            ("internal", config.internal_alb),
+        ):
+            lbs = where(synthesized[config.name], "aws_lb", internal=exposure == "internal")
+            for body in lbs.values():
+                assert body["enable_deletion_protection"] is settings.deletion_protection
+
+
+def test_the_example_dev_albs_are_unprotected(dev: Json) -> None:
+    for exposure in ("public", "internal"):
+        assert alb(dev, exposure)[1]["enable_deletion_protection"] is False
 
 
 def test_target_groups_are_ip_typed_with_health_checks(dev: Json) -> None:
@@ -77,7 +97,9 @@ def test_target_groups_are_in_the_network_vpc(synthesized: dict[str, Json]) -> N
         if "aws_vpc" not in stack.get("resource", {}):
             continue  # the state-bootstrap stack
         vpc, _ = by_path(stack, "aws_vpc", "network/vpc")
-        for group in resources(stack, "aws_lb_target_group").values():
+        groups = resources(stack, "aws_lb_target_group").values()
+        assert groups or not resources(stack, "aws_lb"), "load balancers without target groups"
+        for group in groups:
             assert group["vpc_id"] == ref("aws_vpc", vpc, "id")
 
 
@@ -178,9 +200,8 @@ def test_access_logs_bucket_and_elb_delivery_policy(synthesized: dict[str, Json]
         "public-alb/access-logs/encryption",
     )
     assert sse["rule"][0]["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
-    # prod logs its public ALB too; dev does not.
-    assert "access_logs" in alb(synthesized["prod"], "public")[1]
-    assert "access_logs" not in alb(synthesized["dev"], "public")[1]
+    # The example's dev does not log its public ALB.
+    assert "access_logs" not in alb(synthesized[EXAMPLE], "public")[1]
 
 
 def test_outputs_public_url_and_internal_dns(dev: Json) -> None:
@@ -229,15 +250,15 @@ def test_listener_rule_priorities_come_from_each_service_not_its_position(
 
 
 def test_derived_listener_priority_does_not_depend_on_service_order() -> None:
-    from envs import build_environment, merge
+    from envs import merge
     from tests.example_envs.dev import OVERRIDES as DEV
 
     services = {
         "api": {"exposure": "public", "container_port": 3001, "path_patterns": ["/api/*"]},
         "admin": {"exposure": "public", "container_port": 3002, "path_patterns": ["/admin/*"]},
     }
-    forward = build_environment(merge(DEV, {"services": services}), source="forward")
-    backward = build_environment(
+    forward = build_example(merge(DEV, {"services": services}), source="forward")
+    backward = build_example(
         merge(DEV, {"services": dict(reversed(services.items()))}), source="backward"
     )
 

@@ -7,13 +7,21 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, merge
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
-from tests.variants import ORDERS_TABLE, PARTNER_BUCKET, PARTNER_QUEUE, TOPIC
+from tests.variants import (
+    ORDERS_TABLE,
+    PARTNER_BUCKET,
+    PARTNER_QUEUE,
+    TOPIC,
+    VARIANTS,
+    environments_and_variants,
+)
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in load_environments()}
+ENVIRONMENTS = environments_and_variants()
 
 
 def task_policies(stack: Json, path: str) -> dict[str, list[Json]]:
@@ -127,10 +135,14 @@ def test_grants_by_arn_expand_to_least_privilege_statements(shop: Json) -> None:
 
 
 @pytest.mark.invariant
-@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+# The user's environments (any of them may have none) and a fixture that has some, so the
+# check provably runs.
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, "https-shop"))
 def test_every_bucket_grant_is_scoped_to_its_bucket(synthesized: dict[str, Json], env: str) -> None:
     stack = synthesized[env]
     config = ENVIRONMENTS[env]
+    grants = [grant for bucket in config.buckets.values() for grant in bucket.grants]
+    assert grants or env not in VARIANTS, f"fixture {env} grants no bucket: nothing checked"
     for bucket_name, bucket in config.buckets.items():
         name, body = by_path(stack, "aws_s3_bucket", f"bucket-{bucket_name}/bucket")
         assert body["bucket_prefix"] == config.bucket_prefix(bucket_name)
@@ -187,7 +199,7 @@ def test_every_bucket_grant_is_scoped_to_its_bucket(synthesized: dict[str, Json]
 )
 def test_rejected_resources(overrides: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     assert expected in caught.value.render()
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS
 from envs.schema.deployment import TEST_TRAFFIC_HEADER
-from modules.deployment import LOAD_BALANCER_POLICY_ARN
 from tests.tf import by_path, policy, ref, resources
 
 Json = dict[str, Any]
@@ -112,6 +111,9 @@ def test_default_route_service_gets_a_catch_all_rule_and_a_404_default(
 def test_deployment_role_is_trusted_by_ecs_with_the_managed_policy_only(
     synthesized: dict[str, Json],
 ) -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.deployment import LOAD_BALANCER_POLICY_ARN
+
     stack = synthesized["rollouts"]
     name, role = by_path(stack, "aws_iam_role", "service-frontend/deployment-role/role")
     (statement,) = policy(role["assume_role_policy"])["Statement"]

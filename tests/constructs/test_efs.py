@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, rule_set, where
 
@@ -156,5 +157,5 @@ def test_each_workload_mounts_through_its_own_access_point_with_iam_and_tls(stac
 )
 def test_rejected_efs(overrides: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     assert expected in caught.value.render()

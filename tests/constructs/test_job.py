@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
 from envs.schema.schedule_expression import check_schedule_expression
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import (
     by_path,
@@ -20,13 +21,21 @@ from tests.tf import (
     rule_set,
     shared_workloads_group,
 )
+from tests.variants import EXAMPLE
 
 Json = dict[str, Any]
 
 
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
+
+
 def test_job_task_definition_reuses_the_backend_image(dev: Json) -> None:
     _, task = by_path(dev, "aws_ecs_task_definition", "job-migrate/workload/task-definition")
-    assert task["family"] == "fargate-dev-migrate"
+    assert task["family"] == "fargate-example-migrate"
     (container,) = container_definitions(task)
     repo, _ = by_path(dev, "aws_ecr_repository", "ecr-backend/repository")
     assert container["image"] == ref("aws_ecr_repository", repo, "repository_url") + ":latest"
@@ -45,7 +54,7 @@ def test_job_security_groups_are_closed_and_jobs_reach_aws_through_the_workloads
     workloads, _ = by_path(dev, "aws_security_group", "endpoints/workloads/sg")
     specs = dev["output"]["run_task_specs"]["value"]
     for job in ("migrate", "nightly-report"):
-        group = f"fargate-dev-{job}-tasks"
+        group = f"fargate-example-{job}-tasks"
         assert not [r for r in rule_set(dev, "ingress") if r[0] == group]
         assert not [r for r in rule_set(dev, "egress") if r[0] == group]
         assert ref("aws_security_group", workloads) in specs[job]["security_groups"]
@@ -60,10 +69,10 @@ def test_run_task_specs_output_is_complete(dev: Json) -> None:
     group, _ = by_path(dev, "aws_security_group", "job-migrate/workload/tasks/sg")
     logs, _ = by_path(dev, "aws_cloudwatch_log_group", "job-migrate/workload/logs")
     assert spec == {
-        "environment": "dev",
+        "environment": EXAMPLE,
         "cluster_arn": ref("aws_ecs_cluster", cluster, "arn"),
         "task_definition_arn": ref("aws_ecs_task_definition", task, "arn"),
-        "task_definition_family": "fargate-dev-migrate",
+        "task_definition_family": "fargate-example-migrate",
         "container_name": "migrate",
         "subnets": dev["output"]["private_subnet_ids"]["value"],
         "security_groups": [ref("aws_security_group", group), shared_workloads_group(dev)],
@@ -126,7 +135,7 @@ def test_scheduler_role_may_only_run_the_family_and_pass_the_job_roles(dev: Json
             "Effect": "Allow",
             "Action": "ecs:RunTask",
             "Resource": f"arn:aws:ecs:ap-northeast-1:{account}:task-definition/"
-            "fargate-dev-nightly-report:*",
+            "fargate-example-nightly-report:*",
             "Condition": {"ArnEquals": {"ecs:cluster": ref("aws_ecs_cluster", cluster, "arn")}},
         },
         "PassJobRoles": {
@@ -209,5 +218,5 @@ def test_invalid_schedule_expressions(expression: str, message: str) -> None:
 )
 def test_rejected_jobs(jobs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"jobs": jobs}), source="envs/dev.py")
+        build_example(merge(DEV, {"jobs": jobs}), source="envs/dev.py")
     assert message in caught.value.render()

@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS
+from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import by_path, only, ref, resources, where
+from tests.variants import EXAMPLE, VARIANTS
 
 Json = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
 
 
 def subnets_by_tier(stack: Json, tier: str) -> list[Json]:
@@ -25,21 +33,21 @@ def test_vpc_has_dns_support_and_hostnames(dev: Json) -> None:
     assert vpc["enable_dns_hostnames"] is True
 
 
-@pytest.mark.parametrize(
-    "env,public,private",
-    [
-        ("dev", ["10.0.0.0/26", "10.0.0.64/26"], ["10.0.0.128/26", "10.0.0.192/26"]),
-        ("stg", ["10.1.0.0/18", "10.1.64.0/18"], ["10.1.128.0/18", "10.1.192.0/18"]),
-        (
-            "prod",
-            ["10.2.0.0/19", "10.2.32.0/19", "10.2.64.0/19"],
-            ["10.2.128.0/19", "10.2.160.0/19", "10.2.192.0/19"],
-        ),
-    ],
-)
-def test_subnet_cidrs_and_azs(
-    synthesized: dict[str, Json], env: str, public: list[str], private: list[str]
-) -> None:
+def test_the_example_dev_subnets_are_the_four_26s_of_its_24(dev: Json) -> None:
+    for tier, expected in (
+        ("public", ["10.0.0.0/26", "10.0.0.64/26"]),
+        ("private", ["10.0.0.128/26", "10.0.0.192/26"]),
+    ):
+        assert [s["cidr_block"] for s in subnets_by_tier(dev, tier)] == expected
+
+
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_subnet_cidrs_and_azs(synthesized: dict[str, Json], env: str) -> None:
+    """Each tier's subnets are the config's plan, in the VPC, without public IPs."""
+    (config,) = load_environments([env])
+    public = [str(n) for n in config.network.subnets.public]
+    private = [str(n) for n in config.network.subnets.private]
     stack = synthesized[env]
     vpc_name, _ = only(stack, "aws_vpc")
     for tier, expected in (("public", public), ("private", private)):
@@ -98,10 +106,14 @@ def test_single_nat_serves_every_private_subnet(dev: Json) -> None:
 def test_per_az_nat_routes_each_private_subnet_through_its_own_az(
     synthesized: dict[str, Json],
 ) -> None:
-    for env in ("prod", "nat-per-az"):
-        stack = synthesized[env]
+    per_az = [
+        e for e in (*load_environments(), *VARIANTS.values()) if e.network.nat_mode == "per_az"
+    ]
+    assert "nat-per-az" in {e.name for e in per_az}
+    for config in per_az:
+        stack = synthesized[config.name]
         nats = resources(stack, "aws_nat_gateway")
-        assert len(nats) == 3
+        assert len(nats) == len(config.network.availability_zones)
         for name, body in resources(stack, "aws_subnet").items():
             if body["tags"]["Tier"] != "private":
                 continue
@@ -137,8 +149,11 @@ def test_default_security_group_has_no_rules(synthesized: dict[str, Json], env: 
 def test_flow_logs_everywhere_with_finite_encrypted_retention(
     synthesized: dict[str, Json],
 ) -> None:
-    for env, days in (("dev", 14), ("stg", 30), ("prod", 365)):
-        stack = synthesized[env]
+    for config in (*load_environments(), VARIANTS[EXAMPLE]):
+        if not config.network.flow_logs.enabled:
+            assert not resources(synthesized[config.name], "aws_flow_log"), config.name
+            continue
+        stack, days = synthesized[config.name], config.network.flow_logs.retention_days
         _, flow = only(stack, "aws_flow_log")
         vpc, _ = only(stack, "aws_vpc")
         group_name, group = by_path(stack, "aws_cloudwatch_log_group", "network/flow-logs")
@@ -152,12 +167,12 @@ def test_flow_logs_everywhere_with_finite_encrypted_retention(
         assert flow["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
         (trust,) = json.loads(role["assume_role_policy"])["Statement"]
         assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-        account = next(iter(synthesized[env]["data"]["aws_caller_identity"]))
+        account = next(iter(stack["data"]["aws_caller_identity"]))
         account_ref = f"${{data.aws_caller_identity.{account}.account_id}}"
         assert trust["Condition"] == {
             "StringEquals": {"aws:SourceAccount": account_ref},
             "ArnLike": {
-                "aws:SourceArn": f"arn:aws:ec2:ap-northeast-1:{account_ref}:vpc-flow-log/*"
+                "aws:SourceArn": f"arn:aws:ec2:{config.region}:{account_ref}:vpc-flow-log/*"
             },
         }
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from envs import DEFAULT_ENVIRONMENTS, ConfigError, build_environment, load_environments, merge
-from modules.queue import CONSUME_ACTIONS, SEND_ACTIONS
+from envs import DEFAULT_ENVIRONMENTS, ConfigError, merge
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, ref, resources, where
-from tests.variants import KMS_KEY
+from tests.variants import KMS_KEY, VARIANTS, environments_and_variants
 
 Json = dict[str, Any]
-ENVIRONMENTS = {env.name: env for env in load_environments()}
+ENVIRONMENTS = environments_and_variants()
 
 
 def queue(stack: Json, consumer: str, which: str = "queue") -> tuple[str, Json]:
@@ -61,6 +61,12 @@ def test_queue_redrives_to_its_own_encrypted_dead_letter_queue(shop: Json) -> No
 
 
 def test_consumer_and_producers_get_exact_permissions_and_urls(shop: Json) -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.queue import (
+        CONSUME_ACTIONS,
+        SEND_ACTIONS,
+    )
+
     queue_name, _ = queue(shop, "worker")
     arn, url = ref("aws_sqs_queue", queue_name, "arn"), ref("aws_sqs_queue", queue_name, "url")
     consume = task_policies(shop, "service-worker")["queue-consume"]
@@ -116,12 +122,15 @@ def test_backlog_per_task_scaling_divides_the_queue_by_running_tasks(shop: Json)
 
 
 @pytest.mark.invariant
-@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+# The user's environments (any of them may have none) and a fixture that has some, so the
+# check provably runs.
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, "queues"))
 def test_every_queue_is_encrypted_tls_only_and_redriven(
     synthesized: dict[str, Json], env: str
 ) -> None:
     stack = synthesized[env]
     consumers = [s.name for s in ENVIRONMENTS[env].services if s.queue is not None]
+    assert consumers or env not in VARIANTS, f"fixture {env} has no queue: nothing checked"
     for consumer in consumers:
         for which in ("queue", "dlq"):
             name, body = queue(stack, consumer, which)
@@ -173,13 +182,13 @@ def test_every_queue_is_encrypted_tls_only_and_redriven(
 )
 def test_rejected_queues(worker: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"services": {"worker": worker}}), source="envs/dev.py")
+        build_example(merge(DEV, {"services": {"worker": worker}}), source="envs/dev.py")
     assert expected in caught.value.render()
 
 
 def test_backlog_scaling_needs_container_insights() -> None:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, {"ecs": {"container_insights": "disabled"}}))
+        build_example(merge(DEV, {"ecs": {"container_insights": "disabled"}}))
     assert (
         "services.worker.queue.scaling: backlog per task divides by ECS/ContainerInsights "
         "RunningTaskCount, and ecs.container_insights is 'disabled'"

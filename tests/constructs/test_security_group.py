@@ -7,38 +7,50 @@ from typing import Any
 import pytest
 
 from tests.tf import resources, rule_set, security_group_names
+from tests.variants import EXAMPLE, VARIANTS
 
 Json = dict[str, Any]
 
 
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
+
+
 def test_dev_ingress_is_exactly_the_architecture(dev: Json) -> None:
     assert rule_set(dev, "ingress") == {
-        ("fargate-dev-public-alb", "0.0.0.0/0", 80),
-        ("fargate-dev-public-alb", "::/0", 80),
-        ("fargate-dev-frontend-tasks", "fargate-dev-public-alb", 3000),
-        ("fargate-dev-internal-alb", "fargate-dev-frontend-tasks", 80),
-        ("fargate-dev-backend-tasks", "fargate-dev-internal-alb", 8080),
+        ("fargate-example-public-alb", "0.0.0.0/0", 80),
+        ("fargate-example-public-alb", "::/0", 80),
+        ("fargate-example-frontend-tasks", "fargate-example-public-alb", 3000),
+        ("fargate-example-internal-alb", "fargate-example-frontend-tasks", 80),
+        ("fargate-example-backend-tasks", "fargate-example-internal-alb", 8080),
         # Every task reaches the endpoints through the one shared workloads group.
-        ("fargate-dev-vpc-endpoints", "fargate-dev-workloads", 443),
+        ("fargate-example-vpc-endpoints", "fargate-example-workloads", 443),
     }
 
 
 def test_dev_egress_is_exactly_the_architecture(dev: Json) -> None:
     assert rule_set(dev, "egress") == {
-        ("fargate-dev-public-alb", "fargate-dev-frontend-tasks", 3000),
-        ("fargate-dev-internal-alb", "fargate-dev-backend-tasks", 8080),
-        ("fargate-dev-frontend-tasks", "fargate-dev-internal-alb", 80),
-        ("fargate-dev-workloads", "fargate-dev-vpc-endpoints", 443),
-        ("fargate-dev-workloads", "prefix-list", 443),
+        ("fargate-example-public-alb", "fargate-example-frontend-tasks", 3000),
+        ("fargate-example-internal-alb", "fargate-example-backend-tasks", 8080),
+        ("fargate-example-frontend-tasks", "fargate-example-internal-alb", 80),
+        ("fargate-example-workloads", "fargate-example-vpc-endpoints", 443),
+        ("fargate-example-workloads", "prefix-list", 443),
     }
 
 
 @pytest.mark.invariant
 def test_no_world_ingress_except_public_alb_listener_ports(synthesized: dict[str, Json]) -> None:
+    world = set()
     for name, stack in synthesized.items():
         for group, peer, port in rule_set(stack, "ingress") if "resource" in stack else ():
             if peer in ("0.0.0.0/0", "::/0"):
                 assert group.endswith("-public-alb") and port in (80, 443), (name, group, port)
+                world.add((name, port))
+    # The fixtures have public ALBs: their listener ports are the world ingress seen.
+    assert {port for name, port in world if name in VARIANTS} == {80, 443}, world
 
 
 def test_https_public_alb_admits_80_and_443_and_callers_reach_internal_on_443(
@@ -85,6 +97,8 @@ def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json])
     for name, stack in synthesized.items():
         groups = {g for g, _, _ in rule_set(stack, "ingress")} if "resource" in stack else set()
         endpoint_groups = {g for g in groups if g.endswith("-vpc-endpoints")}
+        if name == "https-shop":  # a fixture with interface endpoints: the check must run
+            assert endpoint_groups == {"fargate-https-shop-vpc-endpoints"}, endpoint_groups
         for group in endpoint_groups:
             peers = {(p, port) for g, p, port in rule_set(stack, "ingress") if g == group}
             assert peers == {(group.replace("-vpc-endpoints", "-workloads"), 443)}, name
@@ -93,7 +107,7 @@ def test_endpoint_rules_do_not_grow_with_workloads(synthesized: dict[str, Json])
 def test_every_task_carries_its_own_group_and_the_workloads_group(
     synthesized: dict[str, Json],
 ) -> None:
-    for name in ("dev", "https-shop", "nat-none"):
+    for name in (EXAMPLE, "https-shop", "nat-none"):
         stack = synthesized[name]
         names = security_group_names(stack)
         shared = f"fargate-{name}-workloads"

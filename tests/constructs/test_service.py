@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from envs import load_environments
 from tests.tf import (
     by_path,
     container_definitions,
@@ -16,7 +17,7 @@ from tests.tf import (
     shared_workloads_group,
     where,
 )
-from tests.variants import KMS_KEY, ORDERS_TABLE, SM_SECRET, SSM_SECRET
+from tests.variants import EXAMPLE, KMS_KEY, ORDERS_TABLE, SM_SECRET, SSM_SECRET, VARIANTS
 
 Json = dict[str, Any]
 
@@ -33,27 +34,36 @@ def role(stack: Json, name: str, kind: str) -> tuple[str, Json]:
     return by_path(stack, "aws_iam_role", f"service-{name}/workload/{kind}-role")
 
 
+@pytest.fixture(scope="module")
+def dev(synthesized: dict[str, Json]) -> Json:
+    """In this module `dev` is the frozen example's dev (tests/variants.py EXAMPLE), where
+    exact values are asserted; the user's own dev is covered by the invariant tests."""
+    return synthesized[EXAMPLE]
+
+
+def test_the_example_cluster_is_mostly_spot_with_insights(dev: Json) -> None:
+    _, cluster = only(dev, "aws_ecs_cluster")
+    assert cluster["name"] == "fargate-example"
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+    _, providers = only(dev, "aws_ecs_cluster_capacity_providers")
+    assert providers["default_capacity_provider_strategy"] == [
+        {"capacity_provider": "FARGATE_SPOT", "weight": 3, "base": 0},
+        {"capacity_provider": "FARGATE", "weight": 1, "base": 0},
+    ]
+
+
+@pytest.mark.invariant
 def test_cluster_capacity_providers_and_insights(synthesized: dict[str, Json]) -> None:
-    expected = {
-        "dev": (
-            "enabled",
-            [
-                {"capacity_provider": "FARGATE_SPOT", "weight": 3, "base": 0},
-                {"capacity_provider": "FARGATE", "weight": 1, "base": 0},
-            ],
-        ),
-        "prod": (
-            "enhanced",
-            [
-                {"capacity_provider": "FARGATE", "weight": 3, "base": 2},
-                {"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0},
-            ],
-        ),
-    }
-    for env, (insights, strategy) in expected.items():
+    for config in (*load_environments(), VARIANTS[EXAMPLE]):
+        env = config.name
+        insights = str(config.ecs.container_insights)
+        strategy = [
+            {"capacity_provider": str(s.capacity_provider), "weight": s.weight, "base": s.base}
+            for s in config.ecs.capacity_provider_strategy
+        ]
         stack = synthesized[env]
         cluster_name, cluster = only(stack, "aws_ecs_cluster")
-        assert cluster["name"] == f"fargate-{env}"
+        assert cluster["name"] == config.resource_prefix
         assert cluster["setting"] == [{"name": "containerInsights", "value": insights}]
         exec_logs, group = by_path(stack, "aws_cloudwatch_log_group", "ecs/exec-logs")
         key, _ = by_path(stack, "aws_kms_key", "logs-key/key")
@@ -70,22 +80,30 @@ def test_cluster_capacity_providers_and_insights(synthesized: dict[str, Json]) -
         assert providers["cluster_name"] == ref("aws_ecs_cluster", cluster_name, "name")
         assert providers["capacity_providers"] == ["FARGATE", "FARGATE_SPOT"]
         assert providers["default_capacity_provider_strategy"] == strategy
-        for _, svc in resources(stack, "aws_ecs_service").items():
+        services = resources(stack, "aws_ecs_service").values()
+        assert len(services) == len(config.services)
+        for svc in services:
             assert svc["capacity_provider_strategy"] == strategy
 
 
+def test_the_example_builds_images_for_backend_and_frontend(dev: Json) -> None:
+    repos = resources(dev, "aws_ecr_repository")
+    assert sorted(r["name"] for r in repos.values()) == [
+        "fargate-example/backend",
+        "fargate-example/frontend",
+    ]
+
+
+@pytest.mark.invariant
 def test_ecr_repositories_scan_and_keep_last_images(synthesized: dict[str, Json]) -> None:
-    for env, mutability, force_delete, keep in (
-        ("dev", "MUTABLE", True, 20),
-        ("prod", "IMMUTABLE", False, 50),
-    ):
-        stack = synthesized[env]
+    for config in (*load_environments(), VARIANTS[EXAMPLE]):
+        ecr = config.ecs.ecr
+        mutability = "IMMUTABLE" if ecr.immutable_tags else "MUTABLE"
+        force_delete, keep = ecr.force_delete, ecr.keep_last_images
+        stack = synthesized[config.name]
         repos = resources(stack, "aws_ecr_repository")
-        assert sorted(r["name"] for r in repos.values()) == [
-            f"fargate-{env}/backend",
-            f"fargate-{env}/frontend",
-        ]
         for repo in repos.values():
+            assert repo["name"].startswith(config.resource_prefix + "/")
             assert repo["image_scanning_configuration"] == {"scan_on_push": True}
             assert repo["image_tag_mutability"] == mutability
             assert repo["force_delete"] is force_delete
@@ -95,19 +113,29 @@ def test_ecr_repositories_scan_and_keep_last_images(synthesized: dict[str, Json]
             assert rule["action"] == {"type": "expire"}
 
 
+@pytest.mark.invariant
 def test_log_groups_have_the_env_retention(synthesized: dict[str, Json]) -> None:
-    for env, days in (("dev", 14), ("stg", 30), ("prod", 365)):
-        stack = synthesized[env]
-        _, group = by_path(stack, "aws_cloudwatch_log_group", "service-backend/workload/logs")
-        assert group["name"] == f"/ecs/fargate-{env}/backend"
-        assert group["retention_in_days"] == days
+    for config in (*load_environments(), VARIANTS[EXAMPLE]):
+        stack = synthesized[config.name]
+        assert config.services, config.name
+        for service in config.services:
+            _, group = by_path(
+                stack, "aws_cloudwatch_log_group", f"service-{service.name}/workload/logs"
+            )
+            assert group["name"] == f"/ecs/{config.resource_prefix}/{service.name}"
+            assert group["retention_in_days"] == config.ecs.log_retention_days
+
+
+def test_the_example_keeps_logs_14_days(dev: Json) -> None:
+    _, group = by_path(dev, "aws_cloudwatch_log_group", "service-backend/workload/logs")
+    assert (group["name"], group["retention_in_days"]) == ("/ecs/fargate-example/backend", 14)
 
 
 def test_task_definition_is_fargate_awsvpc_with_data_built_container(dev: Json) -> None:
     _, task = task_definition(dev, "backend")
     execution, _ = role(dev, "backend", "execution")
     task_role, _ = role(dev, "backend", "task")
-    assert task["family"] == "fargate-dev-backend"
+    assert task["family"] == "fargate-example-backend"
     assert task["network_mode"] == "awsvpc"
     assert task["requires_compatibilities"] == ["FARGATE"]
     assert (task["cpu"], task["memory"]) == ("512", "1024")
@@ -296,7 +324,7 @@ def test_service_wiring(dev: Json) -> None:
         for n, b in resources(dev, "aws_subnet").items()
         if b["tags"]["Tier"] == "private"
     )
-    assert svc["name"] == "fargate-dev-frontend"
+    assert svc["name"] == "fargate-example-frontend"
     assert svc["cluster"] == ref("aws_ecs_cluster", cluster, "arn")
     assert svc["task_definition"] == ref("aws_ecs_task_definition", task, "arn")
     assert svc["network_configuration"] == {
@@ -393,7 +421,7 @@ def test_per_env_outputs(dev: Json) -> None:
     assert services["backend"]["ecr_repository_url"] == ref(
         "aws_ecr_repository", repo, "repository_url"
     )
-    assert services["backend"]["service_name"] == "fargate-dev-backend"
+    assert services["backend"]["service_name"] == "fargate-example-backend"
     assert services["backend"]["subnets"] == outputs["private_subnet_ids"]["value"]
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
 from envs.schema.service_connect import INSTANCES_PER_SERVICE_MAX
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, container_definitions, only, ref, resources, rule_set, where
 from tests.variants import DB_GROUP, SIDECAR_IMAGE
@@ -163,7 +164,7 @@ def test_job_caller_reaches_the_internal_alb_and_gets_its_url(synthesized: dict[
 
 def rejected(overrides: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as caught:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     return caught.value.render()
 
 
@@ -198,7 +199,7 @@ def test_instances_per_service_is_a_fixed_cloud_map_limit() -> None:
             }
         },
     }
-    build_environment(merge(DEV, ok), source="envs/dev.py")
+    build_example(merge(DEV, ok), source="envs/dev.py")
     over = merge(ok, {"services": {"backend": {"autoscaling": {"max_capacity": most + 1}}}})
     message = rejected(over)
     assert f"may run {2 * (most + 1)} tasks during a deployment" in message

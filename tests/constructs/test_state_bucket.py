@@ -45,10 +45,10 @@ def test_default_tags_on_provider(synthesized: dict[str, Json], env: str) -> Non
     assert aws["default_tags"] == [
         {
             "tags": {
-                "Project": "fargate",
+                **config.tags,
+                "Project": config.project,
                 "Environment": env,
                 "ManagedBy": "cdktf",
-                "CostCenter": "platform",
             }
         }
     ]
@@ -67,7 +67,8 @@ def test_bootstrap_bucket_is_versioned_encrypted_private_and_protected(
     stack = synthesized["state-bootstrap"]
     name, bucket = only(stack, "aws_s3_bucket")
     bucket_id = ref("aws_s3_bucket", name)
-    assert bucket["bucket"] == "fargate-platform-tfstate-example"
+    (bucket_name,) = {env.state.bucket for env in load_environments()}
+    assert bucket["bucket"] == bucket_name
     assert bucket["lifecycle"] == {"prevent_destroy": True}
     assert bucket["force_destroy"] is False
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from docs.regenerate import spliced
 from envs import DEFAULT_ENVIRONMENTS
 from envs.schema.reference import render
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 
 def test_readme_opens_with_the_two_commands() -> None:

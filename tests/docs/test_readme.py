@@ -25,7 +25,9 @@ from typing import Any
 
 import pytest
 
-from tests.project_copy import ROOT, full_copy, project_copy
+from tests.background import SHARED, Job
+from tests.example_envs import build_example
+from tests.project_copy import ROOT, example_copy, full_copy
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 
@@ -81,40 +83,33 @@ def run(project: Path, command: str, **env: str) -> subprocess.CompletedProcess[
     )
 
 
-README_SYNTH = pytest.StashKey[tuple[Path, "subprocess.Popen[str]"]]()
-"""The copy's `make synth`, which tests/conftest.py starts in the background as soon as the
-session synth is done (it runs beside the tests that read the session synth)."""
+SYNTH_TIMEOUT_SECONDS = 300
 
 
-def start_synth_copy(parent: Path) -> tuple[Path, subprocess.Popen[str]]:
-    """A full copy, and the README's first command (`make synth`) started in it."""
-    project = full_copy(parent)
-    process = subprocess.Popen(
-        ["bash", "-c", "make synth"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Two synth processes whatever the load (main.py's choice on an idle machine): the
-        # session synth is one process, and test_two_process_synth_writes_what_one_writes
-        # compares the two.
-        env=shell_env(project, FARGATE_SYNTH_PROCESSES="2"),
-        start_new_session=True,  # its own process group: the session can stop make's children
-    )
-    return project, process
+def start_synth_copy(job: Job) -> Path:
+    """A full copy, and the README's first command (`make synth`) started in it, once per test
+    run (tests/conftest.py starts it as soon as the session synth is done, beside the tests
+    that read the session synth); returns the copy."""
+    project = job.directory / "project"  # where full_copy puts it
+
+    def copy() -> None:
+        assert full_copy(job.directory, examples=True) == project
+
+    # Two synth processes whatever the load (main.py's choice on an idle machine): the session
+    # synth is one process, and test_two_process_synth_writes_what_one_writes compares the two.
+    env = shell_env(project, FARGATE_SYNTH_PROCESSES="2")
+    job.start(["bash", "-c", "make synth"], cwd=project, env=env, prepare=copy)
+    return project
 
 
 @pytest.fixture(scope="module")
-def synthesized_copy(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> tuple[Path, str]:
+def synthesized_copy(request: pytest.FixtureRequest) -> tuple[Path, str]:
     """A full copy after the README's first command, `make synth` (its output kept)."""
-    started = request.config.stash.get(README_SYNTH, None)
-    if started is None:
-        started = start_synth_copy(tmp_path_factory.mktemp("readme"))
-    project, process = started
-    stdout, stderr = process.communicate()
-    assert process.returncode == 0, stderr
+    job = Job(request.config.stash[SHARED], "readme")
+    project = start_synth_copy(job)  # no-op when already started
+    returncode = job.wait(SYNTH_TIMEOUT_SECONDS)
+    stdout, stderr = job.stdout.read_text(), job.stderr.read_text()
+    assert returncode == 0, stderr
     return project, stdout + stderr
 
 
@@ -163,7 +158,7 @@ def check_console(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Pa
             assert expected == [str(last_status)]
         elif edit is not None:
             # A config mistake shown on purpose: make it in a fresh copy, compare verbatim.
-            broken = project_copy(tmp_path)
+            broken = example_copy(tmp_path)
             file = broken / edit.group(1)
             key = edit.group(2).split(":")[0]
             source = file.read_text()
@@ -235,7 +230,7 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
     """Do exactly what the README says: paste the entry under `services` in envs/base.py."""
     snippet = ast.literal_eval("{" + block.text + "}")
     assert list(snippet) == ["services"]
-    project = project_copy(tmp_path)
+    project = example_copy(tmp_path)
     base = project / "envs" / "base.py"
     entries = textwrap.indent(textwrap.dedent("\n".join(block.text.splitlines()[1:-1])), " " * 8)
     anchor = '    "services": {\n'
@@ -249,9 +244,9 @@ def check_add_service(block: Block, synthesized_copy: tuple[Path, str], tmp_path
     from cdktf import App
 
     from envs import build_environment, merge
-    from envs.base import BASE
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
+    from tests.example_envs.base import BASE
     from tests.example_envs.dev import OVERRIDES
 
     dev = build_environment(OVERRIDES, base=merge(BASE, snippet), source="README")
@@ -271,14 +266,14 @@ def check_overrides_example(
     findings (in this process, where the provider is already loaded)."""
     from cdktf import App
 
-    from envs import build_environment, merge
+    from envs import merge
     from ops.preflight import load, preflight
     from stacks.platform import PlatformStack
     from tests.example_envs.dev import OVERRIDES as DEV
 
     namespace: dict[str, Any] = {}
     exec(compile(block.text, block.id, "exec"), namespace)  # the README's own example
-    env = build_environment(merge(DEV, namespace["OVERRIDES"]), source=block.id)
+    env = build_example(merge(DEV, namespace["OVERRIDES"]), source=block.id)
     app = App(outdir=str(tmp_path / "out"))
     PlatformStack(app, env)
     app.synth()
@@ -288,7 +283,7 @@ def check_overrides_example(
 
 def check_egress_message(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The sample gap: dev without NAT and without its ssmmessages endpoint."""
-    project = project_copy(tmp_path)
+    project = example_copy(tmp_path)
     dev = project / "envs" / "dev.py"
     source = dev.read_text()
     for old, new in (
@@ -318,13 +313,13 @@ def check_release_sample(block: Block, synthesized_copy: tuple[Path, str], tmp_p
 
 def check_waf_exclusion(block: Block, synthesized_copy: tuple[Path, str], tmp_path: Path) -> None:
     """The WAF exclusion snippet, merged into dev, validates and makes exactly that rule count."""
-    from envs import build_environment, merge
+    from envs import merge
     from envs.schema.alb import ManagedRuleGroup
     from tests.example_envs.dev import OVERRIDES as DEV
 
     snippet = ast.literal_eval("{" + block.text.strip().rstrip(",") + "}")
     assert list(snippet) == ["waf"]
-    env = build_environment(merge(DEV, snippet), source="README.md")
+    env = build_example(merge(DEV, snippet), source="README.md")
     assert env.waf.count_only_rules == {ManagedRuleGroup.COMMON: ("SizeRestrictions_BODY",)}
 
 
@@ -377,8 +372,17 @@ def test_two_process_synth_writes_what_one_writes(
     in one: every stack and the merged manifest (cdktf's format) are byte-identical."""
     import main
     from envs import DEFAULT_ENVIRONMENTS
-    from tests.variants import BOOTSTRAP_STACK
+    from tests.constants import BOOTSTRAP_STACK
+    from tests.project_copy import EXAMPLE_ENVS, EXAMPLE_NAMES
 
+    # The copy synthesizes the frozen example (start_synth_copy); the session synth, the user's
+    # envs/. They are comparable while envs/ is the shipped example (as in this repository).
+    shipped = tuple(DEFAULT_ENVIRONMENTS) == EXAMPLE_NAMES and all(
+        (ROOT / "envs" / f"{name}.py").read_text() == (EXAMPLE_ENVS / f"{name}.py").read_text()
+        for name in ("base", *EXAMPLE_NAMES)
+    )
+    if not shipped:
+        pytest.skip("envs/ differs from tests/example_envs: nothing byte-identical to compare")
     out = synthesized_copy[0] / "cdktf.out"
     text = (out / "manifest.json").read_text()
     names = sorted(json.loads(text)["stacks"])

@@ -15,7 +15,8 @@ import pytest
 from ops import cost
 from ops.__main__ import main
 from ops.synth_reader import load_stack
-from tests.project_copy import ROOT
+from tests.constants import ROOT
+from tests.variants import EXAMPLE
 
 HOURS = 730
 FORBIDDEN_IMPORTS = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws")
@@ -32,6 +33,7 @@ def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, An
 @pytest.fixture(scope="module")
 def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
     names = (
+        EXAMPLE,
         "dev",
         "stg",
         "prod",
@@ -139,6 +141,13 @@ def test_two_albs_with_assumed_lcus(estimates: dict[str, cost.Estimate]) -> None
     assert lcus.unit_price == 0.008
 
 
+def _prefix(document: dict[str, Any]) -> str:
+    """The stack's resource prefix (`<project>-<env>`): its ECS cluster's name."""
+    (cluster,) = document["resource"]["aws_ecs_cluster"].values()
+    name: str = cluster["name"]
+    return name
+
+
 def _fargate_hours(result: cost.Estimate, service: str, resource: str) -> float:
     return sum(
         line.quantity
@@ -155,10 +164,10 @@ def test_fargate_hours_follow_synthesized_size_and_count(
     services = document["resource"]["aws_ecs_service"]
     definitions = document["resource"]["aws_ecs_task_definition"]
     assert {s.name for s in estimates[env].services} == {
-        s["name"].removeprefix(f"fargate-{env}-") for s in services.values()
+        s["name"].removeprefix(f"{_prefix(document)}-") for s in services.values()
     }
     for service in services.values():
-        name = service["name"].removeprefix(f"fargate-{env}-")
+        name = service["name"].removeprefix(f"{_prefix(document)}-")
         task = definitions[service["task_definition"].split(".")[1]]
         tasks = service["desired_count"]
         vcpu_hours = tasks * int(task["cpu"]) / 1024 * HOURS
@@ -210,7 +219,7 @@ def test_expected_spot_tasks(strategy: list[tuple[str, int, int]], tasks: int, s
     assert cost.expected_spot_tasks(items, tasks) == pytest.approx(spot)
 
 
-@pytest.mark.parametrize(("env", "share"), [("dev", 0.75), ("stg", 0.25), ("prod", 0.25 / 3)])
+@pytest.mark.parametrize(("env", "share"), [(EXAMPLE, 0.75)])
 def test_services_use_their_synthesized_strategy(
     estimates: dict[str, cost.Estimate],
     synthesized: dict[str, dict[str, Any]],
@@ -218,7 +227,8 @@ def test_services_use_their_synthesized_strategy(
     share: float,
 ) -> None:
     services = synthesized[env]["resource"]["aws_ecs_service"].values()
-    by_name = {s["name"].removeprefix(f"fargate-{env}-"): s for s in services}
+    by_name = {s["name"].removeprefix(f"{_prefix(synthesized[env])}-"): s for s in services}
+    assert sorted(svc.name for svc in estimates[env].services) == sorted(by_name)
     for svc in estimates[env].services:
         raw = by_name[svc.name]
         expected = cost.expected_spot_tasks(raw["capacity_provider_strategy"], svc.tasks)
@@ -240,6 +250,7 @@ def test_cluster_default_strategy_applies_when_the_service_has_none(
     services = cost.estimate(load_stack(outdir, "dev")).services
     default = document["resource"]["aws_ecs_cluster_capacity_providers"]
     strategy = next(iter(default.values()))["default_capacity_provider_strategy"]
+    assert len(services) == len(document["resource"]["aws_ecs_service"])
     for svc in services:
         assert svc.spot_tasks == pytest.approx(cost.expected_spot_tasks(strategy, svc.tasks))
 
@@ -305,9 +316,9 @@ def test_no_endpoints_env_sends_everything_through_nat(
 
 
 def test_region_comes_from_the_provider_block(synth_outdir: Path, tmp_path: Path) -> None:
-    document = json.loads((synth_outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
+    document = json.loads((synth_outdir / "stacks" / EXAMPLE / "cdk.tf.json").read_text())
     document["provider"]["aws"][0]["region"] = "us-east-1"
-    result = cost.estimate(load_stack(_write_stack(tmp_path, "dev", document), "dev"))
+    result = cost.estimate(load_stack(_write_stack(tmp_path, EXAMPLE, document), EXAMPLE))
     assert result.region == "us-east-1"
     assert result.line("NAT gateway hours").unit_price == 0.045
     assert result.line("Fargate vCPU: frontend X86_64 on-demand").unit_price == 0.04048
@@ -400,8 +411,8 @@ def test_missing_outdir_is_a_clean_error() -> None:
 
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path) -> None:
-    result = run_cli("cost", "--env", "qa", "--outdir", str(synth_outdir))
-    _assert_clean_error(result, "no stack 'qa'", "(available: ", " dev, ", "https-shop")
+    result = run_cli("cost", "--env", "no-such-env", "--outdir", str(synth_outdir))
+    _assert_clean_error(result, "no stack 'no-such-env'", "(available: ", " dev, ", "https-shop")
 
 
 def test_region_without_prices_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:

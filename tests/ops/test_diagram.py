@@ -16,8 +16,8 @@ from ops import diagram
 from ops.__main__ import main
 from ops.diagram import Graph, Node
 from ops.synth_reader import load_stack
-from tests.project_copy import ROOT
-from tests.variants import VARIANTS
+from tests.constants import ROOT
+from tests.variants import EXAMPLE, VARIANTS
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
 
@@ -25,6 +25,7 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
 @pytest.fixture(scope="module")
 def graphs(synth_outdir: Path) -> dict[str, Graph]:
     names = (
+        EXAMPLE,
         "dev",
         "prod",
         "nat-none",
@@ -64,7 +65,7 @@ def callers(graph: Graph, target: str) -> set[str]:
 
 
 def test_dev_request_path(graphs: dict[str, Graph]) -> None:
-    graph = graphs["dev"]
+    graph = graphs[EXAMPLE]
     public, internal = only(graph, "public_alb"), only(graph, "internal_alb")
     frontend, backend = graph.find("service", "frontend"), graph.find("service", "backend")
     assert label(graph, "internet", public.id) == "80"
@@ -73,7 +74,7 @@ def test_dev_request_path(graphs: dict[str, Graph]) -> None:
     assert label(graph, internal.id, backend.id) == "8080"
     assert not graph.edges_between(backend.id, internal.id)
     assert not graph.edges_between(public.id, backend.id)
-    assert public.label.splitlines()[1] == "fargate-dev-public"
+    assert public.label.splitlines()[1] == "fargate-example-public"
 
 
 def test_https_shop_listeners_rules_and_callers(graphs: dict[str, Graph]) -> None:
@@ -295,20 +296,25 @@ def test_images_and_log_groups(
     graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
     graph, document = graphs[env], synthesized[env]
+    config = {e.name: e for e in (*load_environments(), *VARIANTS.values())}[env]
+    prefix = config.resource_prefix
     repos = {r["name"] for r in resources(document, "aws_ecr_repository")}
     groups = {g["name"] for g in resources(document, "aws_cloudwatch_log_group")}
+    services = {
+        s["name"].removeprefix(f"{prefix}-") for s in resources(document, "aws_ecs_service")
+    }
+    assert {s.label.splitlines()[0] for s in graph.of_kind("service")} == services
     for service in graph.of_kind("service"):
         name = service.label.splitlines()[0]
         targets = {e.label: graph.nodes[e.target] for e in graph.edges if e.source == service.id}
         logs = targets["logs"].label.splitlines()[0]
-        assert logs == f"logs /ecs/fargate-{env}/{name}"
+        assert logs == f"logs /ecs/{prefix}/{name}"
         assert logs.removeprefix("logs ") in groups
         if targets["image"].kind == "ecr":
             # A service may run another service's image (same_image_as): its owner's repository.
-            config = {e.name: e for e in (*load_environments(), *VARIANTS.values())}[env]
             owner = config.image_owner(next(s for s in config.services if s.name == name)).name
-            assert targets["image"].label == f"ECR fargate-{env}/{owner}"
-            assert f"fargate-{env}/{owner}" in repos
+            assert targets["image"].label == f"ECR {prefix}/{owner}"
+            assert f"{prefix}/{owner}" in repos
 
 
 def test_jobs_and_schedules_when_synthesized(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:
@@ -471,9 +477,9 @@ def test_missing_outdir_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:
-    result = _cli("--env", "qa", "--outdir", str(synth_outdir), "--out", str(tmp_path))
+    result = _cli("--env", "no-such-env", "--outdir", str(synth_outdir), "--out", str(tmp_path))
     assert result.returncode == 2
-    assert "error: no stack 'qa'" in result.stderr and "Traceback" not in result.stderr
+    assert "error: no stack 'no-such-env'" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_alarm_topic_and_deployment_strategy_are_drawn(graphs: dict[str, Graph]) -> None:
@@ -507,30 +513,53 @@ MMDC = shutil.which("mmdc")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+MERMAID_BLOCKS = [
+    (page.relative_to(ROOT), index)
+    for page in (*sorted((ROOT / "docs" / "diagrams").glob("*.md")), ROOT / "README.md")
+    for index in range(page.read_text().count("```mermaid\n"))
+]
+
+
+def mermaid_fence(page: Path, index: int) -> str:
+    return (ROOT / page).read_text().split("```mermaid\n")[index + 1].split("```", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def rendered_mermaid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Every committed Mermaid block drawn by one mmdc run (one Chromium start, not one per
+    block): mmdc renders a Markdown input's ```mermaid blocks in order to out-1.svg,
+    out-2.svg, ... The directory, and mmdc's stderr when it failed (it exits non-zero on a
+    parse error), else ""."""
+    workdir = tmp_path_factory.mktemp("mermaid")
+    (workdir / "in.md").write_text(
+        "".join(
+            f"# {page}#{index}\n\n```mermaid\n{mermaid_fence(page, index)}```\n\n"
+            for page, index in MERMAID_BLOCKS
+        )
+    )
+    config = workdir / "puppeteer.json"
+    config.write_text(f'{{"executablePath": "{CHROMIUM}", "args": ["--no-sandbox"]}}')
+    command = [str(MMDC), "-p", str(config), "-i", "in.md", "-o", "out.md", "-q"]
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=300, check=False
+    )
+    return workdir, "" if result.returncode == 0 else result.stderr[-2000:] or "mmdc failed"
+
+
 @pytest.mark.skipif(
     MMDC is None or CHROMIUM is None,
     reason="mermaid-cli (npm @mermaid-js/mermaid-cli) and chromium not installed",
 )
 @pytest.mark.parametrize(
     ("page", "index"),
-    [
-        pytest.param(page.relative_to(ROOT), index, id=f"{page.relative_to(ROOT)}#{index}")
-        for page in (*sorted((ROOT / "docs" / "diagrams").glob("*.md")), ROOT / "README.md")
-        for index in range(page.read_text().count("```mermaid\n"))
-    ],
+    [pytest.param(page, index, id=f"{page}#{index}") for page, index in MERMAID_BLOCKS],
 )
-def test_committed_diagrams_render_with_mermaid_cli(page: Path, index: int, tmp_path: Path) -> None:
-    """A real renderer draws each committed diagram and each Mermaid block of the README
-    (mmdc exits non-zero on a parse error)."""
-    fence = (ROOT / page).read_text().split("```mermaid\n")[index + 1].split("```", 1)[0]
-    (tmp_path / "in.mmd").write_text(fence)
-    config = tmp_path / "puppeteer.json"
-    config.write_text(f'{{"executablePath": "{CHROMIUM}", "args": ["--no-sandbox"]}}')
-    command = [str(MMDC), "-p", str(config), "-i", "in.mmd", "-o", "out.svg", "-q"]
-    result = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    svg = (tmp_path / "out.svg").read_text()
+def test_committed_diagrams_render_with_mermaid_cli(
+    page: Path, index: int, rendered_mermaid: tuple[Path, str]
+) -> None:
+    """A real renderer draws each committed diagram and each Mermaid block of the README."""
+    workdir, failure = rendered_mermaid
+    assert not failure, failure
+    svg = (workdir / f"out-{MERMAID_BLOCKS.index((page, index)) + 1}.svg").read_text()
     assert "Syntax error" not in svg and "<svg" in svg
     assert "Internet" in svg or "internet" in svg

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from envs.schema.workload import FARGATE_MEMORY_MIB
 from ops.__main__ import build_parser
 from ops.common import EXIT_BAD_INPUT, OpsError
 from ops.import_compose import ComposeError, Options, convert, fargate_size, load_compose
-from tests.project_copy import ROOT, project_copy
+from tests.project_copy import ROOT, example_copy
 
 EXAMPLE = ROOT / "docs" / "examples" / "compose" / "docker-compose.yml"
 OPTIONS = Options(
@@ -41,8 +42,12 @@ def imported_from(stdout: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def example() -> subprocess.CompletedProcess[str]:
-    return run_cli(str(EXAMPLE.relative_to(ROOT)))
+def example(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """The import of the example compose file in a copy on the frozen example envs (the
+    account, region and project it reads are the example's, whatever the user's envs say)."""
+    copy = example_copy(tmp_path_factory.mktemp("import-compose"))
+    shutil.copytree(ROOT / "docs" / "examples", copy / "docs" / "examples")
+    return run_cli(str(EXAMPLE.relative_to(ROOT)), cwd=copy)
 
 
 def test_example_maps_services_jobs_images_ports_and_callers(
@@ -111,7 +116,7 @@ def test_pasted_example_passes_make_check(
 ) -> None:
     """What a user does: paste the output into envs/base.py (replacing the example services
     and jobs, and the env files' service overrides) and run `python main.py --check`."""
-    project = project_copy(tmp_path)
+    project = example_copy(tmp_path)
     base = project / "envs" / "base.py"
     base.write_text(base.read_text() + "\n" + example.stdout + "\nBASE = {**BASE, **IMPORTED}\n")
     for env in ("dev", "stg", "prod"):

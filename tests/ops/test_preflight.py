@@ -26,9 +26,9 @@ from ops.preflight import (
 )
 from ops.run_task_contract import SPECS_OUTPUT
 from ops.synth_reader import Stack
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 from tests.tf import by_path, resources
-from tests.variants import VARIANTS
+from tests.variants import EXAMPLE, VARIANTS
 
 Json = dict[str, Any]
 
@@ -59,9 +59,9 @@ def _first(document: Json, type_: str, path_suffix: str) -> Json:
 
 
 def no_igw_dependency(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     _first(dev, "aws_lb", "public-alb/lb").pop("depends_on")
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def service_not_after_rule(s: dict[str, Json]) -> list[Stack]:
@@ -73,23 +73,23 @@ def service_not_after_rule(s: dict[str, Json]) -> list[Stack]:
 
 
 def exec_without_writable_paths(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     task = _first(dev, "aws_ecs_task_definition", "service-backend/workload/task-definition")
     (container,) = json.loads(task["container_definitions"])
     container["mountPoints"] = container["mountPoints"][:1]  # /tmp only
     task["container_definitions"] = json.dumps([container])
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def exec_without_channel_permissions(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     policy = _first(dev, "aws_iam_role_policy", "service-backend/workload/task-policy")
     document = json.loads(policy["policy"])
     document["Statement"] = [
         st for st in document["Statement"] if st.get("Sid") != "EcsExecChannels"
     ]
     policy["policy"] = json.dumps(document)
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def no_logs_endpoint(s: dict[str, Json]) -> list[Stack]:
@@ -114,29 +114,29 @@ def r_path(body: Json) -> str:
 
 
 def long_lb_name(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     _first(dev, "aws_lb", "public-alb/lb")["name"] = "fargate-development-public-balancer"
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def same_names_in_two_stacks(s: dict[str, Json]) -> list[Stack]:
-    return [stack("dev", s["dev"]), stack("dev-copy", copy.deepcopy(s["dev"]))]
+    return [stack(EXAMPLE, s[EXAMPLE]), stack("example-copy", copy.deepcopy(s[EXAMPLE]))]
 
 
 def too_many_rules(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     rules = resources(dev, "aws_vpc_security_group_ingress_rule")
     template = next(iter(rules.values()))
     for index in range(61):
         rules[f"extra{index}"] = {**template, "from_port": 1000 + index, "to_port": 1000 + index}
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def six_groups_on_a_task(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     network = _first(dev, "aws_ecs_service", "service-frontend/service")["network_configuration"]
     network["security_groups"] = network["security_groups"] * 3
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def too_many_listener_rules(s: dict[str, Json]) -> list[Stack]:
@@ -149,30 +149,37 @@ def too_many_listener_rules(s: dict[str, Json]) -> list[Stack]:
 
 
 def too_many_eips(s: dict[str, Json]) -> list[Stack]:
-    return [stack("prod", s["prod"]), stack("nat-per-az", s["nat-per-az"])]  # 3 + 3 > 5
+    per_az = s["nat-per-az"]  # three NAT gateways, one elastic IP each
+    # A second stack in the region with only those three elastic IPs: 3 + 3 > 5.
+    eips = copy.deepcopy(per_az["resource"]["aws_eip"])
+    for body in eips.values():
+        body.pop("depends_on", None)
+    second = {**copy.deepcopy(per_az), "resource": {"aws_eip": eips}}
+    second.pop("output", None)
+    return [stack("nat-per-az", per_az), stack("more-eips", second)]
 
 
 def bad_health_check(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     _first(dev, "aws_lb_target_group", "public-alb/tg-frontend")["health_check"]["interval"] = 301
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def unescaped_user_text(s: dict[str, Json]) -> list[Stack]:
-    dev = copy.deepcopy(s["dev"])
+    dev = copy.deepcopy(s[EXAMPLE])
     task = _first(dev, "aws_ecs_task_definition", "service-frontend/workload/task-definition")
     (container,) = json.loads(task["container_definitions"])
     container["environment"] = [{"name": "GREETING", "value": "hi ${HOME}"}]
     task["container_definitions"] = json.dumps([container])
-    return [stack("dev", dev)]
+    return [stack(EXAMPLE, dev)]
 
 
 def listener_on_unvalidated_certificate(s: dict[str, Json]) -> list[Stack]:
-    prod = copy.deepcopy(s["prod"])
-    certificate, _ = by_path(prod, "aws_acm_certificate", "domain/public-certificate/certificate")
-    listener = _first(prod, "aws_lb_listener", "public-alb/https")
+    shop = copy.deepcopy(s["domain-shared"])
+    certificate, _ = by_path(shop, "aws_acm_certificate", "domain/public-certificate/certificate")
+    listener = _first(shop, "aws_lb_listener", "public-alb/https")
     listener["certificate_arn"] = f"${{aws_acm_certificate.{certificate}.arn}}"
-    return [stack("prod", prod)]
+    return [stack("domain-shared", shop)]
 
 
 def unnamed_service_connect_port(s: dict[str, Json]) -> list[Stack]:
@@ -233,13 +240,13 @@ def test_rule_fires_on_a_crafted_bad_stack(rule_id: str, synthesized: dict[str, 
 
 def test_finding_names_address_path_when_and_fix(synthesized: dict[str, Json]) -> None:
     (finding,) = preflight(no_igw_dependency(synthesized))
-    lb_name, _ = by_path(synthesized["dev"], "aws_lb", "public-alb/lb")
-    (igw,) = resources(synthesized["dev"], "aws_internet_gateway")
+    lb_name, _ = by_path(synthesized[EXAMPLE], "aws_lb", "public-alb/lb")
+    (igw,) = resources(synthesized[EXAMPLE], "aws_internet_gateway")
     assert finding == Finding(
         "lb-after-internet-gateway",
-        "dev",
+        EXAMPLE,
         f"aws_lb.{lb_name}",
-        "dev/public-alb/lb",
+        f"{EXAMPLE}/public-alb/lb",
         When.APPLY,
         f"internet-facing, but not ordered after aws_internet_gateway.{igw}: "
         "CreateLoadBalancer can run first and fail with InvalidSubnet",
@@ -274,10 +281,10 @@ def test_one_off_job_with_too_many_groups_in_its_spec_is_reported(
     synthesized: dict[str, Json],
 ) -> None:
     """The spec's security groups are what RunTask attaches to the ENI: six fail to start."""
-    dev = copy.deepcopy(synthesized["dev"])
+    dev = copy.deepcopy(synthesized[EXAMPLE])
     spec = run_task_specs(dev)["migrate"]
     spec["security_groups"] = spec["security_groups"] * 6
-    (finding,) = preflight([stack("dev", dev)])
+    (finding,) = preflight([stack(EXAMPLE, dev)])
     definition, _ = by_path(dev, "aws_ecs_task_definition", "job-migrate/workload/task-definition")
     assert finding.rule == "quota-security-groups-per-eni"
     assert finding.address == f"aws_ecs_task_definition.{definition}"
@@ -289,7 +296,7 @@ def test_one_off_job_without_internet_or_endpoints_is_reported(
 ) -> None:
     """Only `migrate`'s spec moves to subnets whose route table has no way out: its image
     pull, logs and secrets are reported; the services in the private subnets are not."""
-    dev = copy.deepcopy(synthesized["dev"])
+    dev = copy.deepcopy(synthesized[EXAMPLE])
     spec = run_task_specs(dev)["migrate"]
     public = [
         f"${{aws_subnet.{name}.id}}"
@@ -298,7 +305,7 @@ def test_one_off_job_without_internet_or_endpoints_is_reported(
     ]
     assert public
     spec["subnets"] = public  # routed to the internet gateway, and RunTask gives no public IP
-    findings = preflight([stack("dev", dev)])
+    findings = preflight([stack(EXAMPLE, dev)])
     assert findings and {f.rule for f in findings} == {"workload-egress"}
     assert {f.path.rsplit("/", 3)[-3] for f in findings} == {"job-migrate"}
     assert any("pulling" in f.problem for f in findings)

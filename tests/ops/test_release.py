@@ -38,11 +38,13 @@ from ops.release_contract import (
     release_parameter_name,
     template_parameter_name,
 )
-from tests.project_copy import ROOT as PROJECT
+from tests.constants import ACCOUNT, REGION
+from tests.constants import ROOT as PROJECT
 
-ACCOUNT = "123456789012"
-REGION = "ap-northeast-1"
 FAST = ["--poll-interval", "0.01", "--timeout", "5"]
+# The user's dev and stg (the simulated AWS holds what they synthesize): names derive from them.
+PREFIXES = {env.name: env.resource_prefix for env in load_environments()}
+DEV_PREFIX, STG_PREFIX = PREFIXES["dev"], PREFIXES["stg"]
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
 LAST_WORDS = "panic: DATABASE_URL is not set"
@@ -493,7 +495,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def service_state(env: str, service: str) -> dict[str, Any]:
     described = client("ecs").describe_services(
-        cluster=f"fargate-{env}", services=[f"fargate-{env}-{service}"]
+        cluster=PREFIXES[env], services=[f"{PREFIXES[env]}-{service}"]
     )["services"][0]
     return described  # type: ignore[no-any-return]
 
@@ -505,7 +507,7 @@ def running_image(env: str, service: str) -> str:
 
 
 def record(env: str, service: str) -> tuple[int, ReleaseRecord]:
-    parameter = client("ssm").get_parameter(Name=release_parameter_name(f"fargate-{env}", service))
+    parameter = client("ssm").get_parameter(Name=release_parameter_name(PREFIXES[env], service))
     return int(parameter["Parameter"]["Version"]), ReleaseRecord.from_json(
         parameter["Parameter"]["Value"]
     )
@@ -513,14 +515,14 @@ def record(env: str, service: str) -> tuple[int, ReleaseRecord]:
 
 def revisions(env: str, service: str) -> int:
     return len(
-        client("ecs").list_task_definitions(familyPrefix=f"fargate-{env}-{service}")[
+        client("ecs").list_task_definitions(familyPrefix=f"{PREFIXES[env]}-{service}")[
             "taskDefinitionArns"
         ]
     )
 
 
 DEPLOY_BACKEND = ("deploy", "--env", "dev", "--service", "backend", "--image")
-ROOT = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-dev/backend"
+ROOT = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{DEV_PREFIX}/backend"
 
 
 def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
@@ -536,8 +538,8 @@ def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
     )
     assert code == 0, err
     assert running_image("dev", "backend") == f"{ROOT}@{digest}"
-    assert "is steady on fargate-dev-backend:2" in err
-    assert "event: (service fargate-dev-backend) has started 1 tasks." in err
+    assert f"is steady on {DEV_PREFIX}-backend:2" in err
+    assert f"event: (service {DEV_PREFIX}-backend) has started 1 tasks." in err
     _, released = record("dev", "backend")
     assert released.image == f"{ROOT}@{digest}" and released.action == "deploy"
     assert released.previous_image == f"{ROOT}:latest"
@@ -546,7 +548,7 @@ def test_deploy_resolves_the_tag_records_registers_and_waits_for_steady(
     # only the image changed.
     stack = synthesized["dev"]
     expected = json.loads(
-        resolver(stack)(json.dumps(terraform_task_definition(stack, "fargate-dev-backend")))
+        resolver(stack)(json.dumps(terraform_task_definition(stack, f"{DEV_PREFIX}-backend")))
     )
     expected["containerDefinitions"][0]["image"] = f"{ROOT}@{digest}"
     arn = service_state("dev", "backend")["taskDefinition"]
@@ -692,7 +694,7 @@ def test_rollback_returns_to_the_previous_release(
 def test_promote_runs_exactly_the_source_digest_and_the_rule_is_enforced(
     seeded: dict[str, dict[str, str]], rollouts: Rollouts, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stg_repo = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-stg/backend"
+    stg_repo = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{STG_PREFIX}/backend"
     code, _, err = run(
         capsys, "deploy", "--env", "stg", "--service", "backend", "--image", "2.0.0", *FAST
     )
@@ -724,7 +726,7 @@ def test_status_json_reports_released_and_running(
     )
     assert backend["deployments"][0]["status"] == "PRIMARY"
     assert backend["deployments"][0]["rollout_state"] == "COMPLETED"
-    assert report["frontend"]["released_image"].endswith("fargate-dev/frontend:latest")
+    assert report["frontend"]["released_image"].endswith(f"{DEV_PREFIX}/frontend:latest")
     code, out, _ = run(capsys, "status", "--env", "dev", "--service", "backend")
     assert code == 0 and "dev: services" in out and "backend: deployments" in out
 
@@ -733,7 +735,7 @@ def test_logs_prints_task_ids_and_filters(
     seeded: dict[str, dict[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     logs = client("logs")
-    group = "/ecs/fargate-dev/backend"
+    group = f"/ecs/{DEV_PREFIX}/backend"
     import time as clock
 
     for task, message in (("aaa111", "GET /health 200"), ("bbb222", "ERROR db timeout")):
@@ -758,13 +760,13 @@ def test_exec_without_the_plugin_prints_the_exact_command(
 ) -> None:
     backend = ecs_backends[ACCOUNT][REGION]
     arn = service_state("dev", "backend")["taskDefinition"]
-    task = start_task(backend, "fargate-dev", arn)
+    task = start_task(backend, f"{DEV_PREFIX}", arn)
     monkeypatch.setattr(ecs_exec.shutil, "which", lambda name: None)
     code, _, err = run(capsys, "exec", "--env", "dev", "--service", "backend", "--", "ls", "-l")
-    backend.stop_task("fargate-dev", task.task_arn, "test over")
+    backend.stop_task(f"{DEV_PREFIX}", task.task_arn, "test over")
     assert code == 127
     assert (
-        f"aws ecs execute-command --region {REGION} --cluster fargate-dev --task {task.id} "
+        f"aws ecs execute-command --region {REGION} --cluster {DEV_PREFIX} --task {task.id} "
         "--container backend --interactive --command 'ls -l'"
     ) in err
     code, _, err = run(capsys, "exec", "--env", "dev", "--service", "frontend", "--", "ls")
@@ -775,8 +777,8 @@ def test_exec_without_the_plugin_prints_the_exact_command(
     ("argv", "message"),
     [
         (
-            ["deploy", "--env", "qa", "--service", "backend", "--image", "1"],
-            "'qa' is not an environment",
+            ["deploy", "--env", "no-such-env", "--service", "backend", "--image", "1"],
+            "'no-such-env' is not an environment",
         ),
         (
             ["deploy", "--env", "dev", "--service", "nope", "--image", "1"],
@@ -809,6 +811,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_release_impact_reports_template_changes_and_replacements(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    dev = next(e for e in load_environments() if e.name == "dev")
     plan = {
         "resource_changes": [
             {
@@ -816,7 +819,7 @@ def test_release_impact_reports_template_changes_and_replacements(
                 "type": "aws_ssm_parameter",
                 "change": {
                     "actions": ["update"],
-                    "after": {"name": "/fargate-dev/release/backend/template"},
+                    "after": {"name": template_parameter_name(dev.resource_prefix, "backend")},
                 },
             },
             {
@@ -836,9 +839,9 @@ def test_release_impact_reports_template_changes_and_replacements(
         "**update**" in rows["backend"]
         and "ops deploy --env dev --service backend" in rows["backend"]
     )
-    assert "unchanged" in rows["frontend"]
+    others = [s.name for s in dev.services if s.name != "backend"]
+    assert others and all("unchanged" in rows[name] for name in others), rows
     assert "`aws_lb_target_group.tg` (aws_lb_target_group) will be **replaced**" in out
-    dev = next(e for e in load_environments() if e.name == "dev")
     backend = next(s for s in dev.services if s.name == "backend")
     # 60 s start allowance + max(2 x 15 s healthy, 60 s grace) + 60 s deregistration delay
     check = backend.health_check
@@ -900,7 +903,7 @@ def test_critical_scan_findings_are_refused_where_a_clean_scan_is_required(
         "results": [
             {
                 "registryId": ACCOUNT,
-                "repositoryName": "fargate-dev/backend",
+                "repositoryName": f"{DEV_PREFIX}/backend",
                 "imageId": {"imageDigest": seeded["dev/backend"]["2.0.0"]},
                 "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 2, "HIGH": 1}},
                 "imageScanStatus": {"status": "COMPLETE"},
@@ -917,9 +920,9 @@ def test_critical_scan_findings_are_refused_where_a_clean_scan_is_required(
     urllib.request.urlopen(request, timeout=10).close()
     before = (record("dev", "backend")[0], revisions("dev", "backend"))
     code, _, err = run(capsys, *DEPLOY_BACKEND, "2.0.0", *FAST)
-    assert code == 4 and "has no scan in fargate-dev/backend" in err
+    assert code == 4 and f"has no scan in {DEV_PREFIX}/backend" in err
     client("ecr").start_image_scan(
-        repositoryName="fargate-dev/backend", imageId={"imageTag": "2.0.0"}
+        repositoryName=f"{DEV_PREFIX}/backend", imageId={"imageTag": "2.0.0"}
     )
     code, _, err = run(capsys, *DEPLOY_BACKEND, "2.0.0", *FAST)
     assert code == 4
@@ -934,7 +937,7 @@ def test_logs_follow_picks_up_a_replacement_task(
 ) -> None:
     from ops import logs as ops_logs
 
-    group = "/ecs/fargate-dev/frontend"
+    group = f"/ecs/{DEV_PREFIX}/frontend"
     polls = []
 
     def write(task: str, message: str) -> None:
@@ -968,7 +971,7 @@ def test_exec_runs_the_aws_cli_when_the_plugin_is_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     backend = ecs_backends[ACCOUNT][REGION]
-    task = start_task(backend, "fargate-dev", service_state("dev", "backend")["taskDefinition"])
+    task = start_task(backend, f"{DEV_PREFIX}", service_state("dev", "backend")["taskDefinition"])
     ran: list[list[str]] = []
 
     class Done:
@@ -981,7 +984,7 @@ def test_exec_runs_the_aws_cli_when_the_plugin_is_installed(
     code, _, _ = run(
         capsys, "exec", "--env", "dev", "--service", "backend", "--task", task.id, "--", "id"
     )
-    backend.stop_task("fargate-dev", task.task_arn, "test over")
+    backend.stop_task(f"{DEV_PREFIX}", task.task_arn, "test over")
     assert code == 7
     assert ran == [
         [
@@ -991,7 +994,7 @@ def test_exec_runs_the_aws_cli_when_the_plugin_is_installed(
             "--region",
             REGION,
             "--cluster",
-            "fargate-dev",
+            f"{DEV_PREFIX}",
             "--task",
             task.id,
             "--container",
@@ -1010,7 +1013,7 @@ def test_deploy_all_rolls_out_an_applied_template_change_once(
     the new template with their released images; a second run changes nothing."""
     assert run(capsys, *DEPLOY_BACKEND, "1.1.0", *FAST)[0] == 0
     images = {name: record("dev", name)[1].image for name in ("frontend", "backend")}
-    name = template_parameter_name("fargate-dev", "backend")
+    name = template_parameter_name(f"{DEV_PREFIX}", "backend")
     template = json.loads(client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
     template["task_definition"]["cpu"], template["task_definition"]["memory"] = "512", "1024"
     client("ssm").put_parameter(
@@ -1024,7 +1027,7 @@ def test_deploy_all_rolls_out_an_applied_template_change_once(
     )["taskDefinition"]
     assert (definition["cpu"], definition["memory"]) == ("512", "1024")
     assert definition["containerDefinitions"][0]["image"] == images["backend"]
-    frontend = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fargate-dev/frontend"
+    frontend = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{DEV_PREFIX}/frontend"
     assert running_image("dev", "frontend") == f"{frontend}@{seeded['dev/frontend']['latest']}"
     assert record("dev", "backend")[1].image == images["backend"]
     after_first = len(rollouts.updates)
@@ -1041,12 +1044,12 @@ def test_status_reports_target_health_of_the_service_target_group(
     elbv2 = client("elbv2")
     vpc = client("ec2").describe_vpcs()["Vpcs"][-1]["VpcId"]
     group = elbv2.create_target_group(
-        Name="fargate-dev-backend", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+        Name=f"{DEV_PREFIX}-backend", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
     )["TargetGroups"][0]["TargetGroupArn"]
     elbv2.register_targets(
         TargetGroupArn=group, Targets=[{"Id": "10.0.0.10", "Port": 8080}, {"Id": "10.0.0.11"}]
     )
-    service = ecs_backends[ACCOUNT][REGION].services["fargate-dev:fargate-dev-backend"]
+    service = ecs_backends[ACCOUNT][REGION].services[f"{DEV_PREFIX}:{DEV_PREFIX}-backend"]
     service.load_balancers = [
         {"targetGroupArn": group, "containerName": "backend", "containerPort": 8080}
     ]
@@ -1060,7 +1063,7 @@ def test_status_reports_target_health_of_the_service_target_group(
         state = target["TargetHealth"]["State"]
         expected[state] = expected.get(state, 0) + 1
     health = json.loads(out)["services"]["backend"]["target_health"]
-    assert health == {"fargate-dev-backend": expected}
+    assert health == {f"{DEV_PREFIX}-backend": expected}
     assert sum(expected.values()) == 2
 
 
@@ -1139,7 +1142,7 @@ def test_readme_release_examples_are_real(
                         "type": "aws_ssm_parameter",
                         "change": {
                             "actions": ["update"],
-                            "after": {"name": "/fargate-dev/release/backend/template"},
+                            "after": {"name": f"/{DEV_PREFIX}/release/backend/template"},
                         },
                     },
                     {
@@ -1152,7 +1155,7 @@ def test_readme_release_examples_are_real(
         )
     )
     logs = client("logs")
-    group = "/ecs/fargate-dev/backend"
+    group = f"/ecs/{DEV_PREFIX}/backend"
     now_ms = int(clock.time() * 1000)
     for task, message in ((SAMPLE_TASK_ID, "GET /health 200"), ("1a2b3c", "ERROR db timeout")):
         stream = f"backend/backend/{task}"
@@ -1171,7 +1174,7 @@ def test_readme_release_examples_are_real(
     for command in commands:
         if " exec " in command:
             arn = service_state("dev", "backend")["taskDefinition"]
-            start_task(ecs_backends[ACCOUNT][REGION], "fargate-dev", arn)
+            start_task(ecs_backends[ACCOUNT][REGION], f"{DEV_PREFIX}", arn)
         rollouts.outcome = "fail" if command.endswith(FAILING_SAMPLE) else "steady"
         main(shlex.split(command)[3:])
         rollouts.outcome = "steady"

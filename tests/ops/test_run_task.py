@@ -38,9 +38,8 @@ from moto.server import ThreadedMotoServer
 
 from ops import run_task
 from ops.__main__ import main
-from tests.project_copy import ROOT
+from tests.constants import REGION, ROOT
 
-REGION = "ap-northeast-1"
 LOG_GROUP = "/ecs/fargate-dev/migrate"
 STAMP = r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] "
 FAST = ["--poll-interval", "0.01", "--timeout", "10"]

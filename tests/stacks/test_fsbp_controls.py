@@ -21,12 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from envs import DEFAULT_ENVIRONMENTS
-from tests.project_copy import ROOT
-from tests.variants import BOOTSTRAP_STACK
+from tests.constants import BOOTSTRAP_STACK, DEFAULT_STACKS, ROOT
 
 ALLOWLIST = ROOT / "policy" / "fsbp-allowlist.yaml"
-STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
+STACKS = DEFAULT_STACKS
 HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 
 Json = dict[str, Any]

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, load_environments, merge
+from envs import ConfigError, load_environments, merge
 from envs.schema.alb import ManagedRuleGroup
-from modules.network import ADMIN_PORTS, ports_except
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path, only, ref, resources
+from tests.variants import VARIANTS
 
 Json = dict[str, Any]
 
@@ -30,6 +31,9 @@ def _first_match(rules: list[Json], protocol: str, port: int) -> Json:
 
 
 def test_ports_except_covers_every_other_port() -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.network import ports_except
+
     ranges = ports_except((22, 3389))
     assert ranges == [(0, 21), (23, 3388), (3390, 65535)]
     assert ports_except((0, 65535)) == [(1, 65534)]
@@ -38,6 +42,9 @@ def test_ports_except_covers_every_other_port() -> None:
 def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_on_every_subnet(
     synthesized: dict[str, Json],
 ) -> None:
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.network import ADMIN_PORTS
+
     for env in load_environments():
         stack = synthesized[env.name]
         vpc, _ = only(stack, "aws_vpc")
@@ -69,7 +76,9 @@ def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_on_every_subnet(
 
 
 def test_scheduler_trust_names_the_schedule_group(synthesized: dict[str, Json]) -> None:
-    for env in load_environments():
+    checked = 0
+    # The user's environments and the fixtures (which schedule jobs, so the check runs).
+    for env in (*load_environments(), *VARIANTS.values()):
         stack = synthesized[env.name]
         caller = next(iter(stack["data"]["aws_caller_identity"]))
         account = f"${{data.aws_caller_identity.{caller}.account_id}}"
@@ -88,7 +97,9 @@ def test_scheduler_trust_names_the_schedule_group(synthesized: dict[str, Json]) 
                 }
             }
             assert schedule.get("group_name") in (None, "default")
+            checked += 1
         assert len(schedules) == sum(1 for j in env.jobs if j.schedule is not None)
+    assert checked, "no environment or fixture schedules a job: the trust went unchecked"
 
 
 def test_dead_letter_queues_deny_requests_without_tls(synthesized: dict[str, Json]) -> None:
@@ -115,8 +126,10 @@ def test_dead_letter_queues_deny_requests_without_tls(synthesized: dict[str, Jso
 def test_waf_runs_the_ip_reputation_and_anonymous_ip_lists_first(
     synthesized: dict[str, Json],
 ) -> None:
-    for env in load_environments():
+    checked = 0
+    for env in (*load_environments(), *VARIANTS.values()):
         if not env.waf.enabled:
+            assert not resources(synthesized[env.name], "aws_wafv2_web_acl"), env.name
             continue
         _, acl = by_path(synthesized[env.name], "aws_wafv2_web_acl", "waf/acl")
         by_priority = [r["name"] for r in sorted(acl["rule"], key=lambda r: r["priority"])]
@@ -124,6 +137,8 @@ def test_waf_runs_the_ip_reputation_and_anonymous_ip_lists_first(
             "AWSManagedRulesAmazonIpReputationList",
             "AWSManagedRulesAnonymousIpList",
         ]
+        checked += 1
+    assert checked, "no environment or fixture enables WAF: the rule order went unchecked"
 
 
 def test_waf_count_only_rules_override_exactly_the_named_rules(
@@ -153,7 +168,7 @@ def test_waf_count_only_rules_override_exactly_the_named_rules(
 )
 def test_waf_count_only_rules_are_validated(rules: Json, message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        build_environment(merge(DEV, {"waf": {"count_only_rules": rules}}), source="envs/dev.py")
+        build_example(merge(DEV, {"waf": {"count_only_rules": rules}}), source="envs/dev.py")
     (line,) = error.value.problems
     assert line.startswith("envs/dev.py: waf.count_only_rules"), line
     assert message in line
@@ -187,9 +202,7 @@ def test_container_user_reaches_the_task_definition(synthesized: dict[str, Json]
 )
 def test_container_user_refuses_root_and_malformed_users(user: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        build_environment(
-            merge(DEV, {"services": {"backend": {"user": user}}}), source="envs/dev.py"
-        )
+        build_example(merge(DEV, {"services": {"backend": {"user": user}}}), source="envs/dev.py")
     (line,) = error.value.problems
     assert line.startswith("envs/dev.py: services.backend.user: "), line
     assert message in line and repr(user) in line
@@ -197,7 +210,7 @@ def test_container_user_refuses_root_and_malformed_users(user: str, message: str
 
 @pytest.mark.parametrize("user", ["1000", "app", "app:app", "1000:1000", "_svc:100"])
 def test_container_user_accepts_names_and_ids(user: str) -> None:
-    env = build_environment(merge(DEV, {"services": {"backend": {"user": user}}}))
+    env = build_example(merge(DEV, {"services": {"backend": {"user": user}}}))
     assert next(s for s in env.services if s.name == "backend").user == user
 
 

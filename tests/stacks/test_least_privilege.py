@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from envs import ConfigError, build_environment, merge
+from envs import ConfigError, merge
 from envs.schema.iam import RESOURCE_STAR_ACTIONS, secret_policy_arn
+from tests.example_envs import build_example
 from tests.example_envs.dev import OVERRIDES as DEV
 from tests.tf import by_path
 from tests.variants import SM_SECRET_BY_NAME
@@ -109,7 +110,7 @@ def test_resource_star_table_cites_its_source() -> None:
 def test_task_role_statements_refuse_bypasses(statement: Json, message: str) -> None:
     overrides = {"services": {"backend": {"task_role_statements": [statement]}}}
     with pytest.raises(ConfigError) as error:
-        build_environment(merge(DEV, overrides), source="envs/dev.py")
+        build_example(merge(DEV, overrides), source="envs/dev.py")
     (line,) = error.value.problems
     assert line.startswith("envs/dev.py: services.backend.task_role_statements.0"), line
     assert message in line, line
@@ -120,7 +121,7 @@ def test_task_role_statements_accept_resource_star_for_unscopable_actions() -> N
         "actions": ["cloudwatch:PutMetricData", "xray:PutTraceSegments"],
         "resources": ["*"],
     }
-    env = build_environment(
+    env = build_example(
         merge(DEV, {"services": {"backend": {"task_role_statements": [statement]}}})
     )
     backend = next(s for s in env.services if s.name == "backend")

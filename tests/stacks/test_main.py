@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import main
+from envs import DEFAULT_ENVIRONMENTS
 from tests.project_copy import ROOT, project_copy, snapshot
 
 
@@ -51,14 +52,15 @@ def test_bad_config_exits_2_with_message_and_keeps_old_output(tmp_path: Path) ->
 
 def test_unknown_environment_on_the_command_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "main.py", "--env", "qa"],
+        [sys.executable, "main.py", "--env", "no-such-env"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 2
-    assert "environment 'qa' has no file; known environments: dev, stg, prod" in result.stderr
+    known = ", ".join(DEFAULT_ENVIRONMENTS)
+    assert f"environment 'no-such-env' has no file; known environments: {known}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -70,7 +72,7 @@ def test_check_validates_without_synthesizing(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert result.stdout.strip() == "configuration valid: dev, stg, prod"
+    assert result.stdout.strip() == f"configuration valid: {', '.join(DEFAULT_ENVIRONMENTS)}"
     assert not (tmp_path / "out").exists()
 
 
@@ -193,7 +195,7 @@ def test_dangerous_outdir_is_refused_and_nothing_is_deleted(
     (project / "notes").mkdir()
     (project / "notes" / "todo.txt").write_text("keep me")
     (project / ".git").mkdir()
-    before = snapshot(tmp_path)
+    before = snapshot(tmp_path, skip="__pycache__")
     if how == "flag":
         result = run_main(project, "--outdir", outdir)
         source = "--outdir"
@@ -205,7 +207,7 @@ def test_dangerous_outdir_is_refused_and_nothing_is_deleted(
     (problem,) = result.stderr.splitlines()[1:]
     assert problem.startswith(f"  - {source}: {outdir} ")
     assert "fix:" in problem
-    assert snapshot(tmp_path) == before
+    assert snapshot(tmp_path, skip="__pycache__") == before  # bytecode caches are not ours
 
 
 def test_outdir_rules() -> None:

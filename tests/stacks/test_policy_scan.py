@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,22 +24,18 @@ from typing import Any
 import pytest
 import yaml
 
-from envs import DEFAULT_ENVIRONMENTS
-from tests.project_copy import ROOT
-from tests.variants import BOOTSTRAP_STACK
+from tests.background import SHARED, Job
+from tests.constants import DEFAULT_STACKS, ROOT
 
 ALLOWLIST = ROOT / "policy" / "checkov-allowlist.yaml"
 # checkov lives in its own venv (requirements-checkov.in says why), which `make test` builds;
 # CHECKOV overrides the path.
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 CHECKOV_LOCK = ROOT / "requirements-checkov.txt"
-DEFAULT_STACKS = (*DEFAULT_ENVIRONMENTS, BOOTSTRAP_STACK)
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 ENTRY_KEYS = {"id", "name", "envs", "reason"}
 OPTIONAL_KEYS = {"paths"}
 TIMEOUT_SECONDS = 300
-CHECKOV_RUN = pytest.StashKey[tuple["subprocess.Popen[bytes]", Path]]()
-"""The background run tests/conftest.py starts when the session synth is done."""
 
 
 @dataclass(frozen=True)
@@ -131,35 +126,33 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Allowed]:
     return entries
 
 
-def start_checkov(stacks_dir: Path, workdir: Path) -> subprocess.Popen[bytes]:
-    """Start one offline checkov run over the default stacks under `stacks_dir` (the session
-    starts it as soon as the synth is done: tests/conftest.py); `finish_checkov` reads it."""
-    scan_dir = workdir / "stacks"
-    for env in DEFAULT_STACKS:
-        (scan_dir / env).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(stacks_dir / env / "cdk.tf.json", scan_dir / env / "cdk.tf.json")
+def start_checkov(stacks_dir: Path, job: Job) -> None:
+    """Start one offline checkov run over the default stacks under `stacks_dir`, once per test
+    run (the session starts it as soon as the synth is done: tests/conftest.py);
+    `finish_checkov` reads it."""
+    scan_dir = job.directory / "stacks"
+
+    def copy_stacks() -> None:
+        for env in DEFAULT_STACKS:
+            (scan_dir / env).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(stacks_dir / env / "cdk.tf.json", scan_dir / env / "cdk.tf.json")
+
     env_vars = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     env_vars.pop("BC_API_KEY", None)  # never upload results
     command = [str(CHECKOV), "-d", str(scan_dir), "--framework", "terraform_json"]
     command += ["-o", "json", "--compact", "--skip-download"]
-    with (workdir / "report.json").open("wb") as out, (workdir / "stderr").open("wb") as err:
-        return subprocess.Popen(
-            command,
-            cwd=workdir,  # keeps any .checkov.yaml in the repo or cwd out of the run
-            env=env_vars,
-            stdout=out,
-            stderr=err,
-        )
+    # cwd: keeps any .checkov.yaml in the repo or cwd out of the run
+    job.start(command, cwd=job.directory, env=env_vars, prepare=copy_stacks)
 
 
-def finish_checkov(process: subprocess.Popen[bytes], workdir: Path) -> dict[str, Any]:
+def finish_checkov(job: Job) -> dict[str, Any]:
     """Wait for the run `start_checkov` began; its terraform_json report."""
-    returncode = process.wait(timeout=TIMEOUT_SECONDS)
-    stdout = (workdir / "report.json").read_text()
+    returncode = job.wait(TIMEOUT_SECONDS)
+    stdout = job.stdout.read_text()
     try:
         output = json.loads(stdout)
     except json.JSONDecodeError as error:
-        stderr = (workdir / "stderr").read_text()[-2000:]
+        stderr = job.stderr.read_text()[-2000:]
         raise RuntimeError(f"checkov exited {returncode}: {stderr}") from error
     reports = output if isinstance(output, list) else [output]
     for report in reports:
@@ -170,7 +163,9 @@ def finish_checkov(process: subprocess.Popen[bytes], workdir: Path) -> dict[str,
 
 def run_checkov(stacks_dir: Path, workdir: Path) -> dict[str, Any]:
     """Scan the default stacks under `stacks_dir` in one offline checkov run; its JSON report."""
-    return finish_checkov(start_checkov(stacks_dir, workdir), workdir)
+    job = Job(workdir, "checkov")
+    start_checkov(stacks_dir, job)
+    return finish_checkov(job)
 
 
 def _addresses(stack: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
@@ -249,16 +244,12 @@ def allowlist() -> list[Allowed]:
 
 
 @pytest.fixture(scope="session")
-def checkov_report(
-    synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> dict[str, Any]:
-    """The session's checkov report (started in the background right after the synth)."""
-    started: tuple[subprocess.Popen[bytes], Path] | None = request.config.stash.get(
-        CHECKOV_RUN, None
-    )
-    if started is None:
-        return run_checkov(synth_outdir / "stacks", tmp_path_factory.mktemp("checkov"))
-    return finish_checkov(*started)
+def checkov_report(synth_outdir: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The run's checkov report (started in the background right after the synth; once per
+    run, whichever xdist worker gets there first)."""
+    job = Job(request.config.stash[SHARED], "checkov")
+    start_checkov(synth_outdir / "stacks", job)  # no-op when already started
+    return finish_checkov(job)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import by_path, only, ref, resources
-from tests.variants import VARIANTS
+from tests.variants import EXAMPLE, VARIANTS
 
 WAF_OFF = "no-endpoints"
 
@@ -119,10 +119,11 @@ def test_waf_guards_the_public_alb_with_managed_rules_and_rate_limit(dev: Json) 
     assert rules["rate-limit-per-ip"]["action"] == {"block": {}}
 
 
-def test_waf_logs_redact_credentials(dev: Json) -> None:
+def test_waf_logs_redact_credentials(synthesized: dict[str, Json]) -> None:
+    dev = synthesized[EXAMPLE]
     _, logging = only(dev, "aws_wafv2_web_acl_logging_configuration")
     group, body = by_path(dev, "aws_cloudwatch_log_group", "waf/logs")
-    assert body["name"] == "aws-waf-logs-fargate-dev-public"
+    assert body["name"] == "aws-waf-logs-fargate-example-public"
     assert logging["log_destination_configs"] == [ref("aws_cloudwatch_log_group", group, "arn")]
     assert logging["redacted_fields"] == [
         {"single_header": {"name": "authorization"}},

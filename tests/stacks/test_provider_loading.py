@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.project_copy import ROOT
+from tests.constants import ROOT
 
 PROBE = """
 import sys, modules.aws as aws

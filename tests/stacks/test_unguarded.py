@@ -15,7 +15,6 @@ import pytest
 
 from envs import DEFAULT_ENVIRONMENTS, load_environments
 from envs.schema.environment import EnvironmentConfig
-from modules.workload import ECS_EXEC_ACTIONS
 from tests.tf import policy, ref, resources
 from tests.variants import VARIANTS
 
@@ -57,6 +56,9 @@ def test_ecs_exec_task_role_grants_exactly_the_channels_and_its_log_group(
 ) -> None:
     """The ssmmessages channel actions take only `Resource: "*"` (no resource-level
     permissions); the session-log writes are scoped to the cluster's exec log group."""
+    # Imported here, not at collection: the module loads the provider (modules/aws.py).
+    from modules.workload import ECS_EXEC_ACTIONS
+
     seen = 0
     for name in CONFIGS:
         stack = synthesized[name]
@@ -83,10 +85,12 @@ def test_ecs_exec_task_role_grants_exactly_the_channels_and_its_log_group(
 def test_every_identity_policy_statement_names_its_resources(synthesized: dict[str, Json]) -> None:
     """An identity policy statement without `Resource` (or with a misspelt key) is rejected by
     IAM; a wildcard in an ARN's account field would reach other accounts."""
+    checked = 0
     for stack_name, stack in synthesized.items():
         for type_ in ("aws_iam_policy", "aws_iam_role_policy"):
             for key, body in resources(stack, type_).items():
                 for statement in policy(body["policy"])["Statement"]:
+                    checked += 1
                     assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}
                     assert statement.get("Resource"), (stack_name, key, statement)
                     targets = statement["Resource"]
@@ -94,6 +98,7 @@ def test_every_identity_policy_statement_names_its_resources(synthesized: dict[s
                         fields = target.split(":")
                         if target != "*" and target.startswith("arn:"):
                             assert "*" not in fields[4], (stack_name, key, target)
+    assert checked, "no identity policy statement in any stack: nothing was checked"
 
 
 def test_each_service_waits_for_the_listener_that_attaches_its_target_group(
