@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from envs import load_environments
+from envs import DEFAULT_ENVIRONMENTS, load_environments
 from tests.tf import (
     by_path,
     container_definitions,
@@ -356,43 +356,72 @@ def test_backend_attaches_to_internal_alb(dev: Json) -> None:
     assert svc["load_balancer"][0]["container_port"] == 8080
 
 
-def test_autoscaling_targets_policies_and_ignore_changes(synthesized: dict[str, Json]) -> None:
-    prod = synthesized["prod"]
-    _, svc = service(prod, "frontend")
-    assert svc["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
-    target_name, target = by_path(
-        prod, "aws_appautoscaling_target", "service-frontend/autoscaling/target"
-    )
-    cluster, _ = only(prod, "aws_ecs_cluster")
-    service_name, _ = service(prod, "frontend")
-    assert target["resource_id"] == (
-        f"service/${{aws_ecs_cluster.{cluster}.name}}/${{aws_ecs_service.{service_name}.name}}"
-    )
-    assert (target["min_capacity"], target["max_capacity"]) == (3, 12)
-    assert target["scalable_dimension"] == "ecs:service:DesiredCount"
-    policies = {
-        p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
-            "predefined_metric_type"
-        ]: p
-        for p in resources(prod, "aws_appautoscaling_policy").values()
-        if p["resource_id"] == ref("aws_appautoscaling_target", target_name, "resource_id")
-    }
-    assert sorted(policies) == [
-        "ALBRequestCountPerTarget",
-        "ECSServiceAverageCPUUtilization",
-        "ECSServiceAverageMemoryUtilization",
-    ]
-    requests = policies["ALBRequestCountPerTarget"]["target_tracking_scaling_policy_configuration"]
-    assert requests["target_value"] == 500
-    lb, _ = by_path(prod, "aws_lb", "public-alb/lb")
-    tg, _ = by_path(prod, "aws_lb_target_group", "public-alb/tg-frontend")
-    assert requests["predefined_metric_specification"]["resource_label"] == (
-        f"${{aws_lb.{lb}.arn_suffix}}/${{aws_lb_target_group.{tg}.arn_suffix}}"
-    )
-    cpu = policies["ECSServiceAverageCPUUtilization"][
-        "target_tracking_scaling_policy_configuration"
-    ]
-    assert cpu["target_value"] == 60
+@pytest.mark.invariant
+@pytest.mark.parametrize("env_name", (*DEFAULT_ENVIRONMENTS, EXAMPLE))
+def test_autoscaling_targets_policies_and_ignore_changes(
+    synthesized: dict[str, Json], env_name: str
+) -> None:
+    """Every autoscaled service: the target is its own service with the configured bounds,
+    one target-tracking policy per configured metric at the configured value, and ECS owns
+    desired_count (ignore_changes)."""
+    stack = synthesized[env_name]
+    config = {e.name: e for e in (*load_environments(), *VARIANTS.values())}[env_name]
+    cluster, _ = only(stack, "aws_ecs_cluster")
+    scaled = [s for s in config.services if s.autoscaling is not None]
+    assert scaled or env_name != EXAMPLE, "the example's dev autoscales: the check must run"
+    for spec in scaled:
+        scaling = spec.autoscaling
+        assert scaling is not None
+        service_name, svc = service(stack, spec.name)
+        assert svc["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
+        target_name, target = by_path(
+            stack, "aws_appautoscaling_target", f"service-{spec.name}/autoscaling/target"
+        )
+        assert target["resource_id"] == (
+            f"service/${{aws_ecs_cluster.{cluster}.name}}/${{aws_ecs_service.{service_name}.name}}"
+        )
+        assert (target["min_capacity"], target["max_capacity"]) == (
+            scaling.min_capacity,
+            scaling.max_capacity,
+        )
+        assert target["scalable_dimension"] == "ecs:service:DesiredCount"
+        policies = {
+            p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
+                "predefined_metric_type"
+            ]: p["target_tracking_scaling_policy_configuration"]
+            for p in resources(stack, "aws_appautoscaling_policy").values()
+            if p["resource_id"] == ref("aws_appautoscaling_target", target_name, "resource_id")
+        }
+        expected = {
+            "ECSServiceAverageCPUUtilization": scaling.cpu_target_percent,
+            "ECSServiceAverageMemoryUtilization": scaling.memory_target_percent,
+            "ALBRequestCountPerTarget": scaling.requests_per_target,
+        }
+        assert {metric: p["target_value"] for metric, p in policies.items()} == {
+            metric: value for metric, value in expected.items() if value is not None
+        }, (env_name, spec.name)
+        if "ALBRequestCountPerTarget" in policies:
+            # Counted on the service's own target group, behind the load balancer serving it.
+            group = svc["load_balancer"][0]["target_group_arn"]
+            tg = group.split(".")[1]
+            listeners = resources(stack, "aws_lb_listener")
+            forwarding = {
+                name
+                for name, listener in listeners.items()
+                if f"aws_lb_target_group.{tg}.arn" in json.dumps(listener)
+            } | {
+                rule["listener_arn"].split(".")[1]
+                for rule in resources(stack, "aws_lb_listener_rule").values()
+                if f"aws_lb_target_group.{tg}.arn" in json.dumps(rule)
+            }
+            serving = {listeners[name]["load_balancer_arn"].split(".")[1] for name in forwarding}
+            label = policies["ALBRequestCountPerTarget"]["predefined_metric_specification"][
+                "resource_label"
+            ]
+            assert label in {
+                f"${{aws_lb.{lb}.arn_suffix}}/${{aws_lb_target_group.{tg}.arn_suffix}}"
+                for lb in serving
+            }, label
 
 
 def test_without_autoscaling_terraform_owns_desired_count(synthesized: dict[str, Json]) -> None:
