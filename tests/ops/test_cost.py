@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from envs import DEFAULT_ENVIRONMENTS
 from ops import cost
 from ops.__main__ import main
 from ops.synth_reader import load_stack
@@ -37,6 +38,7 @@ def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
         "dev",
         "stg",
         "prod",
+        *DEFAULT_ENVIRONMENTS,
         "nat-none",
         "https-shop",
         "no-endpoints",
@@ -45,7 +47,7 @@ def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
         "sidecars",
         "connect",
     )
-    return {name: cost.estimate(load_stack(synth_outdir, name)) for name in names}
+    return {name: cost.estimate(load_stack(synth_outdir, name)) for name in dict.fromkeys(names)}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -156,7 +158,8 @@ def _fargate_hours(result: cost.Estimate, service: str, resource: str) -> float:
     )
 
 
-@pytest.mark.parametrize("env", ["dev", "stg", "prod", "https-shop", "no-endpoints"])
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "https-shop", "no-endpoints"))
 def test_fargate_hours_follow_synthesized_size_and_count(
     estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
