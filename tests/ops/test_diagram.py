@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from envs import load_environments
+from envs import DEFAULT_ENVIRONMENTS, load_environments
 from ops import diagram
 from ops.__main__ import main
 from ops.diagram import Graph, Node
@@ -26,9 +26,9 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_]+")
 def graphs(synth_outdir: Path) -> dict[str, Graph]:
     names = (
         EXAMPLE,
-        "dev",
-        "prod",
+        *DEFAULT_ENVIRONMENTS,
         "nat-none",
+        "nat-per-az",
         "https-shop",
         "no-endpoints",
         "domain-shared",
@@ -36,7 +36,9 @@ def graphs(synth_outdir: Path) -> dict[str, Graph]:
         "rollouts",
         "connect",
     )
-    return {name: diagram.build_graph(load_stack(synth_outdir, name)) for name in names}
+    return {
+        name: diagram.build_graph(load_stack(synth_outdir, name)) for name in dict.fromkeys(names)
+    }
 
 
 def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -109,7 +111,7 @@ def test_albs_show_the_host_names_that_reach_them(graphs: dict[str, Graph]) -> N
     # DNS outside Route 53: the hosts come from the dns_target output.
     external = only(graphs["dns-external"], "public_alb")
     assert external.label.splitlines()[-1] == "hosts: app.corp.example.net"
-    assert "hosts" not in only(graphs["dev"], "public_alb").label
+    assert "hosts" not in only(graphs[EXAMPLE], "public_alb").label
 
 
 def test_callers_come_from_security_group_rules(
@@ -147,9 +149,13 @@ def test_service_without_load_balancer_has_no_inbound_traffic(graphs: dict[str, 
 # --------------------------------------------------------------------------- network
 
 
-def test_subnets_per_az_with_cidrs(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:
-    graph = graphs["dev"]
-    subnets = resources(dev, "aws_subnet")
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE))
+def test_subnets_per_az_with_cidrs(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    graph = graphs[env]
+    subnets = resources(synthesized[env], "aws_subnet")
     assert len(graph.of_kind("subnet")) == len(subnets)
     for subnet in subnets:
         az, tier = subnet["availability_zone"], subnet["tags"]["Tier"]
@@ -173,7 +179,8 @@ def _row(graph: Graph, node: Node) -> str:
     return group.label.split(":")[0]
 
 
-@pytest.mark.parametrize("env", ["dev", "prod", "https-shop", "nat-none"])
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "https-shop", "nat-none"))
 def test_albs_and_tasks_sit_in_the_row_of_their_subnets(
     graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
@@ -195,7 +202,8 @@ def test_albs_and_tasks_sit_in_the_row_of_their_subnets(
         assert _row(graph, nat) == "public subnets"
 
 
-@pytest.mark.parametrize("env", ["dev", "prod", "nat-none"])
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "nat-none"))
 def test_layout_reads_top_down_internet_public_private(graphs: dict[str, Graph], env: str) -> None:
     """Every hint points down the tiers: internet above WAF and the public row, each public
     subnet above the private subnet of its AZ, each row's subnet above the row's ALBs/tasks."""
@@ -230,7 +238,7 @@ def _az_of(graph: Graph, node: Node) -> str:
 
 
 def test_single_nat_serves_every_private_subnet(graphs: dict[str, Graph]) -> None:
-    graph = graphs["dev"]
+    graph = graphs[EXAMPLE]
     nat = only(graph, "nat")
     assert _az_of(graph, nat) == "ap-northeast-1a"
     assert label(graph, nat.id, "internet") == "egress"
@@ -240,11 +248,15 @@ def test_single_nat_serves_every_private_subnet(graphs: dict[str, Graph]) -> Non
     assert all(not graph.edges_between(n.id, nat.id) for n in public)
 
 
-def test_prod_routes_each_az_to_its_own_nat(graphs: dict[str, Graph], prod: dict[str, Any]) -> None:
-    graph = graphs["prod"]
+def test_per_az_nat_routes_each_az_to_its_own_nat(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]]
+) -> None:
+    graph, document = graphs["nat-per-az"], synthesized["nat-per-az"]
     nats = graph.of_kind("nat")
-    assert len(nats) == len(resources(prod, "aws_nat_gateway")) == 3
-    assert len({_az_of(graph, nat) for nat in nats}) == 3
+    zones = {subnet["availability_zone"] for subnet in resources(document, "aws_subnet")}
+    assert len(zones) > 1
+    assert len(nats) == len(resources(document, "aws_nat_gateway")) == len(zones)
+    assert {_az_of(graph, nat) for nat in nats} == zones
     for subnet in (n for n in graph.of_kind("subnet") if n.label.startswith("private")):
         (route,) = [
             e
@@ -264,7 +276,8 @@ def test_nat_none_has_no_nat(graphs: dict[str, Graph]) -> None:
     assert "ssmmessages" in only(graph, "endpoints").label
 
 
-@pytest.mark.parametrize("env", ["dev", "prod", "https-shop"])
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "https-shop"))
 def test_endpoints_list_interface_services_and_s3_gateway(
     graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
@@ -274,9 +287,16 @@ def test_endpoints_list_interface_services_and_s3_gateway(
         for e in endpoints
         if e["vpc_endpoint_type"] == "Interface"
     )
+    gateways = [e for e in endpoints if e["vpc_endpoint_type"] == "Gateway"]
+    assert len(graphs[env].of_kind("gateway_endpoint")) == len(gateways)
+    if not interface:  # an environment may have none: then none is drawn
+        assert graphs[env].of_kind("endpoints") == []
+        return
+    assert env != EXAMPLE or gateways, "the example has an S3 gateway: the label check must run"
     node = only(graphs[env], "endpoints")
     assert node.label.splitlines()[1] == ", ".join(interface)
-    assert only(graphs[env], "gateway_endpoint").label == "s3 gateway endpoint"
+    if gateways:
+        assert only(graphs[env], "gateway_endpoint").label == "s3 gateway endpoint"
     granted = callers(graphs[env], node.id)
     services = {s.label.splitlines()[0] for s in graphs[env].of_kind("service")}
     assert services <= granted
@@ -291,7 +311,8 @@ def test_no_endpoints_env_draws_none(graphs: dict[str, Graph]) -> None:
 # --------------------------------------------------------------------------- dependencies
 
 
-@pytest.mark.parametrize("env", ["dev", "https-shop"])
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "https-shop"))
 def test_images_and_log_groups(
     graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
@@ -317,8 +338,12 @@ def test_images_and_log_groups(
             assert f"{prefix}/{owner}" in repos
 
 
-def test_jobs_and_schedules_when_synthesized(graphs: dict[str, Graph], dev: dict[str, Any]) -> None:
-    graph = graphs["dev"]
+@pytest.mark.invariant
+@pytest.mark.parametrize("env", (*DEFAULT_ENVIRONMENTS, EXAMPLE))
+def test_jobs_and_schedules_when_synthesized(
+    graphs: dict[str, Graph], synthesized: dict[str, dict[str, Any]], env: str
+) -> None:
+    graph, dev = graphs[env], synthesized[env]
     service_tasks = {s["task_definition"] for s in resources(dev, "aws_ecs_service")}
     definitions = dev["resource"]["aws_ecs_task_definition"]
     jobs = [n for n in definitions if f"${{aws_ecs_task_definition.{n}.arn}}" not in service_tasks]
@@ -363,7 +388,10 @@ def parse_mermaid(text: str) -> tuple[set[str], set[str], list[tuple[str, str]]]
     return nodes, subgraphs, edges
 
 
-@pytest.mark.parametrize("env", ["dev", "prod", "nat-none", "https-shop", "no-endpoints"])
+@pytest.mark.invariant
+@pytest.mark.parametrize(
+    "env", (*DEFAULT_ENVIRONMENTS, EXAMPLE, "nat-none", "https-shop", "no-endpoints")
+)
 def test_mermaid_parses_and_edges_reference_declared_nodes(
     graphs: dict[str, Graph], env: str
 ) -> None:
@@ -406,18 +434,16 @@ def test_writes_markdown_per_env_without_dot(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     out = tmp_path / "diagrams"
-    assert (
-        main(["diagram", "--env", "dev", "prod", "--outdir", str(synth_outdir), "--out", str(out)])
-        == 0
-    )
-    assert sorted(p.name for p in out.iterdir()) == ["dev.md", "prod.md"]
-    text = (out / "dev.md").read_text()
-    assert text.startswith("# dev (ap-northeast-1) topology\n")
+    argv = ["diagram", "--env", EXAMPLE, "nat-none", "--outdir", str(synth_outdir)]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"{EXAMPLE}.md", "nat-none.md"]
+    text = (out / f"{EXAMPLE}.md").read_text()
+    assert text.startswith(f"# {EXAMPLE} (ap-northeast-1) topology\n")
     fence = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert fence == diagram.render_mermaid(diagram.build_graph(load_stack(synth_outdir, "dev")))
+    assert fence == diagram.render_mermaid(diagram.build_graph(load_stack(synth_outdir, EXAMPLE)))
     captured = capsys.readouterr()
     assert "Graphviz `dot` not on PATH" in captured.err
-    assert f"wrote {out / 'dev.md'}" in captured.out
+    assert f"wrote {out / f'{EXAMPLE}.md'}" in captured.out
 
 
 def test_renders_svg_with_dot(
@@ -433,9 +459,10 @@ def test_renders_svg_with_dot(
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     out = tmp_path / "diagrams"
-    assert main(["diagram", "--env", "dev", "--outdir", str(synth_outdir), "--out", str(out)]) == 0
-    assert (out / "dev.svg").read_text() == "<svg -Tsvg -o/>\n"
-    graph = diagram.build_graph(load_stack(synth_outdir, "dev"))
+    argv = ["diagram", "--env", EXAMPLE, "--outdir", str(synth_outdir), "--out", str(out)]
+    assert main(argv) == 0
+    assert (out / f"{EXAMPLE}.svg").read_text() == "<svg -Tsvg -o/>\n"
+    graph = diagram.build_graph(load_stack(synth_outdir, EXAMPLE))
     assert (bin_dir / "input.dot").read_text() == diagram.render_dot(graph)
 
 
@@ -450,16 +477,16 @@ def test_dot_failure_is_reported(
     (bin_dir / "dot").write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
     (bin_dir / "dot").chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
-    args = ["diagram", "--env", "dev", "--outdir", str(synth_outdir), "--out", str(tmp_path)]
+    args = ["diagram", "--env", EXAMPLE, "--outdir", str(synth_outdir), "--out", str(tmp_path)]
     assert main(args) == diagram.EXIT_DOT_FAILED
-    assert "dot failed for dev.svg: syntax error in line 1" in capsys.readouterr().err
-    assert (tmp_path / "dev.md").is_file()
+    assert f"dot failed for {EXAMPLE}.svg: syntax error in line 1" in capsys.readouterr().err
+    assert (tmp_path / f"{EXAMPLE}.md").is_file()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 def test_real_graphviz_accepts_the_dot(graphs: dict[str, Graph], tmp_path: Path) -> None:
-    path = tmp_path / "prod.svg"
-    assert diagram.write_svg(str(shutil.which("dot")), graphs["prod"], path)
+    path = tmp_path / "nat-per-az.svg"
+    assert diagram.write_svg(str(shutil.which("dot")), graphs["nat-per-az"], path)
     assert "<svg" in path.read_text()
 
 
