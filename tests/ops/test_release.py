@@ -45,6 +45,15 @@ FAST = ["--poll-interval", "0.01", "--timeout", "5"]
 # The user's dev and stg (the simulated AWS holds what they synthesize): names derive from them.
 PREFIXES = {env.name: env.resource_prefix for env in load_environments()}
 DEV_PREFIX, STG_PREFIX = PREFIXES["dev"], PREFIXES["stg"]
+DEV_CONFIG = next(env for env in load_environments() if env.name == "dev")
+# Read from the user's dev rather than named: a service other than `backend` that runs its own
+# image (it keeps its release while backend's changes), and one without ECS Exec.
+OTHER = next(
+    s.name
+    for s in DEV_CONFIG.services
+    if s.name != "backend" and DEV_CONFIG.image_owner(s).name == s.name
+)
+NO_EXEC = next(s.name for s in DEV_CONFIG.services if not s.enable_execute_command)
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
 LAST_WORDS = "panic: DATABASE_URL is not set"
@@ -726,7 +735,7 @@ def test_status_json_reports_released_and_running(
     )
     assert backend["deployments"][0]["status"] == "PRIMARY"
     assert backend["deployments"][0]["rollout_state"] == "COMPLETED"
-    assert report["frontend"]["released_image"].endswith(f"{DEV_PREFIX}/frontend:latest")
+    assert report[OTHER]["released_image"].endswith(f"{DEV_PREFIX}/{OTHER}:latest")
     code, out, _ = run(capsys, "status", "--env", "dev", "--service", "backend")
     assert code == 0 and "dev: services" in out and "backend: deployments" in out
 
@@ -769,7 +778,7 @@ def test_exec_without_the_plugin_prints_the_exact_command(
         f"aws ecs execute-command --region {REGION} --cluster {DEV_PREFIX} --task {task.id} "
         "--container backend --interactive --command 'ls -l'"
     ) in err
-    code, _, err = run(capsys, "exec", "--env", "dev", "--service", "frontend", "--", "ls")
+    code, _, err = run(capsys, "exec", "--env", "dev", "--service", NO_EXEC, "--", "ls")
     assert code == 2 and "enable_execute_command" in err
 
 
@@ -937,11 +946,11 @@ def test_logs_follow_picks_up_a_replacement_task(
 ) -> None:
     from ops import logs as ops_logs
 
-    group = f"/ecs/{DEV_PREFIX}/frontend"
+    group = f"/ecs/{DEV_PREFIX}/{OTHER}"
     polls = []
 
     def write(task: str, message: str) -> None:
-        stream = f"frontend/frontend/{task}"
+        stream = f"{OTHER}/{OTHER}/{task}"
         client("logs").create_log_stream(logGroupName=group, logStreamName=stream)
         client("logs").put_log_events(
             logGroupName=group,
@@ -960,7 +969,7 @@ def test_logs_follow_picks_up_a_replacement_task(
 
     write("old0task", "draining")
     monkeypatch.setattr(ops_logs.time, "sleep", sleep)
-    code, out, _ = run(capsys, "logs", "--env", "dev", "--service", "frontend", "--follow")
+    code, out, _ = run(capsys, "logs", "--env", "dev", "--service", OTHER, "--follow")
     assert code == 0
     assert out.splitlines() == ["[old0task] draining", "[new0task] started on the new revision"]
 
@@ -1012,7 +1021,7 @@ def test_deploy_all_rolls_out_an_applied_template_change_once(
     """After `terraform apply` changed a template, `deploy --all` gives the running services
     the new template with their released images; a second run changes nothing."""
     assert run(capsys, *DEPLOY_BACKEND, "1.1.0", *FAST)[0] == 0
-    images = {name: record("dev", name)[1].image for name in ("frontend", "backend")}
+    images = {name: record("dev", name)[1].image for name in (OTHER, "backend")}
     name = template_parameter_name(f"{DEV_PREFIX}", "backend")
     template = json.loads(client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
     template["task_definition"]["cpu"], template["task_definition"]["memory"] = "512", "1024"
@@ -1027,8 +1036,8 @@ def test_deploy_all_rolls_out_an_applied_template_change_once(
     )["taskDefinition"]
     assert (definition["cpu"], definition["memory"]) == ("512", "1024")
     assert definition["containerDefinitions"][0]["image"] == images["backend"]
-    frontend = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{DEV_PREFIX}/frontend"
-    assert running_image("dev", "frontend") == f"{frontend}@{seeded['dev/frontend']['latest']}"
+    other = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{DEV_PREFIX}/{OTHER}"
+    assert running_image("dev", OTHER) == f"{other}@{seeded[f'dev/{OTHER}']['latest']}"
     assert record("dev", "backend")[1].image == images["backend"]
     after_first = len(rollouts.updates)
     assert after_first > updates
