@@ -35,10 +35,9 @@ def resources(document: dict[str, Any], resource_type: str) -> list[dict[str, An
 def estimates(synth_outdir: Path) -> dict[str, cost.Estimate]:
     names = (
         EXAMPLE,
-        "dev",
-        "stg",
-        "prod",
         *DEFAULT_ENVIRONMENTS,
+        "nat-per-az",
+        "domain-shared",
         "nat-none",
         "https-shop",
         "no-endpoints",
@@ -58,11 +57,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 # --------------------------------------------------------------------------- line items
 
 
-def test_dev_runs_one_nat_gateway_all_month(
-    estimates: dict[str, cost.Estimate], dev: dict[str, Any]
+def test_single_nat_runs_one_nat_gateway_all_month(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]]
 ) -> None:
-    assert len(resources(dev, "aws_nat_gateway")) == 1
-    line = estimates["dev"].line("NAT gateway hours")
+    assert len(resources(synthesized[EXAMPLE], "aws_nat_gateway")) == 1
+    line = estimates[EXAMPLE].line("NAT gateway hours")
     assert line.quantity == 1 * HOURS
     assert line.unit_price == prices()["nat_gateway"]["hour"] == 0.062
     assert line.monthly == round(HOURS * 0.062, 2) == 45.26
@@ -72,7 +71,7 @@ def test_hosted_zones_and_their_queries_are_priced_as_an_assumption(
     estimates: dict[str, cost.Estimate], synthesized: dict[str, Any]
 ) -> None:
     route53 = prices()["route53"]
-    for env in ("stg", "prod", "dns-external"):
+    for env in ("domain-shared", "dns-external"):
         stack = synthesized[env]
         private = len(stack["resource"].get("aws_route53_zone", {}))
         public = len(stack.get("data", {}).get("aws_route53_zone", {}))
@@ -85,24 +84,25 @@ def test_hosted_zones_and_their_queries_are_priced_as_an_assumption(
         assert any(note.startswith("DNS: assumed 1 M queries/month") for note in result.notes)
     # DNS outside Route 53: only the private zone is queried through Route 53.
     assert estimates["dns-external"].line("Route 53 queries").quantity == 1
-    assert not any("Route 53" in line.item for line in estimates["dev"].lines)
+    assert not any("Route 53" in line.item for line in estimates[EXAMPLE].lines)
 
 
-def test_prod_runs_three_nat_gateways_and_their_eips(
-    estimates: dict[str, cost.Estimate], prod: dict[str, Any]
+def test_per_az_nat_runs_a_nat_gateway_and_eip_per_az(
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]]
 ) -> None:
+    prod = synthesized["nat-per-az"]  # three AZs
     assert len(resources(prod, "aws_nat_gateway")) == 3
-    assert estimates["prod"].nat_gateways == 3
-    assert estimates["prod"].line("NAT gateway hours").quantity == 3 * HOURS
-    data = estimates["prod"].line("NAT data processing")
+    assert estimates["nat-per-az"].nat_gateways == 3
+    assert estimates["nat-per-az"].line("NAT gateway hours").quantity == 3 * HOURS
+    data = estimates["nat-per-az"].line("NAT data processing")
     assert data.quantity == 3 * cost.Assumptions().nat_gb
     public_albs = [lb for lb in resources(prod, "aws_lb") if not lb["internal"]]
     addresses = len(resources(prod, "aws_eip")) + sum(len(lb["subnets"]) for lb in public_albs)
     assert addresses == 3 + 3
-    assert estimates["prod"].line("Public IPv4 addresses").quantity == addresses * HOURS
+    assert estimates["nat-per-az"].line("Public IPv4 addresses").quantity == addresses * HOURS
 
 
-@pytest.mark.parametrize("env", ["dev", "stg", "prod", "https-shop"])
+@pytest.mark.parametrize("env", dict.fromkeys((*DEFAULT_ENVIRONMENTS, EXAMPLE, "https-shop")))
 def test_interface_endpoints_are_priced_per_eni(
     estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
@@ -132,13 +132,13 @@ def test_service_connect_saving_is_the_internal_alb_it_replaces(
     assert f"`{note.split(' Service Connect itself')[0]} ...`" in readme
     assert estimates["connect"].line("ALB hours").quantity == 1 * HOURS  # the public one
     # With an internal ALB there is nothing saved, and no line says so.
-    assert not any(n.startswith("Service Connect:") for n in estimates["dev"].notes)
+    assert not any(n.startswith("Service Connect:") for n in estimates[EXAMPLE].notes)
 
 
 def test_two_albs_with_assumed_lcus(estimates: dict[str, cost.Estimate]) -> None:
-    assert estimates["dev"].line("ALB hours").quantity == 2 * HOURS
-    assert estimates["dev"].line("ALB hours").unit_price == 0.0243
-    lcus = estimates["dev"].line("ALB LCUs")
+    assert estimates[EXAMPLE].line("ALB hours").quantity == 2 * HOURS
+    assert estimates[EXAMPLE].line("ALB hours").unit_price == 0.0243
+    lcus = estimates[EXAMPLE].line("ALB LCUs")
     assert lcus.quantity == 2 * cost.Assumptions().alb_lcu * HOURS
     assert lcus.unit_price == 0.008
 
@@ -246,11 +246,11 @@ def test_services_use_their_synthesized_strategy(
 def test_cluster_default_strategy_applies_when_the_service_has_none(
     synth_outdir: Path, tmp_path: Path
 ) -> None:
-    document = json.loads((synth_outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
+    document = json.loads((synth_outdir / "stacks" / EXAMPLE / "cdk.tf.json").read_text())
     for service in document["resource"]["aws_ecs_service"].values():
         service.pop("capacity_provider_strategy")
-    outdir = _write_stack(tmp_path, "dev", document)
-    services = cost.estimate(load_stack(outdir, "dev")).services
+    outdir = _write_stack(tmp_path, EXAMPLE, document)
+    services = cost.estimate(load_stack(outdir, EXAMPLE)).services
     default = document["resource"]["aws_ecs_cluster_capacity_providers"]
     strategy = next(iter(default.values()))["default_capacity_provider_strategy"]
     assert len(services) == len(document["resource"]["aws_ecs_service"])
@@ -261,7 +261,9 @@ def test_cluster_default_strategy_applies_when_the_service_has_none(
 # --------------------------------------------------------------------------- totals, notes
 
 
-@pytest.mark.parametrize("env", ["dev", "stg", "prod", "nat-none", "https-shop", "no-endpoints"])
+@pytest.mark.parametrize(
+    "env", dict.fromkeys((*DEFAULT_ENVIRONMENTS, EXAMPLE, "nat-none", "https-shop", "no-endpoints"))
+)
 def test_total_is_the_sum_of_the_lines(estimates: dict[str, cost.Estimate], env: str) -> None:
     result = estimates[env]
     for line in result.lines:
@@ -270,21 +272,22 @@ def test_total_is_the_sum_of_the_lines(estimates: dict[str, cost.Estimate], env:
     assert result.total > 0
 
 
+@pytest.mark.parametrize("env", dict.fromkeys((*DEFAULT_ENVIRONMENTS, EXAMPLE)))
 def test_log_groups_are_priced_from_their_retention(
-    estimates: dict[str, cost.Estimate], prod: dict[str, Any]
+    estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
-    groups = resources(prod, "aws_cloudwatch_log_group")
+    groups = resources(synthesized[env], "aws_cloudwatch_log_group")
     gb = cost.Assumptions().log_gb
-    ingestion = estimates["prod"].line("CloudWatch Logs ingestion")
+    ingestion = estimates[env].line("CloudWatch Logs ingestion")
     assert ingestion.quantity == len(groups) * gb
     assert ingestion.unit_price == 0.76
     months = [g["retention_in_days"] / (HOURS / 24) for g in groups]
-    storage = estimates["prod"].line("CloudWatch Logs storage")
+    storage = estimates[env].line("CloudWatch Logs storage")
     assert storage.quantity == pytest.approx(sum(gb * m for m in months), abs=1e-3)
 
 
 def test_break_even_of_endpoints_against_nat(estimates: dict[str, cost.Estimate]) -> None:
-    result = estimates["dev"]
+    result = estimates[EXAMPLE]
     even = result.break_even
     assert even is not None
     hours = result.line("Interface endpoint hours")
@@ -331,9 +334,12 @@ def test_region_comes_from_the_provider_block(synth_outdir: Path, tmp_path: Path
     )
 
 
-def test_assumptions_come_from_the_options(synth_outdir: Path, dev: dict[str, Any]) -> None:
+def test_assumptions_come_from_the_options(
+    synth_outdir: Path, synthesized: dict[str, dict[str, Any]]
+) -> None:
+    dev = synthesized[EXAMPLE]
     assume = cost.Assumptions(nat_gb=100, endpoint_gb=0, alb_lcu=2, log_gb=3)
-    result = cost.estimate(load_stack(synth_outdir, "dev"), assume)
+    result = cost.estimate(load_stack(synth_outdir, EXAMPLE), assume)
     assert result.line("NAT data processing").quantity == 100
     assert result.line("ALB LCUs").quantity == 2 * 2 * HOURS
     groups = len(resources(dev, "aws_cloudwatch_log_group"))
@@ -359,10 +365,10 @@ def test_price_files_are_dated_and_sourced(region: str) -> None:
 
 
 def test_text_output(synth_outdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["cost", "--env", "dev", "--outdir", str(synth_outdir)]) == 0
+    assert main(["cost", "--env", EXAMPLE, "--outdir", str(synth_outdir)]) == 0
     out = capsys.readouterr().out
-    result = cost.estimate(load_stack(synth_outdir, "dev"))
-    assert out.startswith("dev (ap-northeast-1): estimated monthly fixed cost, USD")
+    result = cost.estimate(load_stack(synth_outdir, EXAMPLE))
+    assert out.startswith(f"{EXAMPLE} (ap-northeast-1): estimated monthly fixed cost, USD")
     total = re.escape(f"{result.total:,.2f}")
     assert re.search(rf"^Total[\s|]+{total}$", out, re.MULTILINE)
     # One row per line item, columns aligned (rich, ASCII rules), no colour codes in a pipe.
@@ -375,10 +381,11 @@ def test_text_output(synth_outdir: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_markdown_output(synth_outdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["cost", "--env", "dev", "prod", "--outdir", str(synth_outdir), "--format", "markdown"]
+    envs = (EXAMPLE, "nat-per-az")  # one NAT, then one per AZ (three)
+    args = ["cost", "--env", *envs, "--outdir", str(synth_outdir), "--format", "markdown"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    totals = [cost.estimate(load_stack(synth_outdir, env)).total for env in ("dev", "prod")]
+    totals = [cost.estimate(load_stack(synth_outdir, env)).total for env in envs]
     assert "| Item | Basis | Quantity | Unit price | USD/month |" in out
     assert "|---|---|---:|---:|---:|" in out
     assert f"| **Total** | | | | **{totals[0]:,.2f}** |" in out
@@ -396,7 +403,7 @@ def test_default_is_every_environment_stack(
     assert main(["cost", "--outdir", str(synth_outdir)]) == 0
     titles = re.findall(r"^(\S+) \(ap-northeast-1\): estimated", capsys.readouterr().out, re.M)
     assert "state-bootstrap" not in titles
-    assert {"dev", "stg", "prod", "nat-none", "https-shop"} <= set(titles)
+    assert {*DEFAULT_ENVIRONMENTS, EXAMPLE, "nat-none", "https-shop"} <= set(titles)
 
 
 def _assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -415,13 +422,15 @@ def test_missing_outdir_is_a_clean_error() -> None:
 
 def test_unknown_env_is_a_clean_error(synth_outdir: Path) -> None:
     result = run_cli("cost", "--env", "no-such-env", "--outdir", str(synth_outdir))
-    _assert_clean_error(result, "no stack 'no-such-env'", "(available: ", " dev, ", "https-shop")
+    _assert_clean_error(
+        result, "no stack 'no-such-env'", "(available: ", f" {EXAMPLE}, ", "https-shop"
+    )
 
 
 def test_region_without_prices_is_a_clean_error(synth_outdir: Path, tmp_path: Path) -> None:
-    document = json.loads((synth_outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
+    document = json.loads((synth_outdir / "stacks" / EXAMPLE / "cdk.tf.json").read_text())
     document["provider"]["aws"][0]["region"] = "eu-west-3"
-    outdir = _write_stack(tmp_path, "dev", document)
+    outdir = _write_stack(tmp_path, EXAMPLE, document)
     result = run_cli("cost", "--outdir", str(outdir))
     _assert_clean_error(result, "no price data for region eu-west-3", "ap-northeast-1, us-east-1")
 
@@ -471,7 +480,7 @@ def test_monitoring_lines_count_what_was_synthesized(
 # --------------------------------------------------------------------------- app resources
 
 
-@pytest.mark.parametrize("env", ["dev", "stg", "prod", "sidecars"])
+@pytest.mark.parametrize("env", dict.fromkeys((*DEFAULT_ENVIRONMENTS, EXAMPLE, "sidecars")))
 def test_queues_buckets_and_file_systems_are_priced_where_created(
     estimates: dict[str, cost.Estimate], synthesized: dict[str, dict[str, Any]], env: str
 ) -> None:
@@ -514,7 +523,7 @@ def test_efs_is_priced_in_the_variant_that_creates_one(
     assert line.monthly == round(
         cost.Assumptions().efs_gb * prices()["efs"]["standard_gb_month"], 2
     )
-    assert not any(line.item.startswith("EFS") for line in estimates["dev"].lines)
+    assert not any(line.item.startswith("EFS") for line in estimates[EXAMPLE].lines)
 
 
 @pytest.mark.parametrize("region", ["ap-northeast-1", "us-east-1"])
@@ -528,7 +537,7 @@ def test_app_storage_prices_cite_their_pages(region: str) -> None:
 
 def test_app_storage_assumptions_are_flags(synth_outdir: Path) -> None:
     result = run_cli(
-        "cost", "--env", "prod", "--outdir", str(synth_outdir), "--s3-gb", "100",
+        "cost", "--env", EXAMPLE, "--outdir", str(synth_outdir), "--s3-gb", "100",
         "--sqs-million-requests", "10",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
