@@ -1195,7 +1195,11 @@ def test_readme_release_examples_are_real(
         text = text[:start] + blocks + text[text.index(SAMPLES_END) :]
         with open(README, "w", encoding="utf-8") as handle:
             handle.write(text)
-    assert readme_samples(text) == produced
+    assert readme_samples(text) == produced, (
+        "the README's release samples differ from what the commands print on this config: "
+        "run UPDATE_README_SAMPLES=1 .venv/bin/python -m pytest -n 0 tests/ops/test_release.py "
+        "-k readme"
+    )
 
 
 def test_release_impact_waits_for_no_alb_on_a_service_connect_service() -> None:
