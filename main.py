@@ -237,10 +237,14 @@ def synth_processes() -> int:
     """1 or 2: $FARGATE_SYNTH_PROCESSES when set to one of those, else 2 when a CPU is free for
     a second synth process (at least two CPUs, and the load average of the last minute leaves
     one idle; on a busy machine a second process only adds its start-up), else 1."""
+    if not hasattr(os, "fork"):  # Windows: one process
+        return 1
     chosen = os.environ.get(PROCESSES_VARIABLE, "")
     if chosen in ("1", "2"):
         return int(chosen)
-    return 2 if len(os.sched_getaffinity(0)) - os.getloadavg()[0] >= 1 else 1
+    # sched_getaffinity is Linux-only (macOS: every CPU is usable).
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 if (cpus or 1) - os.getloadavg()[0] >= 1 else 1
 
 
 def synth_stacks(

@@ -335,3 +335,20 @@ def test_ops_commands_read_cdktf_outdir_like_main(synth_outdir: Path, tmp_path: 
     )
     assert result.returncode == 2
     assert str(tmp_path / "nothing") in result.stderr
+
+
+def test_synth_processes_follow_free_cpus_where_affinity_is_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """macOS has no os.sched_getaffinity: the CPU count decides, never a traceback."""
+    monkeypatch.delenv(main.PROCESSES_VARIABLE, raising=False)
+    monkeypatch.delattr(main.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(main.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(main.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert main.synth_processes() == 2
+    monkeypatch.setattr(main.os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert main.synth_processes() == 1
+    monkeypatch.setenv(main.PROCESSES_VARIABLE, "2")
+    assert main.synth_processes() == 2
+    monkeypatch.delattr(main.os, "fork")  # Windows
+    assert main.synth_processes() == 1
